@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "num.h"
+
+bool
+num_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		unsigned d;
+		if (*s < '0' || *s > '9')
+			return false;
+		d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	if (v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool
+num_parse_seconds(const char *s, uint64_t min_ms, uint64_t max_ms,
+		  uint64_t *out_ms)
+{
+	char *end;
+	double v, ms;
+
+	/* strtod would take hex, inf, nan and leading space: refuse them. */
+	if (!((*s >= '0' && *s <= '9') || *s == '.'))
+		return false;
+	for (end = (char *)(uintptr_t)s; *end; end++)
+		if (!((*end >= '0' && *end <= '9') || *end == '.'))
+			return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(v))
+		return false;
+	ms = round(v * 1000.0);
+	if (ms < (double)min_ms || ms > (double)max_ms)
+		return false;
+	*out_ms = (uint64_t)ms;
+	return true;
+}

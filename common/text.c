@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <string.h>
+
+#include "text.h"
+
+/* Length of the well-formed UTF-8 sequence at p (1..4), or 0 if invalid. */
+static size_t
+utf8_seq(const uint8_t *p, size_t n)
+{
+	uint32_t cp;
+	size_t len, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		cp = p[0] & 0x1fu;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		cp = p[0] & 0x0fu;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		cp = p[0] & 0x07u;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3fu);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+bool
+text_utf8_valid(const void *v, size_t n)
+{
+	const uint8_t *p = v;
+	size_t i = 0, l;
+
+	while (i < n) {
+		l = utf8_seq(p + i, n - i);
+		if (l == 0)
+			return false;
+		i += l;
+	}
+	return true;
+}
+
+size_t
+text_escape(const void *v, size_t n, char *out, size_t cap)
+{
+	const uint8_t *p = v;
+	size_t i = 0, used = 0, l, el;
+	bool full = cap == 0;
+	char esc[12];
+
+	while (i < n) {
+		l = utf8_seq(p + i, n - i);
+		if (l == 1 && p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
+			esc[0] = (char)p[i];
+			el = 1;
+		} else if (l == 1 && p[i] == '\\') {
+			memcpy(esc, "\\\\", 2);
+			el = 2;
+		} else if (l == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0) {
+			/* C1 controls (U+0080..U+009F) act like ESC sequences */
+			el = (size_t)snprintf(esc, sizeof(esc), "\\x%02x\\x%02x",
+					      p[i], p[i + 1]);
+		} else if (l >= 2) {
+			memcpy(esc, p + i, l);
+			el = l;
+		} else {
+			el = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
+			l = 1;
+		}
+		if (!full && used + el < cap)
+			memcpy(out + used, esc, el);
+		else if (!full) {
+			out[used] = '\0';
+			full = true;
+		}
+		if (!full)
+			out[used + el] = '\0';
+		used += el;
+		i += l;
+	}
+	if (cap > 0 && used == 0)
+		out[0] = '\0';
+	return used;
+}
+
+size_t
+text_base64(const void *v, size_t n, char *out, size_t cap)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const uint8_t *p = v;
+	size_t need = 4 * ((n + 2) / 3), i, o = 0;
+
+	if (cap < need + 1) {
+		if (cap > 0)
+			out[0] = '\0';
+		return 0;
+	}
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t w = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		out[o++] = tab[w >> 18];
+		out[o++] = tab[(w >> 12) & 63];
+		out[o++] = tab[(w >> 6) & 63];
+		out[o++] = tab[w & 63];
+	}
+	if (i < n) {
+		uint32_t w = (uint32_t)p[i] << 16;
+		if (i + 1 < n)
+			w |= (uint32_t)p[i + 1] << 8;
+		out[o++] = tab[w >> 18];
+		out[o++] = tab[(w >> 12) & 63];
+		out[o++] = i + 1 < n ? tab[(w >> 6) & 63] : '=';
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+	return o;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Text from the network, made safe to show. Nothing that arrives in a
+ * datagram may move a terminal's cursor or start an escape sequence, so
+ * control bytes, DEL, C1 controls and invalid UTF-8 come out as \xNN (and a
+ * backslash as \\); valid printable UTF-8 is kept.
+ */
+#ifndef BEACON_COMMON_TEXT_H
+#define BEACON_COMMON_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* True when p[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
+bool text_utf8_valid(const void *p, size_t n);
+
+/*
+ * Escape p[0..n) into out (cap bytes, always NUL-terminated when cap > 0,
+ * cut at a whole escape). Returns the length the whole escape needs.
+ */
+size_t text_escape(const void *p, size_t n, char *out, size_t cap);
+
+/* Base64 (RFC 4648, padded) of p[0..n) into out; needs 4*((n+2)/3)+1 bytes.
+   Returns the length written, or 0 with out[0] = 0 if cap is too small. */
+size_t text_base64(const void *p, size_t n, char *out, size_t cap);
+
+#endif

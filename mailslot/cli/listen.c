@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mailslot listen: receive on \\.\mailslot\NAME and print one line per
+ * message, or one JSON object per line. Everything from the network is
+ * escaped before it reaches the terminal; JSON strings are escaped by cJSON
+ * and the data is there as text only when it is valid UTF-8.
+ */
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "mailslot/slot.h"
+#include "num.h"
+#include "text.h"
+
+static const char usage[] =
+	"usage: mailslot listen [OPTIONS] \\\\.\\mailslot\\NAME\n"
+	"\n"
+	"Receive messages written to the mailslot NAME on this host (from\n"
+	"Windows, Samba or mailslot send) and print one line for each:\n"
+	"time, source address, source and destination NetBIOS names, mailslot\n"
+	"path, interface, size and the data, with control characters escaped.\n"
+	"Duplicates (same source, datagram id and bytes within 3 s) are\n"
+	"dropped.\n"
+	"\n"
+	"Options:\n"
+	"  -p, --port N        UDP port (default 138; below 1024 needs root or\n"
+	"                      CAP_NET_BIND_SERVICE); shared with nmbd and\n"
+	"                      other listeners\n"
+	"  -c, --count N       exit after N messages\n"
+	"  -t, --timeout SEC   stop after SEC seconds (fractions allowed); with\n"
+	"                      --count, fewer than N messages by then is an error\n"
+	"  -j, --json          one JSON object per line: metadata, 'text' (the\n"
+	"                      data if valid UTF-8, else null) and 'base64'\n"
+	"      --max-size N    drop messages larger than N bytes\n"
+	"      --ignore-own    drop datagrams this host sent from the same port\n"
+	"  -h, --help          show this help\n"
+	"\n"
+	"When ready it prints 'listening on 0.0.0.0:PORT' to standard error.\n"
+	"Exit status: 0 success, 1 error or timeout before --count, 2 usage.\n";
+
+static const struct option longopts[] = {
+	{"port", required_argument, NULL, 'p'},
+	{"count", required_argument, NULL, 'c'},
+	{"timeout", required_argument, NULL, 't'},
+	{"json", no_argument, NULL, 'j'},
+	{"max-size", required_argument, NULL, 'M'},
+	{"ignore-own", no_argument, NULL, 'O'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+ip_text(uint32_t ip, char out[INET_ADDRSTRLEN])
+{
+	struct in_addr a = {htonl(ip)};
+
+	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
+}
+
+/* Wall-clock time of now, RFC 3339 UTC with milliseconds. */
+static void
+wall_time(char *out, size_t len, bool date)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), date ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S",
+		 &tm);
+	snprintf(out, len, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
+	if (!date)
+		out[strlen(out) - 1] = '\0';
+}
+
+static void
+print_text(const struct mailslot_meta *m, const uint8_t *data)
+{
+	char src[INET_ADDRSTRLEN], when[40], sname[96], dname[96];
+	size_t need = text_escape(data, m->len, NULL, 0) + 1;
+	char *esc = malloc(need);
+
+	ip_text(m->src_ip, src);
+	wall_time(when, sizeof(when), false);
+	mailslot_nbname_format(&m->src_name, sname, sizeof(sname));
+	mailslot_nbname_format(&m->dst_name, dname, sizeof(dname));
+	if (esc != NULL)
+		text_escape(data, m->len, esc, need);
+	printf("%s %s:%u %s -> %s %s [%s] %zu bytes: %s\n", when, src,
+	       m->src_port, sname, dname, m->path,
+	       m->ifname[0] ? m->ifname : "?", m->len, esc ? esc : "");
+	free(esc);
+}
+
+static bool
+print_json(const struct mailslot_meta *m, const uint8_t *data)
+{
+	char ip[INET_ADDRSTRLEN], when[40], name[96];
+	size_t b64len = 4 * ((m->len + 2) / 3) + 1;
+	char *b64 = malloc(b64len), *text = NULL, *line;
+	cJSON *o = cJSON_CreateObject();
+	bool ok = false;
+
+	if (o == NULL || b64 == NULL)
+		goto out;
+	wall_time(when, sizeof(when), true);
+	cJSON_AddStringToObject(o, "time", when);
+	cJSON_AddNumberToObject(o, "received_ms", (double)m->received_ms);
+	ip_text(m->src_ip, ip);
+	cJSON_AddStringToObject(o, "src_ip", ip);
+	cJSON_AddNumberToObject(o, "src_port", m->src_port);
+	ip_text(m->dst_ip, ip);
+	cJSON_AddStringToObject(o, "dst_ip", ip);
+	cJSON_AddStringToObject(o, "interface", m->ifname);
+	ip_text(m->nbt_src_ip, ip);
+	cJSON_AddStringToObject(o, "nbt_src_ip", ip);
+	cJSON_AddNumberToObject(o, "msg_type", m->msg_type);
+	cJSON_AddNumberToObject(o, "flags", m->flags);
+	cJSON_AddNumberToObject(o, "dgm_id", m->dgm_id);
+	cJSON_AddNumberToObject(o, "priority", m->priority);
+	mailslot_nbname_format(&m->src_name, name, sizeof(name));
+	cJSON_AddStringToObject(o, "src_name", name);
+	mailslot_nbname_format(&m->dst_name, name, sizeof(name));
+	cJSON_AddStringToObject(o, "dst_name", name);
+	cJSON_AddStringToObject(o, "mailslot", m->path);
+	cJSON_AddNumberToObject(o, "size", (double)m->len);
+	if (text_utf8_valid(data, m->len) && memchr(data, 0, m->len) == NULL) {
+		text = malloc(m->len + 1);
+		if (text == NULL)
+			goto out;
+		memcpy(text, data, m->len);
+		text[m->len] = '\0';
+		cJSON_AddStringToObject(o, "text", text);
+	} else {
+		cJSON_AddNullToObject(o, "text");
+	}
+	text_base64(data, m->len, b64, b64len);
+	cJSON_AddStringToObject(o, "base64", b64);
+	line = cJSON_PrintUnformatted(o);
+	if (line != NULL) {
+		puts(line);
+		cJSON_free(line);
+		ok = true;
+	}
+out:
+	cJSON_Delete(o);
+	free(text);
+	free(b64);
+	return ok;
+}
+
+static void
+print_drops(const struct mailslot_stats *st)
+{
+	uint64_t bad = 0;
+	int i;
+
+	for (i = 0; i < MAILSLOT_E__COUNT; i++)
+		bad += st->invalid[i];
+	if (bad + st->duplicates + st->oversize + st->other_slot + st->own +
+		    st->queue_full ==
+	    0)
+		return;
+	fprintf(stderr,
+		"mailslot listen: %llu datagrams: %llu messages, %llu "
+		"invalid, %llu duplicates, %llu other mailslots, %llu "
+		"oversize, %llu own, %llu queue full\n",
+		(unsigned long long)st->datagrams,
+		(unsigned long long)st->messages, (unsigned long long)bad,
+		(unsigned long long)st->duplicates,
+		(unsigned long long)st->other_slot,
+		(unsigned long long)st->oversize, (unsigned long long)st->own,
+		(unsigned long long)st->queue_full);
+}
+
+int
+cli_listen(int argc, char **argv)
+{
+	struct mailslot_server_opts o;
+	struct mailslot_server *s = NULL;
+	uint64_t count = 0, got = 0, timeout_ms = 0, deadline = 0, v;
+	static uint8_t buf[MAILSLOT_DGRAM_MAX];
+	struct sigaction sa;
+	enum mailslot_err err;
+	bool json = false;
+	int ch, rc = 1;
+
+	mailslot_server_opts_init(&o);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "p:c:t:jh", longopts, NULL)) !=
+	       -1) {
+		switch (ch) {
+		case 'p':
+			if (!num_parse_u64(optarg, 1, 65535, &v))
+				return report_usage("listen",
+						    "port must be 1 to 65535",
+						    optarg);
+			o.port = (uint16_t)v;
+			break;
+		case 'c':
+			if (!num_parse_u64(optarg, 1, UINT32_MAX, &count))
+				return report_usage("listen",
+						    "count must be a positive "
+						    "integer",
+						    optarg);
+			break;
+		case 't':
+			if (!num_parse_seconds(optarg, 1, 86400000, &timeout_ms))
+				return report_usage("listen",
+						    "timeout must be 0.001 to "
+						    "86400 seconds",
+						    optarg);
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'M':
+			if (!num_parse_u64(optarg, 1, MAILSLOT_DGRAM_MAX, &v))
+				return report_usage("listen",
+						    "max-size must be 1 to 65507",
+						    optarg);
+			o.max_message = (size_t)v;
+			break;
+		case 'O':
+			o.ignore_own = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			return report_usage("listen", "invalid option", NULL);
+		}
+	}
+	if (optind != argc - 1)
+		return report_usage("listen",
+				    optind < argc ? "one SLOT expected"
+						  : "missing SLOT",
+				    NULL);
+
+	err = mailslot_create(argv[optind], &o, &s);
+	if (err != MAILSLOT_OK) {
+		report_err(argv[optind], err, o.port);
+		return err == MAILSLOT_E_PRIVILEGED_PORT ||
+				       err == MAILSLOT_E_SYSTEM ||
+				       err == MAILSLOT_E_NOMEM
+			       ? 1
+			       : EXIT_USAGE;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	fprintf(stderr, "mailslot listen: listening on 0.0.0.0:%u for %s\n",
+		mailslot_port(s), argv[optind]);
+	if (timeout_ms > 0)
+		deadline = mono_ms() + timeout_ms;
+
+	while (!stop && (count == 0 || got < count)) {
+		struct mailslot_meta m;
+		size_t len;
+
+		/* Wake at least once a second so a signal is seen promptly. */
+		int wait_ms = 1000;
+		if (deadline != 0) {
+			uint64_t now = mono_ms();
+			if (now >= deadline)
+				break;
+			if (deadline - now < (uint64_t)wait_ms)
+				wait_ms = (int)(deadline - now);
+		}
+		mailslot_set_timeout(s, wait_ms);
+		err = mailslot_read(s, buf, sizeof(buf), &len, &m);
+		if (err == MAILSLOT_E_TIMEOUT)
+			continue;
+		if (err != MAILSLOT_OK) {
+			if (errno == EINTR)
+				continue;
+			report_err("read", err, o.port);
+			goto out;
+		}
+		got++;
+		if (!json) {
+			print_text(&m, buf);
+		} else if (!print_json(&m, buf)) {
+			fprintf(stderr, "mailslot listen: out of memory\n");
+			goto out;
+		}
+	}
+	if (count > 0 && got < count && !stop) {
+		fprintf(stderr,
+			"mailslot listen: timed out after %.3f s with %llu of "
+			"%llu messages\n",
+			(double)timeout_ms / 1000, (unsigned long long)got,
+			(unsigned long long)count);
+		goto out;
+	}
+	rc = 0;
+out:
+	print_drops(mailslot_stats(s));
+	mailslot_close(s);
+	return rc;
+}

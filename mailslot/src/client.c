@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The client side: map a UNC name to NetBIOS names and IP destinations
+ * (mailslot-wire.md 3), then send each write as one datagram per
+ * destination.
+ *
+ * Each destination gets its own socket, bound to 0.0.0.0:PORT with
+ * SO_REUSEADDR (so the datagram leaves from port 138, as Windows expects)
+ * and connected to the destination: a connected UDP socket only takes
+ * datagrams from its peer, so it never steals a server's traffic on the
+ * shared port. getsockname() then tells the source address routing chose,
+ * which goes into the header's SOURCE_IP.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "iface.h"
+#include "mailslot/slot.h"
+#include "mailslot/unc.h"
+#include "sock.h"
+
+#define DEST_MAX IFACE_MAX
+
+struct dest {
+	int fd;
+	uint32_t addr;
+	uint32_t src_ip;
+};
+
+struct mailslot_client {
+	struct dest dest[DEST_MAX];
+	size_t ndest;
+	struct mailslot_dgram tmpl;
+	enum mailslot_style style;
+	size_t max;
+	uint16_t next_id;
+	uint8_t buf[MAILSLOT_DGRAM_MAX];
+};
+
+void
+mailslot_client_opts_init(struct mailslot_client_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->port = MAILSLOT_PORT;
+	o->style = MAILSLOT_STYLE_UNPADDED;
+}
+
+/* The first label of NAME, upper-cased and cut to 15, as a NetBIOS name. */
+static enum mailslot_err
+host_nbname(const char *name, struct mailslot_nbname *n)
+{
+	char label[MAILSLOT_NB_NAME_MAX + 1];
+	size_t len = strcspn(name, ".");
+
+	if (len > MAILSLOT_NB_NAME_MAX)
+		len = MAILSLOT_NB_NAME_MAX;
+	memcpy(label, name, len);
+	label[len] = '\0';
+	return mailslot_nbname_set(n, label, 0x00);
+}
+
+static enum mailslot_err
+own_nbname(struct mailslot_nbname *n)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) < 0)
+		return MAILSLOT_E_SYSTEM;
+	host[sizeof(host) - 1] = '\0';
+	return host_nbname(host, n);
+}
+
+static enum mailslot_err
+resolve(const char *host, uint32_t *addr)
+{
+	struct addrinfo hints = {0}, *res;
+	struct in_addr in;
+
+	if (inet_pton(AF_INET, host, &in) == 1) {
+		*addr = ntohl(in.s_addr);
+		return MAILSLOT_OK;
+	}
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_DGRAM;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return MAILSLOT_E_RESOLVE;
+	*addr = ntohl(((struct sockaddr_in *)(void *)res->ai_addr)
+			      ->sin_addr.s_addr);
+	freeaddrinfo(res);
+	return MAILSLOT_OK;
+}
+
+static bool
+is_ipv4_literal(const char *s)
+{
+	struct in_addr in;
+
+	return inet_pton(AF_INET, s, &in) == 1;
+}
+
+/* A host or a domain? See enum mailslot_named. */
+static bool
+named_is_host(const char *server, const struct mailslot_client_opts *o,
+	      uint32_t *addr, enum mailslot_err *err)
+{
+	const char *wg = o->workgroup ? o->workgroup : MAILSLOT_WORKGROUP;
+
+	*err = MAILSLOT_OK;
+	if (o->named == MAILSLOT_NAMED_DOMAIN)
+		return false;
+	if (o->named == MAILSLOT_NAMED_HOST || is_ipv4_literal(server) ||
+	    strchr(server, '.') != NULL) {
+		*err = resolve(server, addr);
+		return true;
+	}
+	if (strcasecmp(server, wg) == 0)
+		return false;
+	return resolve(server, addr) == MAILSLOT_OK;
+}
+
+static enum mailslot_err
+broadcast_addrs(const struct mailslot_client_opts *o, uint32_t *out,
+		size_t *n)
+{
+	struct iface ifs[IFACE_MAX];
+	enum mailslot_err err;
+	size_t i;
+
+	*n = 0;
+	if (o->n_broadcast > 0) {
+		for (i = 0; i < o->n_broadcast && *n < DEST_MAX; i++) {
+			struct in_addr in;
+			uint32_t a;
+			if (inet_pton(AF_INET, o->broadcast[i], &in) != 1)
+				return MAILSLOT_E_BROADCAST_ADDR;
+			a = ntohl(in.s_addr);
+			/* Never the limited broadcast, nor 0.0.0.0 or multicast. */
+			if (a == INADDR_BROADCAST || a == INADDR_ANY ||
+			    IN_MULTICAST(a))
+				return MAILSLOT_E_BROADCAST_ADDR;
+			out[(*n)++] = a;
+		}
+		return MAILSLOT_OK;
+	}
+	err = iface_list(o->interfaces, o->n_interfaces, ifs, IFACE_MAX, n);
+	for (i = 0; err == MAILSLOT_OK && i < *n; i++)
+		out[i] = ifs[i].bcast;
+	return err;
+}
+
+static enum mailslot_err
+add_dest(struct mailslot_client *c, uint32_t addr, uint16_t port)
+{
+	struct dest *d = &c->dest[c->ndest];
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	enum mailslot_err err;
+	int saved;
+
+	err = sock_bind_udp(0, port, &d->fd);
+	if (err != MAILSLOT_OK)
+		return err;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(addr);
+	if (connect(d->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    getsockname(d->fd, (struct sockaddr *)&sin, &sl) < 0) {
+		saved = errno;
+		close(d->fd);
+		errno = saved;
+		return MAILSLOT_E_SYSTEM;
+	}
+	d->addr = addr;
+	d->src_ip = ntohl(sin.sin_addr.s_addr);
+	c->ndest++;
+	return MAILSLOT_OK;
+}
+
+static uint16_t
+random_id(void)
+{
+	uint16_t id;
+
+	if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != sizeof(id))
+		id = (uint16_t)(time(NULL) ^ getpid());
+	return id;
+}
+
+enum mailslot_err
+mailslot_open(const char *unc, const struct mailslot_client_opts *o,
+	      struct mailslot_client **out)
+{
+	uint32_t addrs[DEST_MAX];
+	size_t naddr = 0, i, overhead;
+	struct mailslot_client *c;
+	struct mailslot_unc u;
+	enum mailslot_err err;
+	uint16_t port = o->port ? o->port : MAILSLOT_PORT;
+	bool group = false;
+	uint8_t scratch[300];
+	size_t l1, l2;
+
+	*out = NULL;
+	err = mailslot_unc_parse(unc, &u);
+	if (err != MAILSLOT_OK)
+		return err;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return MAILSLOT_E_NOMEM;
+	c->style = o->style;
+	c->next_id = random_id();
+	c->tmpl.flags = MAILSLOT_FLAG_FIRST; /* B-node, unfragmented */
+	c->tmpl.src_port = port;
+	c->tmpl.priority = o->priority;
+	memcpy(c->tmpl.path, u.path, sizeof(u.path));
+	err = o->from ? mailslot_nbname_set(&c->tmpl.src_name, o->from, 0x00)
+		      : own_nbname(&c->tmpl.src_name);
+	if (err != MAILSLOT_OK)
+		goto fail;
+
+	switch (u.target) {
+	case MAILSLOT_TARGET_LOCAL:
+		err = own_nbname(&c->tmpl.dst_name);
+		addrs[naddr++] = INADDR_LOOPBACK;
+		break;
+	case MAILSLOT_TARGET_ANY:
+		group = true;
+		err = mailslot_nbname_set(&c->tmpl.dst_name,
+					  o->workgroup ? o->workgroup
+						       : MAILSLOT_WORKGROUP,
+					  0x00);
+		break;
+	case MAILSLOT_TARGET_NAMED:
+		if (named_is_host(u.server, o, &addrs[0], &err)) {
+			if (err != MAILSLOT_OK)
+				goto fail;
+			naddr = 1;
+			/* An address literal names no NetBIOS host: send to
+			   "*", as Samba does for remote announcements. */
+			err = is_ipv4_literal(u.server)
+				      ? mailslot_nbname_set(&c->tmpl.dst_name,
+							    "*", 0x00)
+				      : host_nbname(u.server,
+						    &c->tmpl.dst_name);
+		} else {
+			group = true;
+			err = mailslot_nbname_set(&c->tmpl.dst_name, u.server,
+						  0x00);
+			if (err != MAILSLOT_OK)
+				err = MAILSLOT_E_UNC_SERVER;
+		}
+		break;
+	}
+	if (err != MAILSLOT_OK)
+		goto fail;
+	if (group) {
+		c->tmpl.msg_type = MAILSLOT_DIRECT_GROUP;
+		err = broadcast_addrs(o, addrs, &naddr);
+		if (err != MAILSLOT_OK)
+			goto fail;
+		c->max = mailslot_max_payload(u.path);
+	} else {
+		c->tmpl.msg_type = MAILSLOT_DIRECT_UNIQUE;
+		if (mailslot_nbname_encode(&c->tmpl.src_name, scratch,
+					   sizeof(scratch), &l1) != MAILSLOT_OK ||
+		    mailslot_nbname_encode(&c->tmpl.dst_name, scratch,
+					   sizeof(scratch), &l2) != MAILSLOT_OK) {
+			err = MAILSLOT_E_NAME_INVALID;
+			goto fail;
+		}
+		overhead = MAILSLOT_HEADER_LEN + l1 + l2 + MAILSLOT_SMB_FIXED +
+			   strlen(u.path) + 1 + 3;
+		c->max = MAILSLOT_DGRAM_MAX - overhead;
+	}
+	for (i = 0; i < naddr; i++) {
+		err = add_dest(c, addrs[i], port);
+		if (err != MAILSLOT_OK)
+			goto fail;
+	}
+	*out = c;
+	return MAILSLOT_OK;
+fail:
+	mailslot_client_close(c);
+	return err;
+}
+
+enum mailslot_err
+mailslot_write(struct mailslot_client *c, const void *buf, size_t len)
+{
+	enum mailslot_err first = MAILSLOT_OK, err;
+	size_t i, n;
+	int first_errno = 0;
+
+	if (len > c->max)
+		return MAILSLOT_E_TOO_BIG;
+	c->tmpl.dgm_id = c->next_id++;
+	c->tmpl.data = buf;
+	c->tmpl.data_len = len;
+	for (i = 0; i < c->ndest; i++) {
+		c->tmpl.src_ip = c->dest[i].src_ip;
+		err = mailslot_dgram_encode(&c->tmpl, c->style, c->buf,
+					    sizeof(c->buf), &n);
+		if (err == MAILSLOT_OK && send(c->dest[i].fd, c->buf, n, 0) < 0)
+			err = MAILSLOT_E_SYSTEM;
+		if (err != MAILSLOT_OK && first == MAILSLOT_OK) {
+			first = err;
+			first_errno = errno;
+		}
+	}
+	c->tmpl.data = NULL;
+	errno = first_errno;
+	return first;
+}
+
+size_t
+mailslot_client_max(const struct mailslot_client *c)
+{
+	return c->max;
+}
+
+size_t
+mailslot_client_ndest(const struct mailslot_client *c)
+{
+	return c->ndest;
+}
+
+uint32_t
+mailslot_client_dest(const struct mailslot_client *c, size_t i)
+{
+	return i < c->ndest ? c->dest[i].addr : 0;
+}
+
+void
+mailslot_client_close(struct mailslot_client *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->ndest; i++)
+		close(c->dest[i].fd);
+	free(c);
+}

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The server side: one UDP socket on 0.0.0.0:PORT, a FIFO of whole messages,
+ * and the Win32 read/info/timeout semantics on top of it.
+ *
+ * Every datagram taken from the socket goes through the same pipeline and is
+ * counted exactly once: own -> decode -> mailslot name -> duplicate -> size ->
+ * queue. The queue holds copies, so a message survives a too-small buffer.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dedup.h"
+#include "iface.h"
+#include "mailslot/slot.h"
+#include "mailslot/unc.h"
+#include "sock.h"
+
+#define RCVBUF_BYTES (4 << 20)
+#define OWN_ADDRS_MAX 64
+#define OWN_REFRESH_MS 5000
+#define DRAIN_MAX 1024 /* datagrams per drain, so one call cannot spin */
+
+struct entry {
+	struct entry *next;
+	struct mailslot_meta meta;
+	uint8_t data[];
+};
+
+struct mailslot_server {
+	int fd;
+	uint16_t port;
+	char path[MAILSLOT_PATH_MAX + 1];
+	size_t max_message;
+	int timeout_ms;
+	bool ignore_own;
+	size_t queue_max;
+
+	struct entry *head, *tail;
+	size_t count;
+
+	uint32_t own[OWN_ADDRS_MAX];
+	size_t n_own;
+	uint64_t own_at_ms;
+
+	struct dedup dedup;
+	struct mailslot_stats stats;
+	uint8_t buf[MAILSLOT_DGRAM_MAX + 1];
+};
+
+void
+mailslot_server_opts_init(struct mailslot_server_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->port = MAILSLOT_PORT;
+	o->read_timeout_ms = MAILSLOT_WAIT_FOREVER;
+}
+
+enum mailslot_err
+mailslot_create(const char *unc, const struct mailslot_server_opts *o,
+		struct mailslot_server **out)
+{
+	struct mailslot_server *s;
+	struct mailslot_unc u;
+	enum mailslot_err err;
+	int one = 1, rcvbuf = RCVBUF_BYTES;
+
+	*out = NULL;
+	err = mailslot_unc_parse(unc, &u);
+	if (err != MAILSLOT_OK)
+		return err;
+	if (u.target != MAILSLOT_TARGET_LOCAL)
+		return MAILSLOT_E_UNC_NOT_LOCAL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return MAILSLOT_E_NOMEM;
+	s->fd = -1;
+	s->port = o->port ? o->port : MAILSLOT_PORT;
+	snprintf(s->path, sizeof(s->path), "%s", u.path);
+	s->max_message = o->max_message;
+	s->timeout_ms = o->read_timeout_ms;
+	s->ignore_own = o->ignore_own;
+	s->queue_max = o->queue_max ? o->queue_max : MAILSLOT_QUEUE_MAX;
+	dedup_init(&s->dedup, o->dedup_ms ? o->dedup_ms : MAILSLOT_DEDUP_MS);
+
+	err = sock_bind_udp(0, s->port, &s->fd);
+	if (err != MAILSLOT_OK)
+		goto fail;
+	/* The buffer is a best effort: the kernel caps it at rmem_max. */
+	(void)setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (setsockopt(s->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0) {
+		err = MAILSLOT_E_SYSTEM;
+		goto fail;
+	}
+	*out = s;
+	return MAILSLOT_OK;
+fail:
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
+	return err;
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool
+is_own(struct mailslot_server *s, uint32_t ip, uint16_t port, uint64_t now)
+{
+	size_t i;
+
+	if (port != s->port)
+		return false;
+	if (s->own_at_ms == 0 || now - s->own_at_ms >= OWN_REFRESH_MS) {
+		s->n_own = iface_local_addrs(s->own, OWN_ADDRS_MAX);
+		s->own_at_ms = now ? now : 1;
+	}
+	for (i = 0; i < s->n_own; i++)
+		if (s->own[i] == ip)
+			return true;
+	return false;
+}
+
+static void
+enqueue(struct mailslot_server *s, const struct mailslot_meta *m,
+	const uint8_t *data)
+{
+	struct entry *e;
+
+	if (s->count >= s->queue_max) {
+		s->stats.queue_full++;
+		return;
+	}
+	e = malloc(sizeof(*e) + m->len);
+	if (e == NULL) {
+		s->stats.queue_full++;
+		return;
+	}
+	e->next = NULL;
+	e->meta = *m;
+	memcpy(e->data, data, m->len);
+	if (s->tail != NULL)
+		s->tail->next = e;
+	else
+		s->head = e;
+	s->tail = e;
+	s->count++;
+	s->stats.messages++;
+}
+
+/* One datagram through the pipeline. */
+static void
+ingest(struct mailslot_server *s, size_t len, const struct sockaddr_in *from,
+       const struct in_pktinfo *pi, uint64_t now)
+{
+	struct mailslot_dgram d;
+	struct mailslot_meta m;
+	enum mailslot_err err;
+
+	memset(&m, 0, sizeof(m));
+	m.src_ip = ntohl(from->sin_addr.s_addr);
+	m.src_port = ntohs(from->sin_port);
+	if (s->ignore_own && is_own(s, m.src_ip, m.src_port, now)) {
+		s->stats.own++;
+		return;
+	}
+	err = mailslot_dgram_decode(s->buf, len, &d);
+	if (err != MAILSLOT_OK) {
+		s->stats.invalid[err]++;
+		return;
+	}
+	if (!mailslot_path_equal(d.path, s->path)) {
+		s->stats.other_slot++;
+		return;
+	}
+	if (dedup_check(&s->dedup, m.src_ip, d.dgm_id,
+			dedup_hash(d.data, d.data_len), now)) {
+		s->stats.duplicates++;
+		return;
+	}
+	if (s->max_message != 0 && d.data_len > s->max_message) {
+		s->stats.oversize++;
+		return;
+	}
+	if (pi != NULL) {
+		m.dst_ip = ntohl(pi->ipi_addr.s_addr);
+		m.ifindex = (unsigned)pi->ipi_ifindex;
+		if (if_indextoname(m.ifindex, m.ifname) == NULL)
+			m.ifname[0] = '\0';
+	}
+	m.nbt_src_ip = d.src_ip;
+	m.msg_type = d.msg_type;
+	m.flags = d.flags;
+	m.dgm_id = d.dgm_id;
+	m.priority = d.priority;
+	m.src_name = d.src_name;
+	m.dst_name = d.dst_name;
+	memcpy(m.path, d.path, sizeof(m.path));
+	m.received_ms = now;
+	m.len = d.data_len;
+	enqueue(s, &m, d.data);
+}
+
+/* Move what the socket holds into the queue, without blocking. */
+static enum mailslot_err
+drain(struct mailslot_server *s)
+{
+	int i;
+
+	for (i = 0; i < DRAIN_MAX; i++) {
+		union {
+			struct cmsghdr align;
+			char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		} ctl;
+		struct sockaddr_in from;
+		struct iovec iov = {s->buf, sizeof(s->buf)};
+		struct msghdr mh = {0};
+		struct in_pktinfo *pi = NULL;
+		struct cmsghdr *c;
+		ssize_t n;
+
+		mh.msg_name = &from;
+		mh.msg_namelen = sizeof(from);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		n = recvmsg(s->fd, &mh, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return MAILSLOT_OK;
+			if (errno == EINTR)
+				continue;
+			return MAILSLOT_E_SYSTEM;
+		}
+		s->stats.datagrams++;
+		if (mh.msg_flags & MSG_TRUNC) {
+			s->stats.invalid[MAILSLOT_E_TOO_BIG]++;
+			continue;
+		}
+		for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == IPPROTO_IP &&
+			    c->cmsg_type == IP_PKTINFO)
+				pi = (struct in_pktinfo *)(void *)CMSG_DATA(c);
+		ingest(s, (size_t)n, &from, pi, now_ms());
+	}
+	return MAILSLOT_OK;
+}
+
+enum mailslot_err
+mailslot_read(struct mailslot_server *s, void *buf, size_t cap, size_t *len,
+	      struct mailslot_meta *meta)
+{
+	uint64_t deadline = 0;
+	enum mailslot_err err;
+	struct entry *e;
+
+	if (s->timeout_ms > 0)
+		deadline = now_ms() + (uint64_t)s->timeout_ms;
+	for (;;) {
+		struct pollfd p = {s->fd, POLLIN, 0};
+		int wait_ms;
+
+		err = drain(s);
+		if (err != MAILSLOT_OK)
+			return err;
+		if (s->head != NULL)
+			break;
+		if (s->timeout_ms == 0)
+			return MAILSLOT_E_TIMEOUT;
+		if (s->timeout_ms == MAILSLOT_WAIT_FOREVER) {
+			wait_ms = -1;
+		} else {
+			uint64_t now = now_ms();
+			if (now >= deadline)
+				return MAILSLOT_E_TIMEOUT;
+			wait_ms = (int)(deadline - now);
+		}
+		if (poll(&p, 1, wait_ms) < 0)
+			return MAILSLOT_E_SYSTEM; /* EINTR too: let the caller
+						     look at its signals */
+	}
+	e = s->head;
+	*len = e->meta.len;
+	if (cap < e->meta.len)
+		return MAILSLOT_E_BUFFER_SMALL;
+	memcpy(buf, e->data, e->meta.len);
+	if (meta != NULL)
+		*meta = e->meta;
+	s->head = e->next;
+	if (s->head == NULL)
+		s->tail = NULL;
+	s->count--;
+	free(e);
+	return MAILSLOT_OK;
+}
+
+enum mailslot_err
+mailslot_info(struct mailslot_server *s, struct mailslot_info *info)
+{
+	enum mailslot_err err = drain(s);
+
+	info->max_message = s->max_message;
+	info->next_size = s->head ? s->head->meta.len : MAILSLOT_NO_MESSAGE;
+	info->count = s->count;
+	info->read_timeout_ms = s->timeout_ms;
+	return err;
+}
+
+void
+mailslot_set_timeout(struct mailslot_server *s, int read_timeout_ms)
+{
+	s->timeout_ms = read_timeout_ms;
+}
+
+int
+mailslot_fd(const struct mailslot_server *s)
+{
+	return s->fd;
+}
+
+const struct mailslot_stats *
+mailslot_stats(const struct mailslot_server *s)
+{
+	return &s->stats;
+}
+
+uint16_t
+mailslot_port(const struct mailslot_server *s)
+{
+	return s->port;
+}
+
+void
+mailslot_close(struct mailslot_server *s)
+{
+	struct entry *e, *next;
+
+	if (s == NULL)
+		return;
+	for (e = s->head; e != NULL; e = next) {
+		next = e->next;
+		free(e);
+	}
+	close(s->fd);
+	free(s);
+}
