@@ -31,14 +31,15 @@ bool
 num_parse_seconds(const char *s, uint64_t min_ms, uint64_t max_ms,
 		  uint64_t *out_ms)
 {
+	const char *q;
 	char *end;
 	double v, ms;
 
-	/* strtod would take hex, inf, nan and leading space: refuse them. */
-	if (!((*s >= '0' && *s <= '9') || *s == '.'))
+	/* strtod would take hex, inf, nan, exponents and spaces: refuse them. */
+	if (*s == '\0')
 		return false;
-	for (end = (char *)(uintptr_t)s; *end; end++)
-		if (!((*end >= '0' && *end <= '9') || *end == '.'))
+	for (q = s; *q != '\0'; q++)
+		if (!((*q >= '0' && *q <= '9') || *q == '.'))
 			return false;
 	errno = 0;
 	v = strtod(s, &end);

@@ -7,9 +7,11 @@
  * Each destination gets its own socket, bound to 0.0.0.0:PORT with
  * SO_REUSEADDR (so the datagram leaves from port 138, as Windows expects)
  * and connected to the destination: a connected UDP socket only takes
- * datagrams from its peer, so it never steals a server's traffic on the
- * shared port. getsockname() then tells the source address routing chose,
- * which goes into the header's SOURCE_IP.
+ * datagrams from its peer (a broadcast address never sends any), so it does
+ * not steal a server's traffic on the shared port; only a unicast peer's own
+ * datagrams to PORT could land on it while the client is open.
+ * getsockname() then tells the source address and port, which go into the
+ * header's SOURCE_IP and SOURCE_PORT.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,7 +36,8 @@
 struct dest {
 	int fd;
 	uint32_t addr;
-	uint32_t src_ip;
+	uint32_t src_ip;   /* for SOURCE_IP */
+	uint16_t src_port; /* for SOURCE_PORT */
 };
 
 struct mailslot_client {
@@ -158,8 +161,23 @@ broadcast_addrs(const struct mailslot_client_opts *o, uint32_t *out,
 	return err;
 }
 
+/* One of this host's addresses (127/8 included)? */
+static bool
+is_local(uint32_t addr)
+{
+	uint32_t own[IFACE_MAX];
+	size_t n = iface_local_addrs(own, IFACE_MAX), i;
+
+	if ((addr >> 24) == 127)
+		return true;
+	for (i = 0; i < n; i++)
+		if (own[i] == addr)
+			return true;
+	return false;
+}
+
 static enum mailslot_err
-add_dest(struct mailslot_client *c, uint32_t addr, uint16_t port)
+add_dest(struct mailslot_client *c, uint32_t addr, uint16_t port, bool unique)
 {
 	struct dest *d = &c->dest[c->ndest];
 	struct sockaddr_in sin;
@@ -167,7 +185,10 @@ add_dest(struct mailslot_client *c, uint32_t addr, uint16_t port)
 	enum mailslot_err err;
 	int saved;
 
-	err = sock_bind_udp(0, port, &d->fd);
+	/* A socket connected from PORT to ourselves at PORT would receive
+	   its own datagram in place of the server: this host is reached
+	   from an ephemeral port instead. */
+	err = sock_bind_udp(0, unique && is_local(addr) ? 0 : port, &d->fd);
 	if (err != MAILSLOT_OK)
 		return err;
 	memset(&sin, 0, sizeof(sin));
@@ -183,6 +204,7 @@ add_dest(struct mailslot_client *c, uint32_t addr, uint16_t port)
 	}
 	d->addr = addr;
 	d->src_ip = ntohl(sin.sin_addr.s_addr);
+	d->src_port = ntohs(sin.sin_port);
 	c->ndest++;
 	return MAILSLOT_OK;
 }
@@ -284,7 +306,7 @@ mailslot_open(const char *unc, const struct mailslot_client_opts *o,
 		c->max = MAILSLOT_DGRAM_MAX - overhead;
 	}
 	for (i = 0; i < naddr; i++) {
-		err = add_dest(c, addrs[i], port);
+		err = add_dest(c, addrs[i], port, !group);
 		if (err != MAILSLOT_OK)
 			goto fail;
 	}
@@ -309,6 +331,7 @@ mailslot_write(struct mailslot_client *c, const void *buf, size_t len)
 	c->tmpl.data_len = len;
 	for (i = 0; i < c->ndest; i++) {
 		c->tmpl.src_ip = c->dest[i].src_ip;
+		c->tmpl.src_port = c->dest[i].src_port;
 		err = mailslot_dgram_encode(&c->tmpl, c->style, c->buf,
 					    sizeof(c->buf), &n);
 		if (err == MAILSLOT_OK && send(c->dest[i].fd, c->buf, n, 0) < 0)

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* Escaping network text for terminals, UTF-8, base64, number parsing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "num.h"
+#include "text.h"
+
+static void
+esc_is(const char *in, size_t n, const char *want)
+{
+	char out[256];
+
+	assert_int_equal(text_escape(in, n, out, sizeof(out)), strlen(want));
+	assert_string_equal(out, want);
+}
+
+static void
+test_escape(void **state)
+{
+	(void)state;
+	esc_is("plain text", 10, "plain text");
+	esc_is("\x1b[2J", 4, "\\x1b[2J");
+	esc_is("a\nb\r\t", 5, "a\\x0ab\\x0d\\x09");
+	esc_is("back\\slash", 10, "back\\\\slash");
+	esc_is("nul\0x", 5, "nul\\x00x");
+	esc_is("del\x7f", 4, "del\\x7f");
+	esc_is("caf\xc3\xa9", 5, "caf\xc3\xa9");        /* valid UTF-8 kept */
+	esc_is("\xc2\x9b" "31m", 5, "\\xc2\\x9b31m");   /* C1 CSI */
+	esc_is("\xff\xc3", 2, "\\xff\\xc3");            /* invalid UTF-8 */
+	esc_is("\xed\xa0\x80", 3, "\\xed\\xa0\\x80");   /* surrogate */
+	esc_is("\xe0\x80\xaf", 3, "\\xe0\\x80\\xaf");   /* overlong */
+}
+
+static void
+test_escape_truncates_at_whole_escape(void **state)
+{
+	char out[6];
+	(void)state;
+
+	assert_int_equal(text_escape("ab\x1b" "cd", 5, out, sizeof(out)), 8);
+	assert_string_equal(out, "ab");
+	assert_int_equal(text_escape("abcdefgh", 8, out, sizeof(out)), 8);
+	assert_string_equal(out, "abcde");
+	assert_int_equal(text_escape("abc", 3, NULL, 0), 3);
+}
+
+static void
+test_utf8(void **state)
+{
+	(void)state;
+	assert_true(text_utf8_valid("", 0));
+	assert_true(text_utf8_valid("h\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10));
+	assert_false(text_utf8_valid("\xc3", 1));
+	assert_false(text_utf8_valid("\xc0\xaf", 2));
+	assert_false(text_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+}
+
+static void
+test_base64(void **state)
+{
+	char out[16];
+	(void)state;
+
+	assert_int_equal(text_base64("", 0, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	text_base64("f", 1, out, sizeof(out));
+	assert_string_equal(out, "Zg==");
+	text_base64("fo", 2, out, sizeof(out));
+	assert_string_equal(out, "Zm8=");
+	text_base64("foobar", 6, out, sizeof(out));
+	assert_string_equal(out, "Zm9vYmFy");
+	assert_int_equal(text_base64("foobar", 6, out, 8), 0);
+	assert_string_equal(out, "");
+}
+
+static void
+test_num(void **state)
+{
+	uint64_t v;
+	(void)state;
+
+	assert_true(num_parse_u64("138", 1, 65535, &v));
+	assert_int_equal(v, 138);
+	assert_false(num_parse_u64("", 0, 10, &v));
+	assert_false(num_parse_u64("-1", 0, 10, &v));
+	assert_false(num_parse_u64("+1", 0, 10, &v));
+	assert_false(num_parse_u64(" 1", 0, 10, &v));
+	assert_false(num_parse_u64("1x", 0, 10, &v));
+	assert_false(num_parse_u64("65536", 1, 65535, &v));
+	assert_false(num_parse_u64("0", 1, 65535, &v));
+	assert_false(num_parse_u64("99999999999999999999999", 0, UINT64_MAX, &v));
+	assert_true(num_parse_seconds("2", 1, 10000, &v));
+	assert_int_equal(v, 2000);
+	assert_true(num_parse_seconds("0.25", 1, 10000, &v));
+	assert_int_equal(v, 250);
+	assert_true(num_parse_seconds(".5", 1, 10000, &v));
+	assert_int_equal(v, 500);
+	assert_false(num_parse_seconds("0", 1, 10000, &v));
+	assert_false(num_parse_seconds("11", 1, 10000, &v));
+	assert_false(num_parse_seconds("inf", 1, 10000, &v));
+	assert_false(num_parse_seconds("0x10", 1, 10000, &v));
+	assert_false(num_parse_seconds("1e3", 1, 10000, &v));
+	assert_false(num_parse_seconds("-1", 0, 10000, &v));
+	assert_false(num_parse_seconds("1..2", 0, 10000, &v));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_escape_truncates_at_whole_escape),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_num),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
