@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: MIT
+"""Helpers for the script tests: skip/fail, ports, running the tool.
+
+Every wait polls a condition against a deadline; nothing sleeps and hopes.
+Tests only ever send to 127.0.0.0/8.
+"""
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+MAILSLOT = os.environ.get("MAILSLOT", "mailslot")
+DGRAM_TOOL = os.environ.get("DGRAM_TOOL", "dgram_tool")
+SHARED_DIR = os.environ.get("SHARED_DIR", "")
+
+_failures = []
+_checks = 0
+
+
+def skip(why):
+    print(f"SKIP: {why}")
+    sys.exit(SKIP)
+
+
+def check(cond, what):
+    """Record one assertion; keep going so one run shows every failure."""
+    global _checks
+    _checks += 1
+    if not cond:
+        _failures.append(what)
+        print(f"FAIL: {what}", flush=True)
+
+
+def finish():
+    passed = _checks - len(_failures)
+    print(f"{passed} passed, {len(_failures)} failed")
+    sys.exit(1 if _failures else 0)
+
+
+def need(prog):
+    if shutil.which(prog) is None:
+        print(f"FAIL: {prog} is not installed (see the README's first command)")
+        sys.exit(1)
+
+
+def shared(*parts):
+    """A file under ../shared, or skip when the folder is absent."""
+    path = os.path.join(SHARED_DIR, *parts)
+    if not SHARED_DIR or not os.path.exists(path):
+        skip(f"{path or 'SHARED_DIR'} is absent")
+    return path
+
+
+def free_port():
+    """A high UDP port nothing is bound to on 127.0.0.1 right now."""
+    import socket
+    for _ in range(100):
+        port = random.randint(20000, 60000)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind(("0.0.0.0", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free port")
+
+
+def wait_for(cond, timeout, step=0.02):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            return v
+        time.sleep(step)
+
+
+class Listener:
+    """`mailslot listen` in the background, output in temporary files."""
+
+    def __init__(self, args):
+        self.out = tempfile.TemporaryFile(mode="w+")
+        self.err = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen([MAILSLOT, "listen", *args],
+                                     stdout=self.out, stderr=self.err,
+                                     stdin=subprocess.DEVNULL)
+        ready = wait_for(lambda: "listening on" in self.stderr()
+                         or self.proc.poll() is not None, 5)
+        if self.proc.poll() is not None or not ready:
+            raise RuntimeError("listener did not start: " + self.stderr())
+
+    def _read(self, f):
+        f.seek(0)
+        return f.read()
+
+    def stdout(self):
+        return self._read(self.out)
+
+    def stderr(self):
+        return self._read(self.err)
+
+    def lines(self):
+        return [l for l in self.stdout().splitlines() if l]
+
+    def wait(self, timeout=10):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.wait(5)
+
+
+def send(args, stdin=None):
+    return subprocess.run([MAILSLOT, "send", *args], input=stdin,
+                          capture_output=True, timeout=30)
