@@ -48,9 +48,9 @@ static const char usage[] =
 	"  -v, --verbose         say where each message went\n"
 	"  -h, --help            show this help\n"
 	"\n"
-	"A message to \\\\* or a domain may hold at most 432 bytes minus the\n"
-	"mailslot name's length rounded up to 4 (424 for 'beacon'), as on\n"
-	"Windows; a larger one is refused and nothing is sent.\n"
+	"A message to \\\\* or a domain may hold at most 424 bytes (less for\n"
+	"names over 8 bytes: 432 minus the name length rounded up to 4), as\n"
+	"on Windows; a larger one is refused and nothing is sent.\n"
 	"Exit status: 0 sent, 1 error, 2 usage error.\n";
 
 enum { OPT_PADDED = 256, OPT_PRIORITY, OPT_HOST, OPT_DOMAIN };

@@ -229,7 +229,10 @@ mailslot_max_payload(const char *path)
 
 	n = n > MAILSLOT_PREFIX_LEN ? n - MAILSLOT_PREFIX_LEN : 0;
 	n = (n + 3) & ~(size_t)3;
-	return n >= 432 ? 0 : 432 - n;
+	if (n >= 432)
+		return 0;
+	/* The API's flat 424 also caps the 428 a 1-4 byte name would allow. */
+	return 432 - n < MAILSLOT_API_MAX ? 432 - n : MAILSLOT_API_MAX;
 }
 
 bool

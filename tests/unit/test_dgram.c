@@ -417,8 +417,8 @@ test_max_payload_windows_limit(void **state)
 {
 	(void)state;
 	assert_int_equal(mailslot_max_payload("\\MAILSLOT\\beacon"), 424);
-	assert_int_equal(mailslot_max_payload("\\MAILSLOT\\x"), 428);
-	assert_int_equal(mailslot_max_payload("\\MAILSLOT\\abcd"), 428);
+	assert_int_equal(mailslot_max_payload("\\MAILSLOT\\x"), 424);
+	assert_int_equal(mailslot_max_payload("\\MAILSLOT\\abcd"), 424);
 	assert_int_equal(mailslot_max_payload("\\MAILSLOT\\abcde"), 424);
 	assert_int_equal(mailslot_max_payload("\\MAILSLOT\\abcdefgh"), 424);
 	assert_int_equal(mailslot_max_payload("\\MAILSLOT\\abcdefghi"), 420);

@@ -37,6 +37,7 @@
 #define MAILSLOT_SCOPE_MAX 220       /* dotted scope text we keep */
 #define MAILSLOT_PATH_MAX 255        /* \MAILSLOT\... without the NUL */
 #define MAILSLOT_SMB_MAX 512         /* Windows' cap on the SMB part ([MS-MAIL] <2>) */
+#define MAILSLOT_API_MAX 424         /* WriteFile's cap for "*" and domains */
 #define MAILSLOT_DGRAM_MAX 65507     /* largest IPv4 UDP payload */
 #define MAILSLOT_HEADER_LEN 14       /* NBT header before the names */
 #define MAILSLOT_SMB_FIXED 69        /* SMB header + words + ByteCount */
@@ -157,10 +158,12 @@ enum mailslot_err mailslot_dgram_encode(const struct mailslot_dgram *d,
 					size_t *used);
 
 /*
- * The Windows limit on one message to a broadcast mailslot ([MS-MAIL] note
- * <2>): 432 minus the length of the name after "\mailslot\" rounded up to 4,
- * so 424 for "beacon". PATH is the full "\MAILSLOT\..." path. Returns 0 when
- * the name is too long for any data.
+ * The Windows limit on one message to a broadcast mailslot: the smaller of
+ * the protocol's 432 minus the length of the name after "\mailslot\" rounded
+ * up to 4 ([MS-MAIL] note <2>: the SMB part fits 512 bytes) and the API's
+ * flat 424 (WriteFile to "*" or a domain fails above it). So 424 for names of
+ * 1 to 8 bytes such as "beacon", 420 for 9 to 12, and so on. PATH is the
+ * full "\MAILSLOT\..." path. Returns 0 when the name leaves no room.
  */
 size_t mailslot_max_payload(const char *path);
 
