@@ -89,7 +89,7 @@ wall_time(char *out, size_t len, bool date)
 {
 	struct timespec ts;
 	struct tm tm;
-	char base[32];
+	char base[48];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
@@ -103,7 +103,7 @@ wall_time(char *out, size_t len, bool date)
 static void
 print_text(const struct mailslot_meta *m, const uint8_t *data)
 {
-	char src[INET_ADDRSTRLEN], when[40], sname[96], dname[96];
+	char src[INET_ADDRSTRLEN], when[64], sname[96], dname[96];
 	size_t need = text_escape(data, m->len, NULL, 0) + 1;
 	char *esc = malloc(need);
 
@@ -122,7 +122,7 @@ print_text(const struct mailslot_meta *m, const uint8_t *data)
 static bool
 print_json(const struct mailslot_meta *m, const uint8_t *data)
 {
-	char ip[INET_ADDRSTRLEN], when[40], name[96];
+	char ip[INET_ADDRSTRLEN], when[64], name[96];
 	size_t b64len = 4 * ((m->len + 2) / 3) + 1;
 	char *b64 = malloc(b64len), *text = NULL, *line;
 	cJSON *o = cJSON_CreateObject();
