@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "mailslot/slot.h"
 #include "num.h"
 #include "text.h"
@@ -64,15 +65,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void
@@ -281,7 +273,7 @@ cli_listen(int argc, char **argv)
 	fprintf(stderr, "mailslot listen: listening on 0.0.0.0:%u for %s\n",
 		mailslot_port(s), argv[optind]);
 	if (timeout_ms > 0)
-		deadline = mono_ms() + timeout_ms;
+		deadline = clock_mono_ms() + timeout_ms;
 
 	while (!stop && (count == 0 || got < count)) {
 		struct mailslot_meta m;
@@ -290,7 +282,7 @@ cli_listen(int argc, char **argv)
 		/* Wake at least once a second so a signal is seen promptly. */
 		int wait_ms = 1000;
 		if (deadline != 0) {
-			uint64_t now = mono_ms();
+			uint64_t now = clock_mono_ms();
 			if (now >= deadline)
 				break;
 			if (deadline - now < (uint64_t)wait_ms)

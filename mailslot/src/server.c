@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dedup.h"
 #include "iface.h"
 #include "mailslot/slot.h"
@@ -107,15 +108,6 @@ fail:
 		close(s->fd);
 	free(s);
 	return err;
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static bool
@@ -256,7 +248,7 @@ drain(struct mailslot_server *s)
 			if (c->cmsg_level == IPPROTO_IP &&
 			    c->cmsg_type == IP_PKTINFO)
 				pi = (struct in_pktinfo *)(void *)CMSG_DATA(c);
-		ingest(s, (size_t)n, &from, pi, now_ms());
+		ingest(s, (size_t)n, &from, pi, clock_mono_ms());
 	}
 	return MAILSLOT_OK;
 }
@@ -270,7 +262,7 @@ mailslot_read(struct mailslot_server *s, void *buf, size_t cap, size_t *len,
 	struct entry *e;
 
 	if (s->timeout_ms > 0)
-		deadline = now_ms() + (uint64_t)s->timeout_ms;
+		deadline = clock_mono_ms() + (uint64_t)s->timeout_ms;
 	for (;;) {
 		struct pollfd p = {s->fd, POLLIN, 0};
 		int wait_ms;
@@ -285,7 +277,7 @@ mailslot_read(struct mailslot_server *s, void *buf, size_t cap, size_t *len,
 		if (s->timeout_ms == MAILSLOT_WAIT_FOREVER) {
 			wait_ms = -1;
 		} else {
-			uint64_t now = now_ms();
+			uint64_t now = clock_mono_ms();
 			if (now >= deadline)
 				return MAILSLOT_E_TIMEOUT;
 			wait_ms = (int)(deadline - now);
