@@ -15,6 +15,11 @@ if(BEACON_SANITIZE)
     -fno-sanitize-recover=all)
   target_link_options(beacon_flags INTERFACE -fsanitize=${BEACON_SANITIZE})
 endif()
+if(BEACON_FUZZ)
+  # Coverage instrumentation for every first-party object, so libFuzzer
+  # sees into the libraries and not only the entry points.
+  target_compile_options(beacon_flags INTERFACE -fsanitize=fuzzer-no-link)
+endif()
 if(BEACON_HARDEN)
   target_compile_options(beacon_flags INTERFACE
     -fstack-protector-strong

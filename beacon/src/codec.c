@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The beacon and the query as JSON (schema/beacon.schema.json,
+ * schema/query.schema.json).
+ *
+ * Decoding gates the size first, parses with a length bound and nothing but
+ * whitespace after the object, refuses duplicate keys (cJSON would take the
+ * first, a Python validator the last: they must never disagree), reads numbers
+ * from valuedouble with finiteness, integrality and range checks (valueint
+ * saturates), and holds every string to a character policy. A "\u0000" escape
+ * is refused before parsing, since cJSON would silently cut the string there.
+ */
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "beacon/beacon.h"
+#include "sha256.h"
+#include "text.h"
+
+static const struct {
+	const char *name, *text;
+} errs[BEACON_E__COUNT] = {
+	[BEACON_OK] = {"ok", "success"},
+	[BEACON_E_SIZE] = {"size", "beacon empty or over 424 bytes"},
+	[BEACON_E_JSON] = {"json", "not well-formed JSON"},
+	[BEACON_E_TRAILING] = {"trailing", "data after the JSON object"},
+	[BEACON_E_ROOT] = {"root", "not a JSON object"},
+	[BEACON_E_DUPLICATE] = {"duplicate", "duplicate key"},
+	[BEACON_E_VERSION] = {"version", "unsupported beacon version"},
+	[BEACON_E_MISSING] = {"missing", "required key missing"},
+	[BEACON_E_TYPE] = {"type", "value of the wrong type"},
+	[BEACON_E_RANGE] = {"range", "number out of range"},
+	[BEACON_E_STRING] = {"string", "invalid string"},
+	[BEACON_E_ADDRESS] = {"address", "invalid IP address"},
+	[BEACON_E_TOO_MANY] = {"too_many", "too many addresses or tags"},
+	[BEACON_E_STATE] = {"state", "state is neither up nor bye"},
+	[BEACON_E_NOMEM] = {"nomem", "out of memory"},
+	[BEACON_E_NOSPACE] = {"nospace", "required fields exceed the budget"},
+};
+
+const char *
+beacon_strerror(enum beacon_err err)
+{
+	if ((unsigned)err >= BEACON_E__COUNT)
+		return "unknown error";
+	return errs[err].text;
+}
+
+const char *
+beacon_errname(enum beacon_err err)
+{
+	if ((unsigned)err >= BEACON_E__COUNT)
+		return "unknown";
+	return errs[err].name;
+}
+
+static bool
+ident_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+bool
+beacon_ident_valid(const char *s, size_t max)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > max)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!ident_char((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+bool
+beacon_hostname_valid(const char *s)
+{
+	return beacon_ident_valid(s, BEACON_MAX_HOSTNAME);
+}
+
+/* Free text (OS names, tag values): printable UTF-8, no C0, DEL or C1. */
+static bool
+text_ok(const char *s, size_t max, bool allow_empty)
+{
+	size_t n = strlen(s), i;
+
+	if ((n == 0 && !allow_empty) || n > max || !text_utf8_valid(s, n))
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			return false;
+		if (c == 0xc2 && (unsigned char)s[i + 1] < 0xa0)
+			return false; /* U+0080..U+009F */
+	}
+	return true;
+}
+
+static bool
+addr_ok(const char *s, int af)
+{
+	unsigned char buf[16];
+
+	return inet_pton(af, s, buf) == 1;
+}
+
+/* ---- Decoding ---- */
+
+/* A "\u0000" escape inside a string: cJSON would end the string there. */
+static bool
+has_nul_escape(const char *p, size_t n)
+{
+	bool in_str = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!in_str) {
+			in_str = p[i] == '"';
+			continue;
+		}
+		if (p[i] == '"') {
+			in_str = false;
+		} else if (p[i] == '\\' && i + 1 < n) {
+			if (p[i + 1] == 'u' && i + 5 < n &&
+			    strncmp(p + i + 2, "0000", 4) == 0)
+				return true;
+			i++; /* skip the escaped character */
+		}
+	}
+	return false;
+}
+
+static bool
+has_duplicates(const cJSON *obj)
+{
+	const cJSON *a, *b;
+
+	for (a = obj->child; a != NULL; a = a->next)
+		for (b = a->next; b != NULL; b = b->next)
+			if (strcmp(a->string, b->string) == 0)
+				return true;
+	return false;
+}
+
+static enum beacon_err
+parse(const void *buf, size_t len, size_t max, cJSON **root)
+{
+	const char *end = NULL, *p = buf;
+	cJSON *r;
+
+	*root = NULL;
+	if (len == 0 || len > max)
+		return BEACON_E_SIZE;
+	if (memchr(buf, 0, len) != NULL || has_nul_escape(p, len))
+		return BEACON_E_STRING;
+	r = cJSON_ParseWithLengthOpts(p, len, &end, false);
+	if (r == NULL)
+		return BEACON_E_JSON;
+	while (end < p + len && strchr(" \t\r\n", *end) != NULL && *end)
+		end++;
+	if (end != p + len) {
+		cJSON_Delete(r);
+		return BEACON_E_TRAILING;
+	}
+	if (!cJSON_IsObject(r)) {
+		cJSON_Delete(r);
+		return BEACON_E_ROOT;
+	}
+	*root = r;
+	return has_duplicates(r) ? BEACON_E_DUPLICATE : BEACON_OK;
+}
+
+static enum beacon_err
+get_uint(const cJSON *o, const char *key, bool required, uint64_t min,
+	 uint64_t max, uint64_t *out, bool *present)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	double d;
+
+	if (present != NULL)
+		*present = v != NULL;
+	if (v == NULL)
+		return required ? BEACON_E_MISSING : BEACON_OK;
+	if (!cJSON_IsNumber(v))
+		return BEACON_E_TYPE;
+	d = v->valuedouble;
+	if (!isfinite(d) || d != floor(d) || d < (double)min || d > (double)max)
+		return BEACON_E_RANGE;
+	*out = (uint64_t)d;
+	return BEACON_OK;
+}
+
+/* A string into out (cap includes the NUL), under POLICY. */
+enum policy { IDENT, HOSTNAME, TEXT };
+
+static enum beacon_err
+get_str(const cJSON *o, const char *key, bool required, enum policy pol,
+	size_t max, char *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	const char *s;
+	bool ok;
+
+	out[0] = '\0';
+	if (v == NULL)
+		return required ? BEACON_E_MISSING : BEACON_OK;
+	if (!cJSON_IsString(v))
+		return BEACON_E_TYPE;
+	s = v->valuestring;
+	ok = pol == TEXT ? text_ok(s, max, false) : beacon_ident_valid(s, max);
+	if (!ok)
+		return BEACON_E_STRING;
+	memcpy(out, s, strlen(s) + 1);
+	return BEACON_OK;
+}
+
+static enum beacon_err
+get_addrs(const cJSON *o, const char *key, int af, size_t width, char *out,
+	  size_t *n)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, key), *v;
+
+	*n = 0;
+	if (arr == NULL)
+		return BEACON_OK;
+	if (!cJSON_IsArray(arr))
+		return BEACON_E_TYPE;
+	cJSON_ArrayForEach(v, arr)
+	{
+		if (!cJSON_IsString(v))
+			return BEACON_E_TYPE;
+		if (*n == BEACON_MAX_ADDRS)
+			return BEACON_E_TOO_MANY;
+		if (strlen(v->valuestring) >= width ||
+		    !addr_ok(v->valuestring, af))
+			return BEACON_E_ADDRESS;
+		memcpy(out + *n * width, v->valuestring,
+		       strlen(v->valuestring) + 1);
+		(*n)++;
+	}
+	return BEACON_OK;
+}
+
+static enum beacon_err
+get_tags(const cJSON *o, struct beacon_msg *b)
+{
+	const cJSON *obj = cJSON_GetObjectItemCaseSensitive(o, "tags"), *v;
+
+	b->n_tags = 0;
+	if (obj == NULL)
+		return BEACON_OK;
+	if (!cJSON_IsObject(obj))
+		return BEACON_E_TYPE;
+	if (has_duplicates(obj))
+		return BEACON_E_DUPLICATE;
+	cJSON_ArrayForEach(v, obj)
+	{
+		struct beacon_tag *t = &b->tags[b->n_tags];
+		if (b->n_tags == BEACON_MAX_TAGS)
+			return BEACON_E_TOO_MANY;
+		if (!cJSON_IsString(v))
+			return BEACON_E_TYPE;
+		if (!beacon_ident_valid(v->string, BEACON_MAX_TAG_KEY) ||
+		    !text_ok(v->valuestring, BEACON_MAX_TAG_VALUE, true))
+			return BEACON_E_STRING;
+		memcpy(t->key, v->string, strlen(v->string) + 1);
+		memcpy(t->value, v->valuestring, strlen(v->valuestring) + 1);
+		b->n_tags++;
+	}
+	return BEACON_OK;
+}
+
+static enum beacon_err
+decode_fields(const cJSON *r, struct beacon_msg *b)
+{
+	const cJSON *st;
+	enum beacon_err e;
+	uint64_t v, iv, ttl;
+
+	if ((e = get_uint(r, "v", true, 0, 1000, &v, NULL)) != BEACON_OK)
+		return e;
+	if (v != BEACON_FORMAT)
+		return BEACON_E_VERSION;
+	b->version = (unsigned)v;
+	if ((e = get_str(r, "id", true, IDENT, BEACON_MAX_ID, b->id)) ||
+	    (e = get_str(r, "inst", true, IDENT, BEACON_MAX_ID, b->instance)) ||
+	    (e = get_uint(r, "seq", true, 0, BEACON_MAX_SEQ, &b->seq, NULL)) ||
+	    (e = get_str(r, "host", true, HOSTNAME, BEACON_MAX_HOSTNAME,
+			 b->hostname)) ||
+	    (e = get_uint(r, "int_ms", true, BEACON_MIN_INTERVAL_MS,
+			  BEACON_MAX_INTERVAL_MS, &iv, NULL)) ||
+	    (e = get_uint(r, "ttl_ms", true, BEACON_MIN_INTERVAL_MS,
+			  BEACON_MAX_TTL_MS, &ttl, NULL)))
+		return e;
+	if (ttl < iv)
+		return BEACON_E_RANGE; /* a TTL shorter than the interval */
+	b->interval_ms = (uint32_t)iv;
+	b->ttl_ms = (uint32_t)ttl;
+	st = cJSON_GetObjectItemCaseSensitive(r, "state");
+	if (st == NULL)
+		return BEACON_E_MISSING;
+	if (!cJSON_IsString(st))
+		return BEACON_E_TYPE;
+	if (strcmp(st->valuestring, "up") == 0)
+		b->state = BEACON_STATE_UP;
+	else if (strcmp(st->valuestring, "bye") == 0)
+		b->state = BEACON_STATE_BYE;
+	else
+		return BEACON_E_STATE;
+	if ((e = get_uint(r, "uptime_s", false, 0, BEACON_MAX_SEQ, &b->uptime_s,
+			  &b->has_uptime)) ||
+	    (e = get_str(r, "os", false, TEXT, BEACON_MAX_OS, b->os)) ||
+	    (e = get_str(r, "osver", false, TEXT, BEACON_MAX_OS,
+			 b->os_version)) ||
+	    (e = get_addrs(r, "ipv4", AF_INET, sizeof(b->ipv4[0]),
+			   &b->ipv4[0][0], &b->n_ipv4)) ||
+	    (e = get_addrs(r, "ipv6", AF_INET6, sizeof(b->ipv6[0]),
+			   &b->ipv6[0][0], &b->n_ipv6)))
+		return e;
+	return get_tags(r, b);
+}
+
+enum beacon_err
+beacon_decode(const void *buf, size_t len, struct beacon_msg *b)
+{
+	enum beacon_err e;
+	cJSON *r;
+
+	memset(b, 0, sizeof(*b));
+	e = parse(buf, len, BEACON_MAX_WIRE, &r);
+	if (e == BEACON_OK)
+		e = decode_fields(r, b);
+	cJSON_Delete(r);
+	return e;
+}
+
+enum beacon_err
+beacon_query_decode(const void *buf, size_t len, struct beacon_query *q)
+{
+	enum beacon_err e;
+	uint64_t v;
+	cJSON *r;
+
+	memset(q, 0, sizeof(*q));
+	e = parse(buf, len, BEACON_MAX_WIRE, &r);
+	if (e != BEACON_OK)
+		goto out;
+	if ((e = get_uint(r, "v", true, 0, 1000, &v, NULL)) != BEACON_OK)
+		goto out;
+	if (v != BEACON_FORMAT) {
+		e = BEACON_E_VERSION;
+		goto out;
+	}
+	q->version = (unsigned)v;
+	if ((e = get_str(r, "query", true, IDENT, BEACON_MAX_ID, q->nonce)) ==
+	    BEACON_OK)
+		e = get_str(r, "target", false, IDENT, BEACON_MAX_ID,
+			    q->target);
+out:
+	cJSON_Delete(r);
+	return e;
+}
+
+/* ---- Encoding ---- */
+
+static enum beacon_err
+check(const struct beacon_msg *b)
+{
+	size_t i;
+
+	if (!beacon_ident_valid(b->id, BEACON_MAX_ID) ||
+	    !beacon_ident_valid(b->instance, BEACON_MAX_ID) ||
+	    !beacon_hostname_valid(b->hostname) ||
+	    (b->os[0] && !text_ok(b->os, BEACON_MAX_OS, false)) ||
+	    (b->os_version[0] && !text_ok(b->os_version, BEACON_MAX_OS, false)))
+		return BEACON_E_STRING;
+	if (b->seq > BEACON_MAX_SEQ || b->interval_ms < BEACON_MIN_INTERVAL_MS ||
+	    b->interval_ms > BEACON_MAX_INTERVAL_MS ||
+	    b->ttl_ms < b->interval_ms || b->ttl_ms > BEACON_MAX_TTL_MS ||
+	    b->uptime_s > BEACON_MAX_SEQ)
+		return BEACON_E_RANGE;
+	if (b->n_ipv4 > BEACON_MAX_ADDRS || b->n_ipv6 > BEACON_MAX_ADDRS ||
+	    b->n_tags > BEACON_MAX_TAGS)
+		return BEACON_E_TOO_MANY;
+	for (i = 0; i < b->n_ipv4; i++)
+		if (!addr_ok(b->ipv4[i], AF_INET))
+			return BEACON_E_ADDRESS;
+	for (i = 0; i < b->n_ipv6; i++)
+		if (!addr_ok(b->ipv6[i], AF_INET6))
+			return BEACON_E_ADDRESS;
+	for (i = 0; i < b->n_tags; i++)
+		if (!beacon_ident_valid(b->tags[i].key, BEACON_MAX_TAG_KEY) ||
+		    !text_ok(b->tags[i].value, BEACON_MAX_TAG_VALUE, true))
+			return BEACON_E_STRING;
+	for (i = 0; i < b->n_tags; i++)
+		for (size_t j = i + 1; j < b->n_tags; j++)
+			if (strcmp(b->tags[i].key, b->tags[j].key) == 0)
+				return BEACON_E_DUPLICATE;
+	return BEACON_OK;
+}
+
+/* Build the object with the first n_v4/n_v6/n_tags items and the optional
+   fields whose keep flags are set. */
+struct keep {
+	size_t v4, v6, tags;
+	bool osver, os, uptime;
+};
+
+static cJSON *
+build(const struct beacon_msg *b, const struct keep *k)
+{
+	cJSON *o = cJSON_CreateObject(), *a, *t;
+	size_t i;
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddNumberToObject(o, "v", BEACON_FORMAT);
+	cJSON_AddStringToObject(o, "id", b->id);
+	cJSON_AddStringToObject(o, "inst", b->instance);
+	cJSON_AddNumberToObject(o, "seq", (double)b->seq);
+	cJSON_AddStringToObject(o, "state",
+				b->state == BEACON_STATE_BYE ? "bye" : "up");
+	cJSON_AddStringToObject(o, "host", b->hostname);
+	cJSON_AddNumberToObject(o, "int_ms", b->interval_ms);
+	cJSON_AddNumberToObject(o, "ttl_ms", b->ttl_ms);
+	if (k->uptime)
+		cJSON_AddNumberToObject(o, "uptime_s", (double)b->uptime_s);
+	if (k->os)
+		cJSON_AddStringToObject(o, "os", b->os);
+	if (k->osver)
+		cJSON_AddStringToObject(o, "osver", b->os_version);
+	if (k->v4 > 0) {
+		a = cJSON_AddArrayToObject(o, "ipv4");
+		for (i = 0; a != NULL && i < k->v4; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(b->ipv4[i]));
+	}
+	if (k->v6 > 0) {
+		a = cJSON_AddArrayToObject(o, "ipv6");
+		for (i = 0; a != NULL && i < k->v6; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(b->ipv6[i]));
+	}
+	if (k->tags > 0) {
+		t = cJSON_AddObjectToObject(o, "tags");
+		for (i = 0; t != NULL && i < k->tags; i++)
+			cJSON_AddStringToObject(t, b->tags[i].key,
+						b->tags[i].value);
+	}
+	return o;
+}
+
+/* Drop the next optional item in the documented order; false when none. */
+static bool
+drop_one(struct keep *k)
+{
+	if (k->tags > 0)
+		k->tags--;
+	else if (k->v6 > 0)
+		k->v6--;
+	else if (k->v4 > 1)
+		k->v4--;
+	else if (k->osver)
+		k->osver = false;
+	else if (k->os)
+		k->os = false;
+	else if (k->uptime)
+		k->uptime = false;
+	else if (k->v4 > 0)
+		k->v4--;
+	else
+		return false;
+	return true;
+}
+
+enum beacon_err
+beacon_encode(const struct beacon_msg *b, size_t budget, char *out,
+	      size_t cap, size_t *len, unsigned *dropped)
+{
+	struct keep k = {b->n_ipv4, b->n_ipv6, b->n_tags, b->os_version[0] != 0,
+			 b->os[0] != 0, b->has_uptime};
+	enum beacon_err e = check(b);
+
+	*dropped = 0;
+	if (e != BEACON_OK)
+		return e;
+	if (budget > BEACON_MAX_WIRE)
+		budget = BEACON_MAX_WIRE;
+	for (;;) {
+		cJSON *o = build(b, &k);
+		char *s;
+		size_t n;
+
+		if (o == NULL)
+			return BEACON_E_NOMEM;
+		s = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+		if (s == NULL)
+			return BEACON_E_NOMEM;
+		n = strlen(s);
+		if (n <= budget) {
+			if (n + 1 > cap) {
+				cJSON_free(s);
+				return BEACON_E_NOSPACE;
+			}
+			memcpy(out, s, n + 1);
+			cJSON_free(s);
+			*len = n;
+			return BEACON_OK;
+		}
+		cJSON_free(s);
+		if (!drop_one(&k))
+			return BEACON_E_NOSPACE;
+		(*dropped)++;
+	}
+}
+
+enum beacon_err
+beacon_query_encode(const struct beacon_query *q, char *out, size_t cap,
+		    size_t *len)
+{
+	int n;
+
+	if (!beacon_ident_valid(q->nonce, BEACON_MAX_ID) ||
+	    (q->target[0] && !beacon_ident_valid(q->target, BEACON_MAX_ID)))
+		return BEACON_E_STRING;
+	/* Identifiers need no escaping, so plain formatting is exact. */
+	if (q->target[0])
+		n = snprintf(out, cap, "{\"v\":%d,\"query\":\"%s\",\"target\":\"%s\"}",
+			     BEACON_FORMAT, q->nonce, q->target);
+	else
+		n = snprintf(out, cap, "{\"v\":%d,\"query\":\"%s\"}",
+			     BEACON_FORMAT, q->nonce);
+	if (n < 0 || (size_t)n >= cap)
+		return BEACON_E_NOSPACE;
+	*len = (size_t)n;
+	return BEACON_OK;
+}
+
+void
+beacon_host_id(const char *machine_id, char out[17])
+{
+	static const char prefix[] = "beacon-host-id:";
+	uint8_t digest[32];
+	char buf[256];
+	size_t n = strlen(machine_id), i;
+
+	if (n > sizeof(buf) - sizeof(prefix))
+		n = sizeof(buf) - sizeof(prefix);
+	memcpy(buf, prefix, sizeof(prefix) - 1);
+	memcpy(buf + sizeof(prefix) - 1, machine_id, n);
+	sha256(buf, sizeof(prefix) - 1 + n, digest);
+	for (i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", digest[i]);
+}
