@@ -86,3 +86,21 @@ mailslot_errname(enum mailslot_err err)
 		return "unknown";
 	return errs[err].name;
 }
+
+const char *
+mailslot_hint(enum mailslot_err err)
+{
+	switch (err) {
+	case MAILSLOT_E_PRIVILEGED_PORT:
+		return "run as root, or grant the program CAP_NET_BIND_SERVICE "
+		       "(setcap cap_net_bind_service=+ep PATH), or use --port "
+		       "with a port above 1023 on every host";
+	case MAILSLOT_E_NO_INTERFACE:
+		return "name one with --interface, or give --broadcast ADDR";
+	case MAILSLOT_E_BROADCAST_ADDR:
+		return "give a subnet's directed broadcast such as "
+		       "198.18.0.255; 255.255.255.255 is never used";
+	default:
+		return "";
+	}
+}

@@ -61,6 +61,10 @@ enum mailslot_err {
 /* A short English description; never NULL, also for out-of-range values. */
 const char *mailslot_strerror(enum mailslot_err err);
 
+/* What to do about it, for the errors where there is a known fix (binding a
+   privileged port, no interface, a bad broadcast address); else "". */
+const char *mailslot_hint(enum mailslot_err err);
+
 /* A stable snake_case identifier for counters and JSON ("smb_magic"...). */
 const char *mailslot_errname(enum mailslot_err err);
 
