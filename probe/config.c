@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* beacon-probe's command line, parsed into struct probe_config. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "num.h"
+#include "probe.h"
+
+static const char usage[] =
+	"usage: beacon-probe list  [OPTIONS]   solicit, collect, print, exit\n"
+	"       beacon-probe watch [OPTIONS]   the same table, live\n"
+	"       beacon-probe serve --export FILE [OPTIONS]\n"
+	"                                      keep the table in FILE (JSON)\n"
+	"\n"
+	"Find the hosts running beacon-agent on this LAN: listen for their\n"
+	"beacons on \\\\.\\mailslot\\beacon and ask them to announce themselves\n"
+	"(a query broadcast to \\\\*\\mailslot\\beacon\\query).\n"
+	"\n"
+	"Options:\n"
+	"  -p, --port N          UDP port (default 138: root or\n"
+	"                        CAP_NET_BIND_SERVICE; the agents' port)\n"
+	"  -b, --broadcast ADDR  send queries to ADDR (repeatable), e.g.\n"
+	"                        127.255.255.255; default: every interface's\n"
+	"  -i, --interface IF    query on IF only (repeatable)\n"
+	"  -w, --workgroup NAME  NetBIOS workgroup (default WORKGROUP)\n"
+	"  -W, --wait SEC        list: how long to collect (default 2)\n"
+	"      --no-solicit      only listen; do not ask agents to announce\n"
+	"  -j, --json            print the table as JSON\n"
+	"                        (schema/table.schema.json)\n"
+	"  -e, --events          watch: print events as NDJSON (join, update,\n"
+	"                        restart, stale, leave, expire, conflict)\n"
+	"  -t, --tag KEY=VALUE   only hosts with this tag (repeatable: all)\n"
+	"  -s, --status S        only hosts in status S: alive, stale, left,\n"
+	"                        expired or conflict (repeatable: any); by\n"
+	"                        default expired hosts are not shown\n"
+	"  -a, --all             show expired hosts too\n"
+	"  -H, --header          print the column header even when not a TTY\n"
+	"  -o, --export FILE     serve: write the JSON table to FILE, replaced\n"
+	"                        atomically on changes and at exit\n"
+	"      --export-interval SEC  serve: at most one write per SEC\n"
+	"                        (default 1)\n"
+	"      --max-hosts N     table bound (default 65536)\n"
+	"  -h, --help            show this help\n"
+	"  -V, --version         show the version\n"
+	"\n"
+	"Exit status: 0 hosts listed, 2 none matched, 1 error, 64 usage error.\n";
+
+enum { OPT_NO_SOLICIT = 256, OPT_EXPORT_INTERVAL, OPT_MAX_HOSTS };
+
+static const struct option longopts[] = {
+	{"port", required_argument, NULL, 'p'},
+	{"broadcast", required_argument, NULL, 'b'},
+	{"interface", required_argument, NULL, 'i'},
+	{"workgroup", required_argument, NULL, 'w'},
+	{"wait", required_argument, NULL, 'W'},
+	{"no-solicit", no_argument, NULL, OPT_NO_SOLICIT},
+	{"json", no_argument, NULL, 'j'},
+	{"events", no_argument, NULL, 'e'},
+	{"tag", required_argument, NULL, 't'},
+	{"status", required_argument, NULL, 's'},
+	{"all", no_argument, NULL, 'a'},
+	{"header", no_argument, NULL, 'H'},
+	{"export", required_argument, NULL, 'o'},
+	{"export-interval", required_argument, NULL, OPT_EXPORT_INTERVAL},
+	{"max-hosts", required_argument, NULL, OPT_MAX_HOSTS},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+static int
+bad(const char *msg, const char *arg)
+{
+	fprintf(stderr, "beacon-probe: %s%s%s\n", msg, arg ? ": " : "",
+		arg ? arg : "");
+	fprintf(stderr, "Try 'beacon-probe --help'.\n");
+	return EXIT_USAGE;
+}
+
+static bool
+add(const char **list, size_t *n, const char *v)
+{
+	if (*n == PROBE_LIST_MAX)
+		return false;
+	list[(*n)++] = v;
+	return true;
+}
+
+int
+config_parse(int argc, char **argv, struct probe_config *c, bool *done)
+{
+	static const char *const statuses[] = {"alive", "stale", "left",
+					       "expired", "conflict"};
+	const char *cmd;
+	uint64_t v;
+	size_t i;
+	int ch;
+
+	memset(c, 0, sizeof(*c));
+	c->port = 138;
+	c->wait_ms = 2000;
+	c->solicit = true;
+	c->export_interval_ms = 1000;
+	c->max_hosts = HOSTTAB_DEFAULT_MAX;
+	*done = false;
+	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
+			  strcmp(argv[1], "--help") == 0)) {
+		fputs(usage, stdout);
+		*done = true;
+		return 0;
+	}
+	if (argc >= 2 && (strcmp(argv[1], "-V") == 0 ||
+			  strcmp(argv[1], "--version") == 0)) {
+		puts("beacon-probe " BEACON_VERSION);
+		*done = true;
+		return 0;
+	}
+	if (argc < 2)
+		return bad("missing command: list, watch or serve", NULL);
+	cmd = argv[1];
+	if (strcmp(cmd, "list") == 0)
+		c->cmd = CMD_LIST;
+	else if (strcmp(cmd, "watch") == 0)
+		c->cmd = CMD_WATCH;
+	else if (strcmp(cmd, "serve") == 0)
+		c->cmd = CMD_SERVE;
+	else
+		return bad("unknown command (list, watch or serve)", cmd);
+	c->cmd_name = cmd;
+	argc--;
+	argv++;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "p:b:i:w:W:jet:s:aHo:hV",
+				 longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			if (!num_parse_u64(optarg, 1, 65535, &v))
+				return bad("port must be 1 to 65535", optarg);
+			c->port = (uint16_t)v;
+			break;
+		case 'b':
+			if (!add(c->broadcast, &c->n_broadcast, optarg))
+				return bad("too many --broadcast", optarg);
+			break;
+		case 'i':
+			if (!add(c->interfaces, &c->n_interfaces, optarg))
+				return bad("too many --interface", optarg);
+			break;
+		case 'w':
+			c->workgroup = optarg;
+			break;
+		case 'W':
+			if (!num_parse_seconds(optarg, 1, 3600000, &c->wait_ms))
+				return bad("wait must be 0.001 to 3600 seconds",
+					   optarg);
+			break;
+		case OPT_NO_SOLICIT:
+			c->solicit = false;
+			break;
+		case 'j':
+			c->json = true;
+			break;
+		case 'e':
+			c->events = true;
+			break;
+		case 't': {
+			const char *eq = strchr(optarg, '=');
+			struct beacon_tag *t = &c->tags[c->n_tags];
+			size_t kl = eq ? (size_t)(eq - optarg) : 0;
+			if (c->n_tags == PROBE_LIST_MAX || eq == NULL ||
+			    kl == 0 || kl > BEACON_MAX_TAG_KEY ||
+			    strlen(eq + 1) > BEACON_MAX_TAG_VALUE)
+				return bad("a tag filter is KEY=VALUE", optarg);
+			memcpy(t->key, optarg, kl);
+			t->key[kl] = '\0';
+			strcpy(t->value, eq + 1);
+			c->n_tags++;
+			break;
+		}
+		case 's':
+			for (i = 0; i < 5; i++)
+				if (strcmp(optarg, statuses[i]) == 0)
+					break;
+			if (i == 5)
+				return bad("status is alive, stale, left, expired "
+					   "or conflict",
+					   optarg);
+			if (!add(c->statuses, &c->n_statuses, optarg))
+				return bad("too many --status", optarg);
+			break;
+		case 'a':
+			c->all = true;
+			break;
+		case 'H':
+			c->header = true;
+			break;
+		case 'o':
+			c->export_path = optarg;
+			break;
+		case OPT_EXPORT_INTERVAL:
+			if (!num_parse_seconds(optarg, 0, 86400000,
+					       &c->export_interval_ms))
+				return bad("export interval must be 0 to 86400 "
+					   "seconds",
+					   optarg);
+			break;
+		case OPT_MAX_HOSTS:
+			if (!num_parse_u64(optarg, 1, 1u << 24, &v))
+				return bad("max-hosts must be 1 to 16777216",
+					   optarg);
+			c->max_hosts = (size_t)v;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			*done = true;
+			return 0;
+		case 'V':
+			puts("beacon-probe " BEACON_VERSION);
+			*done = true;
+			return 0;
+		default:
+			return bad("invalid option", NULL);
+		}
+	}
+	if (optind != argc)
+		return bad("unexpected argument", argv[optind]);
+	if (c->cmd == CMD_SERVE && c->export_path == NULL)
+		return bad("serve needs --export FILE", NULL);
+	if (c->cmd != CMD_SERVE && c->export_path != NULL)
+		return bad("--export goes with serve", NULL);
+	if (c->events && c->cmd != CMD_WATCH)
+		return bad("--events goes with watch", NULL);
+	return 0;
+}

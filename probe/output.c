@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the probe shows: the text table (every string from the network
+ * escaped, so no beacon can move the cursor), the JSON document of
+ * schema/table.schema.json (one shape whatever the data: arrays stay
+ * arrays, every counter is always there), the atomic export, and events.
+ *
+ * Times are kept on the monotonic clock and turned into RFC 3339 UTC only
+ * here, so a wall-clock step never makes an age negative.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "probe.h"
+#include "text.h"
+
+#define SCHEMA_VERSION 1
+
+static void
+rfc3339(uint64_t mono_ms, uint64_t now_ms, char *out, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	int64_t wall;
+	time_t s;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	wall = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 -
+	       (int64_t)(now_ms - mono_ms);
+	s = (time_t)(wall / 1000);
+	gmtime_r(&s, &tm);
+	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (int)(wall % 1000));
+}
+
+bool
+output_match(const struct probe_config *c, const struct host *h)
+{
+	size_t i, j;
+	bool any = c->n_statuses == 0;
+
+	for (i = 0; i < c->n_statuses; i++)
+		if (strcmp(c->statuses[i], host_status_name(h->status)) == 0 ||
+		    (strcmp(c->statuses[i], "conflict") == 0 && h->conflict))
+			any = true;
+	if (!any)
+		return false;
+	if (c->n_statuses == 0 && !c->all && h->status == HOST_EXPIRED)
+		return false;
+	for (i = 0; i < c->n_tags; i++) {
+		for (j = 0; j < h->n_tags; j++)
+			if (strcmp(h->tags[j].key, c->tags[i].key) == 0 &&
+			    strcmp(h->tags[j].value, c->tags[i].value) == 0)
+				break;
+		if (j == h->n_tags)
+			return false;
+	}
+	return true;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	const struct host *x = *(const struct host *const *)a;
+	const struct host *y = *(const struct host *const *)b;
+	int c = strcasecmp(x->hostname, y->hostname);
+
+	return c != 0 ? c : strcmp(x->id, y->id);
+}
+
+/* The rows to show, sorted by hostname; caller frees. */
+static const struct host **
+rows(const struct probe *p, size_t *n)
+{
+	size_t total = hosttab_count(p->tab), i;
+	const struct host **r = calloc(total ? total : 1, sizeof(*r));
+
+	*n = 0;
+	if (r == NULL)
+		return NULL;
+	for (i = 0; i < total; i++) {
+		const struct host *h = hosttab_at(p->tab, i);
+		if (output_match(p->c, h))
+			r[(*n)++] = h;
+	}
+	qsort(r, *n, sizeof(*r), by_name);
+	return r;
+}
+
+/* Claimed addresses, then the sources seen, each once. */
+static size_t
+addresses(const struct host *h, const char **out, size_t max)
+{
+	size_t n = 0, i, j;
+
+	for (i = 0; i < h->n_ipv4 && n < max; i++)
+		out[n++] = h->ipv4[i];
+	for (i = 0; i < h->n_ipv6 && n < max; i++)
+		out[n++] = h->ipv6[i];
+	for (i = 0; i < h->n_seen && n < max; i++) {
+		for (j = 0; j < n; j++)
+			if (strcmp(out[j], h->seen[i].addr) == 0)
+				break;
+		if (j == n)
+			out[n++] = h->seen[i].addr;
+	}
+	return n;
+}
+
+static uint64_t
+uptime_now(const struct host *h, uint64_t now)
+{
+	return h->uptime_s + (now - h->uptime_at_ms) / 1000;
+}
+
+static void
+duration(uint64_t s, char *out, size_t len)
+{
+	if (s >= 86400)
+		snprintf(out, len, "%llud%02lluh", (unsigned long long)(s / 86400),
+			 (unsigned long long)(s % 86400 / 3600));
+	else if (s >= 3600)
+		snprintf(out, len, "%lluh%02llum", (unsigned long long)(s / 3600),
+			 (unsigned long long)(s % 3600 / 60));
+	else if (s >= 60)
+		snprintf(out, len, "%llum%02llus", (unsigned long long)(s / 60),
+			 (unsigned long long)(s % 60));
+	else
+		snprintf(out, len, "%llus", (unsigned long long)s);
+}
+
+/* One cell, escaped, cut to width with "..." when longer. */
+static void
+cell(char *out, size_t len, const char *s, size_t width)
+{
+	size_t n = text_escape(s, strlen(s), out, len);
+
+	if (n > width && width > 3 && width < len)
+		strcpy(out + width - 3, "...");
+}
+
+#define COLS 7
+
+static void
+row(FILE *f, const char *const *cols, const size_t *w)
+{
+	size_t c;
+
+	for (c = 0; c + 1 < COLS; c++)
+		fprintf(f, "%-*s  ", (int)w[c], cols[c]);
+	fprintf(f, "%s\n", cols[COLS - 1]);
+}
+
+size_t
+output_table(FILE *f, const struct probe *p, uint64_t now)
+{
+	static const char *const head[COLS] = {"HOSTNAME", "ID", "ADDRESSES",
+					       "STATUS", "LAST SEEN",
+					       "UPTIME", "TAGS"};
+	static const size_t cap[COLS] = {32, 8, 48, 16, 10, 8, 48};
+	size_t n, i, c, w[COLS];
+	const struct host **r = rows(p, &n);
+	char(*cells)[COLS][200];
+
+	if (r == NULL)
+		return 0;
+	cells = calloc(n ? n : 1, sizeof(*cells));
+	if (cells == NULL) {
+		free(r);
+		return 0;
+	}
+	for (c = 0; c < COLS; c++)
+		w[c] = strlen(head[c]);
+	for (i = 0; i < n; i++) {
+		const struct host *h = r[i];
+		const char *addr[3 * BEACON_MAX_ADDRS];
+		char buf[512], t[64];
+		size_t na = addresses(h, addr, 3 * BEACON_MAX_ADDRS), k, used;
+
+		cell(cells[i][0], 200, h->hostname, cap[0]);
+		snprintf(t, sizeof(t), "%.8s", h->id);
+		cell(cells[i][1], 200, t, cap[1]);
+		for (k = used = 0, buf[0] = '\0'; k < na; k++)
+			used += (size_t)snprintf(buf + used,
+						 used < sizeof(buf) ? sizeof(buf) - used : 0,
+						 "%s%s", k ? "," : "", addr[k]);
+		cell(cells[i][2], 200, buf, cap[2]);
+		snprintf(t, sizeof(t), "%s%s", host_status_name(h->status),
+			 h->conflict ? ",conflict" : "");
+		cell(cells[i][3], 200, t, cap[3]);
+		snprintf(t, sizeof(t), "%.1fs",
+			 (double)(now - h->last_seen_ms) / 1000);
+		cell(cells[i][4], 200, t, cap[4]);
+		if (h->has_uptime && h->status != HOST_LEFT &&
+		    h->status != HOST_EXPIRED)
+			duration(uptime_now(h, now), t, sizeof(t));
+		else
+			strcpy(t, "-");
+		cell(cells[i][5], 200, t, cap[5]);
+		for (k = used = 0, buf[0] = '\0'; k < h->n_tags; k++)
+			used += (size_t)snprintf(buf + used,
+						 used < sizeof(buf) ? sizeof(buf) - used : 0,
+						 "%s%s=%s", k ? "," : "",
+						 h->tags[k].key, h->tags[k].value);
+		cell(cells[i][6], 200, buf, cap[6]);
+		for (c = 0; c < COLS; c++)
+			if (strlen(cells[i][c]) > w[c])
+				w[c] = strlen(cells[i][c]);
+	}
+	if (p->c->header || isatty(fileno(f)))
+		row(f, head, w);
+	for (i = 0; i < n; i++) {
+		const char *line[COLS];
+		for (c = 0; c < COLS; c++)
+			line[c] = cells[i][c];
+		row(f, line, w);
+	}
+	free(cells);
+	free(r);
+	return n;
+}
+
+static cJSON *
+host_json(const struct host *h, uint64_t now)
+{
+	const char *addr[3 * BEACON_MAX_ADDRS];
+	cJSON *o = cJSON_CreateObject(), *a, *claimed, *seen, *tags;
+	char t[40];
+	size_t i, na = addresses(h, addr, 3 * BEACON_MAX_ADDRS);
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "id", h->id);
+	cJSON_AddStringToObject(o, "hostname", h->hostname);
+	cJSON_AddStringToObject(o, "kind", "beacon");
+	cJSON_AddStringToObject(o, "status", host_status_name(h->status));
+	cJSON_AddBoolToObject(o, "conflict", h->conflict);
+	cJSON_AddStringToObject(o, "reason", h->reason);
+	a = cJSON_AddArrayToObject(o, "addresses");
+	for (i = 0; a && i < na; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(addr[i]));
+	claimed = cJSON_AddObjectToObject(o, "claimed");
+	a = cJSON_AddArrayToObject(claimed, "ipv4");
+	for (i = 0; a && i < h->n_ipv4; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(h->ipv4[i]));
+	a = cJSON_AddArrayToObject(claimed, "ipv6");
+	for (i = 0; a && i < h->n_ipv6; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(h->ipv6[i]));
+	seen = cJSON_AddArrayToObject(o, "seen");
+	for (i = 0; seen && i < h->n_seen; i++) {
+		cJSON *s = cJSON_CreateObject();
+		cJSON_AddStringToObject(s, "address", h->seen[i].addr);
+		cJSON_AddStringToObject(s, "interface", h->seen[i].ifname);
+		rfc3339(h->seen[i].last_ms, now, t, sizeof(t));
+		cJSON_AddStringToObject(s, "last_seen", t);
+		cJSON_AddItemToArray(seen, s);
+	}
+	rfc3339(h->first_seen_ms, now, t, sizeof(t));
+	cJSON_AddStringToObject(o, "first_seen", t);
+	rfc3339(h->last_seen_ms, now, t, sizeof(t));
+	cJSON_AddStringToObject(o, "last_seen", t);
+	cJSON_AddNumberToObject(o, "last_seen_age_ms",
+				(double)(now - h->last_seen_ms));
+	rfc3339(h->status_ms, now, t, sizeof(t));
+	cJSON_AddStringToObject(o, "status_since", t);
+	cJSON_AddStringToObject(o, "os", h->os);
+	cJSON_AddStringToObject(o, "os_version", h->os_version);
+	if (h->has_uptime)
+		cJSON_AddNumberToObject(o, "uptime_s",
+					(double)(h->status == HOST_ALIVE ||
+							 h->status == HOST_STALE
+						 ? uptime_now(h, now)
+						 : h->uptime_s));
+	else
+		cJSON_AddNullToObject(o, "uptime_s");
+	cJSON_AddNumberToObject(o, "interval_ms", h->interval_ms);
+	cJSON_AddNumberToObject(o, "ttl_ms", h->ttl_ms);
+	tags = cJSON_AddObjectToObject(o, "tags");
+	for (i = 0; tags && i < h->n_tags; i++)
+		cJSON_AddStringToObject(tags, h->tags[i].key, h->tags[i].value);
+	cJSON_AddStringToObject(o, "instance", h->instance);
+	cJSON_AddNumberToObject(o, "seq", (double)h->seq);
+	cJSON_AddNumberToObject(o, "beacons_received", (double)h->received);
+	cJSON_AddNumberToObject(o, "beacons_lost", (double)h->lost);
+	cJSON_AddNumberToObject(o, "loss", host_loss(h));
+	cJSON_AddNumberToObject(o, "restarts", (double)h->restarts);
+	return o;
+}
+
+static cJSON *
+stats_json(const struct probe *p)
+{
+	const struct mailslot_stats *ms = mailslot_stats(p->srv);
+	cJSON *s = cJSON_CreateObject(), *d;
+	char key[48];
+	int i;
+
+	cJSON_AddNumberToObject(s, "datagrams", (double)ms->datagrams);
+	cJSON_AddNumberToObject(s, "beacons", (double)p->st.beacons);
+	cJSON_AddNumberToObject(s, "duplicates",
+				(double)(ms->duplicates + p->st.duplicates));
+	cJSON_AddNumberToObject(s, "reordered", (double)p->st.reordered);
+	cJSON_AddNumberToObject(s, "solicitations", (double)p->st.solicits);
+	cJSON_AddNumberToObject(s, "direct_queries", (double)p->st.queries);
+	d = cJSON_AddObjectToObject(s, "dropped");
+	for (i = 1; i < MAILSLOT_E__COUNT; i++) {
+		if (i >= MAILSLOT_E_NAME_INVALID && i != MAILSLOT_E_TOO_BIG)
+			continue; /* not decode errors */
+		snprintf(key, sizeof(key), "datagram_%s",
+			 mailslot_errname((enum mailslot_err)i));
+		cJSON_AddNumberToObject(d, key, (double)ms->invalid[i]);
+	}
+	for (i = 1; i < BEACON_E__COUNT; i++) {
+		if (i == BEACON_E_NOMEM || i == BEACON_E_NOSPACE)
+			continue;
+		snprintf(key, sizeof(key), "beacon_%s",
+			 beacon_errname((enum beacon_err)i));
+		cJSON_AddNumberToObject(d, key, (double)p->st.invalid[i]);
+	}
+	cJSON_AddNumberToObject(d, "other_mailslot", (double)ms->other_slot);
+	cJSON_AddNumberToObject(d, "oversize", (double)ms->oversize);
+	cJSON_AddNumberToObject(d, "queue_full", (double)ms->queue_full);
+	cJSON_AddNumberToObject(d, "table_full",
+				(double)hosttab_refused(p->tab));
+	return s;
+}
+
+char *
+output_json(const struct probe *p, uint64_t now, size_t *shown)
+{
+	const struct probe_config *c = p->c;
+	cJSON *doc = cJSON_CreateObject(), *pr, *a, *hosts;
+	const struct host **r;
+	char t[40], *out;
+	size_t n, i;
+
+	*shown = 0;
+	if (doc == NULL)
+		return NULL;
+	cJSON_AddNumberToObject(doc, "schema_version", SCHEMA_VERSION);
+	rfc3339(now, now, t, sizeof(t));
+	cJSON_AddStringToObject(doc, "generated_at", t);
+	pr = cJSON_AddObjectToObject(doc, "probe");
+	cJSON_AddStringToObject(pr, "version", BEACON_VERSION);
+	cJSON_AddStringToObject(pr, "command", c->cmd_name);
+	cJSON_AddNumberToObject(pr, "port", c->port);
+	cJSON_AddStringToObject(pr, "workgroup",
+				c->workgroup ? c->workgroup : MAILSLOT_WORKGROUP);
+	a = cJSON_AddArrayToObject(pr, "broadcast");
+	for (i = 0; i < c->n_broadcast; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(c->broadcast[i]));
+	a = cJSON_AddArrayToObject(pr, "interfaces");
+	for (i = 0; i < c->n_interfaces; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(c->interfaces[i]));
+	cJSON_AddBoolToObject(pr, "solicit", c->solicit);
+	cJSON_AddNumberToObject(pr, "wait_ms", (double)c->wait_ms);
+	cJSON_AddNumberToObject(pr, "max_hosts", (double)c->max_hosts);
+	cJSON_AddNumberToObject(pr, "stale_phi", LIVENESS_STALE_PHI);
+	cJSON_AddNumberToObject(pr, "expire_phi", LIVENESS_EXPIRE_PHI);
+	cJSON_AddItemToObject(doc, "stats", stats_json(p));
+	hosts = cJSON_AddArrayToObject(doc, "hosts");
+	r = rows(p, &n);
+	for (i = 0; r != NULL && i < n; i++)
+		cJSON_AddItemToArray(hosts, host_json(r[i], now));
+	free(r);
+	*shown = n;
+	out = cJSON_Print(doc);
+	cJSON_Delete(doc);
+	return out;
+}
+
+int
+output_export(const struct probe *p, const char *path, uint64_t now)
+{
+	char tmp[4096], *doc;
+	const char *slash = strrchr(path, '/');
+	size_t shown, len;
+	int fd, saved;
+
+	doc = output_json(p, now, &shown);
+	if (doc == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	/* The temporary file sits beside the target: rename() is atomic
+	   only within one file system. */
+	snprintf(tmp, sizeof(tmp), "%.*s.%s.tmp%ld",
+		 slash ? (int)(slash - path + 1) : 0, path,
+		 slash ? slash + 1 : path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		saved = errno;
+		free(doc);
+		errno = saved;
+		return -1;
+	}
+	len = strlen(doc);
+	doc[len] = '\n'; /* replaces the NUL; len + 1 bytes go out */
+	if (write(fd, doc, len + 1) != (ssize_t)(len + 1) || fsync(fd) < 0 ||
+	    close(fd) < 0 || rename(tmp, path) < 0) {
+		saved = errno;
+		unlink(tmp);
+		free(doc);
+		errno = saved;
+		return -1;
+	}
+	free(doc);
+	return 0;
+}
+
+void
+output_event(FILE *f, enum host_event ev, const struct host *h,
+	     const char *reason)
+{
+	const char *addr[3 * BEACON_MAX_ADDRS];
+	uint64_t now = clock_mono_ms();
+	cJSON *o = cJSON_CreateObject(), *a;
+	char t[40], *line;
+	size_t i, na = addresses(h, addr, 3 * BEACON_MAX_ADDRS);
+
+	if (o == NULL)
+		return;
+	cJSON_AddStringToObject(o, "event", host_event_name(ev));
+	rfc3339(now, now, t, sizeof(t));
+	cJSON_AddStringToObject(o, "time", t);
+	cJSON_AddStringToObject(o, "id", h->id);
+	cJSON_AddStringToObject(o, "hostname", h->hostname);
+	cJSON_AddStringToObject(o, "status", host_status_name(h->status));
+	cJSON_AddBoolToObject(o, "conflict", h->conflict);
+	cJSON_AddStringToObject(o, "reason", reason);
+	cJSON_AddStringToObject(o, "instance", h->instance);
+	a = cJSON_AddArrayToObject(o, "addresses");
+	for (i = 0; a && i < na; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(addr[i]));
+	line = cJSON_PrintUnformatted(o);
+	if (line != NULL) {
+		fprintf(f, "%s\n", line);
+		fflush(f);
+		cJSON_free(line);
+	}
+	cJSON_Delete(o);
+}

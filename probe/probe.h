@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* beacon-probe: private declarations, grouped by the file that defines them. */
+#ifndef BEACON_PROBE_H
+#define BEACON_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "beacon/beacon.h"
+#include "hosttab.h"
+#include "mailslot/slot.h"
+
+#define PROBE_LIST_MAX 32
+#define EXIT_NONE 2   /* list: no host matched */
+#define EXIT_USAGE 64 /* sysexits' EX_USAGE, apart from "none matched" */
+
+enum probe_cmd { CMD_LIST, CMD_WATCH, CMD_SERVE };
+
+struct probe_config {
+	enum probe_cmd cmd;
+	const char *cmd_name;
+	uint16_t port;
+	const char *broadcast[PROBE_LIST_MAX];
+	size_t n_broadcast;
+	const char *interfaces[PROBE_LIST_MAX];
+	size_t n_interfaces;
+	const char *workgroup;
+	uint64_t wait_ms;
+	bool json, events, solicit, header, all;
+	struct beacon_tag tags[PROBE_LIST_MAX]; /* filters: all must match */
+	size_t n_tags;
+	const char *statuses[PROBE_LIST_MAX];   /* filters: any may match */
+	size_t n_statuses;
+	const char *export_path;
+	uint64_t export_interval_ms;
+	size_t max_hosts;
+};
+
+struct probe_stats {
+	uint64_t beacons;      /* decoded and taken into the table */
+	uint64_t duplicates;   /* copies of a beacon already counted */
+	uint64_t reordered;    /* older than one already counted */
+	uint64_t solicits;     /* general queries sent */
+	uint64_t queries;      /* directed queries sent */
+	uint64_t invalid[BEACON_E__COUNT];
+};
+
+struct probe {
+	const struct probe_config *c;
+	struct mailslot_server *srv;
+	struct mailslot_client *solicit;
+	struct hosttab *tab;
+	struct probe_stats st;
+	char nonce_prefix[9];
+	uint64_t nonce_n;
+	bool dirty;       /* the table changed since the last output */
+	FILE *events;     /* NDJSON events go here (watch --events) */
+};
+
+/* config.c: 0 to go on, or the exit status (after -h, or EXIT_USAGE). */
+int config_parse(int argc, char **argv, struct probe_config *c, bool *done);
+
+/* rx.c */
+int probe_open(struct probe *p, const struct probe_config *c);
+void probe_close(struct probe *p);
+/* Take every waiting datagram into the table. */
+void probe_receive(struct probe *p, uint64_t now_ms);
+/* Ask every agent (general query). */
+void probe_solicit(struct probe *p);
+
+/* output.c */
+bool output_match(const struct probe_config *c, const struct host *h);
+/* The table as text; returns how many rows it printed. */
+size_t output_table(FILE *f, const struct probe *p, uint64_t now_ms);
+/* The table document (schema/table.schema.json); caller frees with
+   free(). NULL when out of memory. */
+char *output_json(const struct probe *p, uint64_t now_ms, size_t *shown);
+/* Write the document to path through a temporary file and rename(2). */
+int output_export(const struct probe *p, const char *path, uint64_t now_ms);
+void output_event(FILE *f, enum host_event ev, const struct host *h,
+		  const char *reason);
+
+/* loop.c */
+int probe_run(const struct probe_config *c);
+
+#endif
