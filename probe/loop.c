@@ -17,6 +17,7 @@
 
 #define REDRAW_MIN_MS 200
 #define REDRAW_AGES_MS 1000
+#define RESOLICIT_MS 1100
 
 static volatile sig_atomic_t stop;
 
@@ -101,10 +102,11 @@ probe_run(const struct probe_config *c)
 	end = c->cmd == CMD_LIST ? start + c->wait_ms : UINT64_MAX;
 	if (c->solicit) {
 		probe_solicit(&p);
-		/* A second query for the agents that missed the first one;
-		   they answer at most once a second. */
-		if (c->cmd == CMD_LIST && c->wait_ms >= 1500)
-			resolicit = start + 1000;
+		/* A second query for the agents that missed the first one,
+		   or had just answered another probe: they answer at most
+		   once a second. */
+		if (c->cmd != CMD_LIST || c->wait_ms >= 1500)
+			resolicit = start + RESOLICIT_MS;
 	}
 	if (c->cmd == CMD_SERVE && export(&p, now) < 0) {
 		probe_close(&p);
