@@ -94,6 +94,9 @@ add_tag(struct agent_config *c, const char *arg)
 	if (!beacon_ident_valid(t->key, BEACON_MAX_TAG_KEY))
 		return bad("tag key may hold A-Z a-z 0-9 . _ - only", arg);
 	strcpy(t->value, eq + 1);
+	if (!beacon_text_valid(t->value, BEACON_MAX_TAG_VALUE))
+		return bad("tag value must be UTF-8 without control characters",
+			   arg);
 	for (i = 0; i < c->n_tags; i++)
 		if (strcmp(c->tags[i].key, t->key) == 0)
 			return bad("tag given twice", t->key);

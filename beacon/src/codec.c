@@ -101,6 +101,12 @@ text_ok(const char *s, size_t max, bool allow_empty)
 	return true;
 }
 
+bool
+beacon_text_valid(const char *s, size_t max)
+{
+	return text_ok(s, max, true);
+}
+
 static bool
 addr_ok(const char *s, int af)
 {

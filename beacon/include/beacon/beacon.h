@@ -123,6 +123,9 @@ enum beacon_err beacon_query_decode(const void *buf, size_t len,
 /* Identifier policy for id, instance, nonce and tag keys:
    1..max of A-Z a-z 0-9 '.' '_' '-'. */
 bool beacon_ident_valid(const char *s, size_t max);
+/* Free-text policy (OS names, tag values): 0..max bytes of UTF-8 without
+   C0 or C1 control characters or DEL. */
+bool beacon_text_valid(const char *s, size_t max);
 /* Hostname policy: 1..63 of A-Z a-z 0-9 '.' '_' '-'. */
 bool beacon_hostname_valid(const char *s);
 
