@@ -434,6 +434,18 @@ min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/* Queries are spread over a quarter interval each, so that a brief outage
+   of the link does not fail them all at once. */
+static uint64_t
+query_gap(const struct host *h)
+{
+	uint64_t gap = h->interval_ms / 4;
+
+	return gap < LIVENESS_QUERY_GAP_MS       ? LIVENESS_QUERY_GAP_MS
+	       : gap > LIVENESS_QUERY_GAP_MAX_MS ? LIVENESS_QUERY_GAP_MAX_MS
+						 : gap;
+}
+
 /* One live row: queries, status, and when it next needs a look. */
 static uint64_t
 tick_host(struct hosttab *t, struct host *h, uint64_t now)
@@ -455,8 +467,8 @@ tick_host(struct hosttab *t, struct host *h, uint64_t now)
 			t->query(t->ctx, h, addr);
 		h->queries_sent++;
 		h->query_out = true;
-		h->query_due_ms = now + LIVENESS_QUERY_GAP_MS;
-		h->next_query_ms = now + LIVENESS_QUERY_GAP_MS;
+		h->query_due_ms = now + LIVENESS_ANSWER_MS;
+		h->next_query_ms = now + query_gap(h);
 	}
 	phi = host_phi(h, now);
 	snprintf(reason, sizeof(reason),
