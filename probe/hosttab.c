@@ -178,7 +178,7 @@ static void
 check_conflict(struct hosttab *t, const char *name, uint64_t now)
 {
 	size_t i, claims = 0;
-	char reason[96];
+	char reason[160];
 
 	if (name[0] == '\0')
 		return;
@@ -347,7 +347,7 @@ hosttab_update(struct hosttab *t, const struct beacon_msg *b,
 {
 	size_t slot = slot_of(t, b->id);
 	enum host_status was;
-	char what[96], reason[128], oldname[BEACON_MAX_HOSTNAME + 1];
+	char what[96], reason[160], oldname[BEACON_MAX_HOSTNAME + 1];
 	struct host *h;
 
 	if (t->index[slot] == 0)
@@ -453,7 +453,7 @@ tick_host(struct hosttab *t, struct host *h, uint64_t now)
 	uint64_t silence = now - h->last_seen_ms, next = UINT64_MAX;
 	unsigned missed;
 	double phi;
-	char reason[128];
+	char reason[160];
 
 	if (h->query_out && now >= h->query_due_ms) {
 		h->unanswered++;

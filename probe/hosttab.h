@@ -69,7 +69,7 @@ struct host {
 
 	enum host_status status;
 	bool conflict;
-	char reason[96];          /* why it has its status */
+	char reason[160];         /* why it has its status */
 	uint64_t first_seen_ms, last_seen_ms, status_ms;
 	uint64_t received, lost, restarts, bye_seq;
 	double win_lost, win_expected; /* windowed, for the loss estimate */

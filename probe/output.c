@@ -234,7 +234,7 @@ host_json(const struct host *h, uint64_t now)
 {
 	const char *addr[3 * BEACON_MAX_ADDRS];
 	cJSON *o = cJSON_CreateObject(), *a, *claimed, *seen, *tags;
-	char t[40];
+	char t[64];
 	size_t i, na = addresses(h, addr, 3 * BEACON_MAX_ADDRS);
 
 	if (o == NULL)
@@ -340,7 +340,7 @@ output_json(const struct probe *p, uint64_t now, size_t *shown)
 	const struct probe_config *c = p->c;
 	cJSON *doc = cJSON_CreateObject(), *pr, *a, *hosts;
 	const struct host **r;
-	char t[40], *out;
+	char t[64], *out;
 	size_t n, i;
 
 	*shown = 0;
@@ -424,7 +424,7 @@ output_event(FILE *f, enum host_event ev, const struct host *h,
 	const char *addr[3 * BEACON_MAX_ADDRS];
 	uint64_t now = clock_mono_ms();
 	cJSON *o = cJSON_CreateObject(), *a;
-	char t[40], *line;
+	char t[64], *line;
 	size_t i, na = addresses(h, addr, 3 * BEACON_MAX_ADDRS);
 
 	if (o == NULL)
