@@ -9,7 +9,7 @@
  * phase drift apart. Replies: a general query is answered after a random
  * 0-500 ms and at most once a second (many agents answer one query); a
  * directed one, which only its target answers, after 0-20 ms and at most
- * every 100 ms.
+ * every 50 ms.
  */
 #include "agent.h"
 
@@ -17,7 +17,7 @@
 #define GENERAL_DELAY_MS 500
 #define GENERAL_GAP_MS 1000
 #define DIRECTED_DELAY_MS 20
-#define DIRECTED_GAP_MS 100
+#define DIRECTED_GAP_MS 50 /* the probe asks at most every 100 ms */
 
 static uint64_t
 min_u64(uint64_t a, uint64_t b)

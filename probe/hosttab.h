@@ -8,8 +8,8 @@
  * alive while its beacons arrive. When it falls silent the table counts the
  * beacons that should have come (one per 1.1 x interval, after a 100 ms
  * margin) and asks it directly (up to 6 queries, a quarter interval apart
- * but at least 200 ms and at most 5 s, each counted unanswered after
- * 200 ms). With p the loss measured on that host, the
+ * but at least 100 ms and at most 5 s, each counted unanswered after
+ * 100 ms). With p the loss measured on that host, the
  * chance that a live host stays this silent is
  *     L = p^missed x (2p)^unanswered,
  * and phi = -log10(L). The host turns stale at phi >= 7 (and two beacons
@@ -30,9 +30,9 @@
 #define LIVENESS_MARGIN_MS 100
 #define LIVENESS_SLACK 1.1      /* interval jitter is at most +10% */
 #define LIVENESS_QUERIES 6
-#define LIVENESS_QUERY_GAP_MS 200      /* least time between queries ... */
+#define LIVENESS_QUERY_GAP_MS 100      /* least time between queries ... */
 #define LIVENESS_QUERY_GAP_MAX_MS 5000 /* ... most: interval/4 in between */
-#define LIVENESS_ANSWER_MS 200         /* a query unanswered by then failed */
+#define LIVENESS_ANSWER_MS 100         /* a query unanswered by then failed */
 #define LIVENESS_STALE_PHI 7.0
 #define LIVENESS_EXPIRE_PHI 8.0
 #define LIVENESS_EXPIRE_MIN_QUERIES 2

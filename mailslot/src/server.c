@@ -95,8 +95,11 @@ mailslot_create(const char *unc, const struct mailslot_server_opts *o,
 	err = sock_bind_udp(0, s->port, &s->fd);
 	if (err != MAILSLOT_OK)
 		goto fail;
-	/* The buffer is a best effort: the kernel caps it at rmem_max. */
-	(void)setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	/* A best effort: past rmem_max only root (SO_RCVBUFFORCE) gets it. */
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) < 0)
+		(void)setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				 sizeof(rcvbuf));
 	if (setsockopt(s->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0) {
 		err = MAILSLOT_E_SYSTEM;
 		goto fail;

@@ -78,7 +78,7 @@ test_query_replies(void **state)
 	sched_query(&s, 7000, true, fixed, &r);
 	assert_int_equal(sched_due(&s), 7010);
 	sched_sent(&s, 7010, fixed, &r);
-	sched_query(&s, 7050, true, fixed, &r);
+	sched_query(&s, 7040, true, fixed, &r);
 	assert_int_equal(s.reply_ms, 0);
 	sched_query(&s, 7200, true, fixed, &r);
 	assert_int_equal(s.reply_ms, 7210);
