@@ -16,6 +16,7 @@ inside the receiving host (this kernel has no netem), for UDP port 138
 only so ARP keeps working.
 """
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -97,9 +98,35 @@ class Host:
             raise RuntimeError(f"nft in {self.ns}: {p.stderr.strip()}")
 
 
+def _raise_exit(sig, frame):
+    raise SystemExit(128 + sig)
+
+
+def sweep():
+    """Remove the namespaces of lab runs that died without cleaning up
+    (SIGKILL, a CTest timeout): their names end in the dead run's pid."""
+    names = subprocess.run(["ip", "netns", "list"], capture_output=True,
+                           text=True).stdout.split("\n")
+    for line in names:
+        m = re.match(r"^(bl[a-z]+(\d+)-\S+)", line)
+        if not m or os.path.exists(f"/proc/{m.group(2)}"):
+            continue
+        for pid in subprocess.run(["ip", "netns", "pids", m.group(1)],
+                                  capture_output=True, text=True).stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        subprocess.run(["ip", "netns", "del", m.group(1)], capture_output=True)
+
+
 class Lab:
     def __init__(self, tag, segments=1):
-        self.prefix = f"bl{tag}{os.getpid() % 100000}"
+        # SIGTERM and SIGINT unwind through teardown like any failure.
+        signal.signal(signal.SIGTERM, _raise_exit)
+        signal.signal(signal.SIGINT, _raise_exit)
+        sweep()
+        self.prefix = f"bl{tag}{os.getpid()}"
         self.dir = tempfile.mkdtemp(prefix="beacon-lab-")
         self.namespaces = []
         self.procs = []
