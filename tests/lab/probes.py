@@ -85,10 +85,15 @@ class Serve:
         return t.wait_for(check, timeout, 0.01)
 
 
+def rfc3339(s):
+    """An RFC 3339 UTC time of the probe's, as seconds since the epoch."""
+    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ") \
+        .replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
 def event_time(e):
     """An event's own time stamp, as seconds since the epoch."""
-    return datetime.datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ") \
-        .replace(tzinfo=datetime.timezone.utc).timestamp()
+    return rfc3339(e["time"])
 
 
 def probe_list(host, *args, timeout=60):
