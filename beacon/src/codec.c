@@ -281,53 +281,62 @@ get_tags(const cJSON *o, struct beacon_msg *b)
 	return BEACON_OK;
 }
 
-static enum beacon_err
-decode_fields(const cJSON *r, struct beacon_msg *b)
-{
-	const cJSON *st;
-	enum beacon_err e;
-	uint64_t v, iv, ttl;
+/* Return the first error; the decoder is a straight list of these. */
+#define TRY(expr)                                                            \
+	do {                                                                 \
+		enum beacon_err e_ = (expr);                                 \
+		if (e_ != BEACON_OK)                                         \
+			return e_;                                           \
+	} while (0)
 
-	if ((e = get_uint(r, "v", true, 0, 1000, &v, NULL)) != BEACON_OK)
-		return e;
-	if (v != BEACON_FORMAT)
-		return BEACON_E_VERSION;
-	b->version = (unsigned)v;
-	if ((e = get_str(r, "id", true, IDENT, BEACON_MAX_ID, b->id)) ||
-	    (e = get_str(r, "inst", true, IDENT, BEACON_MAX_ID, b->instance)) ||
-	    (e = get_uint(r, "seq", true, 0, BEACON_MAX_SEQ, &b->seq, NULL)) ||
-	    (e = get_str(r, "host", true, HOSTNAME, BEACON_MAX_HOSTNAME,
-			 b->hostname)) ||
-	    (e = get_uint(r, "int_ms", true, BEACON_MIN_INTERVAL_MS,
-			  BEACON_MAX_INTERVAL_MS, &iv, NULL)) ||
-	    (e = get_uint(r, "ttl_ms", true, BEACON_MIN_INTERVAL_MS,
-			  BEACON_MAX_TTL_MS, &ttl, NULL)))
-		return e;
-	if (ttl < iv)
-		return BEACON_E_RANGE; /* a TTL shorter than the interval */
-	b->interval_ms = (uint32_t)iv;
-	b->ttl_ms = (uint32_t)ttl;
-	st = cJSON_GetObjectItemCaseSensitive(r, "state");
+static enum beacon_err
+decode_state(const cJSON *r, enum beacon_state *state)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "state");
+
 	if (st == NULL)
 		return BEACON_E_MISSING;
 	if (!cJSON_IsString(st))
 		return BEACON_E_TYPE;
 	if (strcmp(st->valuestring, "up") == 0)
-		b->state = BEACON_STATE_UP;
+		*state = BEACON_STATE_UP;
 	else if (strcmp(st->valuestring, "bye") == 0)
-		b->state = BEACON_STATE_BYE;
+		*state = BEACON_STATE_BYE;
 	else
 		return BEACON_E_STATE;
-	if ((e = get_uint(r, "uptime_s", false, 0, BEACON_MAX_SEQ, &b->uptime_s,
-			  &b->has_uptime)) ||
-	    (e = get_str(r, "os", false, TEXT, BEACON_MAX_OS, b->os)) ||
-	    (e = get_str(r, "osver", false, TEXT, BEACON_MAX_OS,
-			 b->os_version)) ||
-	    (e = get_addrs(r, "ipv4", AF_INET, sizeof(b->ipv4[0]),
-			   &b->ipv4[0][0], &b->n_ipv4)) ||
-	    (e = get_addrs(r, "ipv6", AF_INET6, sizeof(b->ipv6[0]),
-			   &b->ipv6[0][0], &b->n_ipv6)))
-		return e;
+	return BEACON_OK;
+}
+
+static enum beacon_err
+decode_fields(const cJSON *r, struct beacon_msg *b)
+{
+	uint64_t v, iv, ttl;
+
+	TRY(get_uint(r, "v", true, 0, 1000, &v, NULL));
+	if (v != BEACON_FORMAT)
+		return BEACON_E_VERSION;
+	b->version = (unsigned)v;
+	TRY(get_str(r, "id", true, IDENT, BEACON_MAX_ID, b->id));
+	TRY(get_str(r, "inst", true, IDENT, BEACON_MAX_ID, b->instance));
+	TRY(get_uint(r, "seq", true, 0, BEACON_MAX_SEQ, &b->seq, NULL));
+	TRY(get_str(r, "host", true, HOSTNAME, BEACON_MAX_HOSTNAME, b->hostname));
+	TRY(get_uint(r, "int_ms", true, BEACON_MIN_INTERVAL_MS,
+		     BEACON_MAX_INTERVAL_MS, &iv, NULL));
+	TRY(get_uint(r, "ttl_ms", true, BEACON_MIN_INTERVAL_MS,
+		     BEACON_MAX_TTL_MS, &ttl, NULL));
+	if (ttl < iv)
+		return BEACON_E_RANGE; /* a TTL shorter than the interval */
+	b->interval_ms = (uint32_t)iv;
+	b->ttl_ms = (uint32_t)ttl;
+	TRY(decode_state(r, &b->state));
+	TRY(get_uint(r, "uptime_s", false, 0, BEACON_MAX_SEQ, &b->uptime_s,
+		     &b->has_uptime));
+	TRY(get_str(r, "os", false, TEXT, BEACON_MAX_OS, b->os));
+	TRY(get_str(r, "osver", false, TEXT, BEACON_MAX_OS, b->os_version));
+	TRY(get_addrs(r, "ipv4", AF_INET, sizeof(b->ipv4[0]), &b->ipv4[0][0],
+		      &b->n_ipv4));
+	TRY(get_addrs(r, "ipv6", AF_INET6, sizeof(b->ipv6[0]), &b->ipv6[0][0],
+		      &b->n_ipv6));
 	return get_tags(r, b);
 }
 
@@ -345,29 +354,29 @@ beacon_decode(const void *buf, size_t len, struct beacon_msg *b)
 	return e;
 }
 
+static enum beacon_err
+decode_query(const cJSON *r, struct beacon_query *q)
+{
+	uint64_t v;
+
+	TRY(get_uint(r, "v", true, 0, 1000, &v, NULL));
+	if (v != BEACON_FORMAT)
+		return BEACON_E_VERSION;
+	q->version = (unsigned)v;
+	TRY(get_str(r, "query", true, IDENT, BEACON_MAX_ID, q->nonce));
+	return get_str(r, "target", false, IDENT, BEACON_MAX_ID, q->target);
+}
+
 enum beacon_err
 beacon_query_decode(const void *buf, size_t len, struct beacon_query *q)
 {
 	enum beacon_err e;
-	uint64_t v;
 	cJSON *r;
 
 	memset(q, 0, sizeof(*q));
 	e = parse(buf, len, BEACON_MAX_WIRE, &r);
-	if (e != BEACON_OK)
-		goto out;
-	if ((e = get_uint(r, "v", true, 0, 1000, &v, NULL)) != BEACON_OK)
-		goto out;
-	if (v != BEACON_FORMAT) {
-		e = BEACON_E_VERSION;
-		goto out;
-	}
-	q->version = (unsigned)v;
-	if ((e = get_str(r, "query", true, IDENT, BEACON_MAX_ID, q->nonce)) ==
-	    BEACON_OK)
-		e = get_str(r, "target", false, IDENT, BEACON_MAX_ID,
-			    q->target);
-out:
+	if (e == BEACON_OK)
+		e = decode_query(r, q);
 	cJSON_Delete(r);
 	return e;
 }
