@@ -73,7 +73,7 @@ log_err(struct agent *a, const char *what, enum mailslot_err err)
 }
 
 /* (Re)open the client for the current interfaces. */
-static void
+static enum mailslot_err
 open_client(struct agent *a)
 {
 	const char *ifs[AGENT_LIST_MAX];
@@ -100,11 +100,12 @@ open_client(struct agent *a)
 		log_err(a, "no up IPv4 interface to broadcast on (waiting for "
 			   "one)",
 			MAILSLOT_E_NO_INTERFACE);
-		return;
+		return MAILSLOT_E_NO_INTERFACE;
 	}
 	err = mailslot_open("\\\\*\\mailslot\\beacon", &o, &a->client);
-	if (err != MAILSLOT_OK)
+	if (err != MAILSLOT_OK && err != MAILSLOT_E_PRIVILEGED_PORT)
 		log_err(a, "cannot send to \\\\*\\mailslot\\beacon", err);
+	return err;
 }
 
 static bool
@@ -163,7 +164,7 @@ refresh(struct agent *a)
 	if (facts_same(&m, &a->msg) && a->client != NULL)
 		return;
 	a->msg = m;
-	open_client(a);
+	(void)open_client(a); /* failures are logged; we wait for a change */
 	if (a->c->verbose)
 		fprintf(stderr, "beacon-agent: hostname or addresses changed\n");
 	send_beacon(a, BEACON_STATE_UP);
@@ -268,7 +269,11 @@ setup(struct agent *a, const struct agent_config *c)
 		return 1;
 	if (c->print)
 		return 0;
-	open_client(a);
+	if (open_client(a) == MAILSLOT_E_PRIVILEGED_PORT) {
+		fprintf(stderr, "beacon-agent: UDP port %u is privileged: %s\n",
+			c->port, mailslot_hint(MAILSLOT_E_PRIVILEGED_PORT));
+		return 1;
+	}
 	if (c->once)
 		return a->client != NULL ? 0 : 1;
 

@@ -130,6 +130,12 @@ config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 	c->cmd_name = cmd;
 	argc--;
 	argv++;
+	{
+		/* getopt names the program from argv[0] in its messages. */
+		static char prog[32];
+		snprintf(prog, sizeof(prog), "beacon-probe %s", cmd);
+		argv[0] = prog;
+	}
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "p:b:i:w:W:jet:s:aHo:hV",
 				 longopts, NULL)) != -1) {
