@@ -90,11 +90,13 @@ def host_in_export(ident, cond):
 
 try:
     ev = Events()
+    t.check(t.wait_udp_servers(PORT, 1), "the watching probe is bound")
     serve = subprocess.Popen([PROBE, "serve", *NET, "--all", "--export", EXPORT,
                               "--export-interval", "0.1"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     procs.append(serve)
     t.check(t.wait_for(exported, 10) is not None, "serve writes its export at once")
+    servers = t.udp_servers(PORT)
 
     # Time from an agent's start to its first appearance.
     t0 = time.monotonic()
@@ -146,7 +148,8 @@ try:
     # SIGKILL: stale, then expired (a 0.3 s interval, TTL 0.9 s).
     quick = agent("quick", interval="0.3")
     t.check(ev.wait("join", "quick", 5) is not None, "quick joins")
-    time.sleep(3)  # some history for its loss estimate (10 beacons)
+    t.check(host_in_export("quick", lambda r: r[0]["beacons_received"] >= 10) is not None,
+            "quick has a history of 10 beacons")
     figures["agent_rss_kib"] = rss_kib(quick.pid)
     t0 = time.monotonic()
     quick.kill()
@@ -207,7 +210,8 @@ try:
                                  *mode], stdout=subprocess.PIPE, text=True)
                for mode in (["--json"], ["--header"])]
     procs.extend(listers)
-    time.sleep(0.3)  # the listing probes bind first (they print no readiness)
+    t.check(t.wait_udp_servers(PORT, t.udp_servers(PORT) + 2),
+            "both listing probes are bound before anything is sent")
     for msg in (bad, odd):
         subprocess.run([t.MAILSLOT, "send", *NET, "\\\\*\\mailslot\\beacon"],
                        input=msg.encode(), check=True, timeout=10)

@@ -126,3 +126,21 @@ class Listener:
 def send(args, stdin=None):
     return subprocess.run([MAILSLOT, "send", *args], input=stdin,
                           capture_output=True, timeout=30)
+
+
+def udp_servers(port):
+    """How many unconnected UDP sockets are bound to 0.0.0.0:PORT in this
+    network namespace (servers, not the clients connected to a peer)."""
+    n = 0
+    with open("/proc/net/udp") as f:
+        for line in f.readlines()[1:]:
+            local, remote = line.split()[1:3]
+            if local == f"00000000:{int(port):04X}" and remote == "00000000:0000":
+                n += 1
+    return n
+
+
+def wait_udp_servers(port, n, timeout=10):
+    """Poll until at least N servers are bound to PORT: a program that
+    prints no readiness line is ready once its socket exists."""
+    return wait_for(lambda: udp_servers(port) >= n, timeout, 0.005)
