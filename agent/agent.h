@@ -17,11 +17,11 @@ struct agent_config {
 	size_t n_broadcast;
 	const char *interfaces[AGENT_LIST_MAX];
 	size_t n_interfaces;
-	bool all_interfaces;      /* include docker*, veth*, virbr*, ... */
+	bool all_interfaces; /* include docker*, veth*, virbr*, ... */
 	uint32_t interval_ms;
-	uint32_t ttl_ms;          /* 0: 3 x interval */
-	const char *id;           /* NULL: from the machine id */
-	const char *hostname;     /* NULL: gethostname() */
+	uint32_t ttl_ms;      /* 0: 3 x interval */
+	const char *id;       /* NULL: from the machine id */
+	const char *hostname; /* NULL: gethostname() */
 	struct beacon_tag tags[BEACON_MAX_TAGS];
 	size_t n_tags;
 	const char *workgroup;
@@ -54,10 +54,10 @@ bool facts_same(const struct beacon_msg *a, const struct beacon_msg *b);
 
 /* sched.c: when to send, as a pure function of time and randomness. */
 struct sched {
-	uint64_t next_ms;      /* next scheduled beacon */
+	uint64_t next_ms; /* next scheduled beacon */
 	uint32_t interval_ms;
-	unsigned sent;         /* beacons sent so far */
-	uint64_t reply_ms;     /* pending query reply, 0: none */
+	unsigned sent;             /* beacons sent so far */
+	uint64_t reply_ms;         /* pending query reply, 0: none */
 	uint64_t last_general_ms;  /* last reply to a general query */
 	uint64_t last_directed_ms; /* last reply to a directed query */
 };

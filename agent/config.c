@@ -152,15 +152,17 @@ config_parse(int argc, char **argv, struct agent_config *c, bool *done)
 			break;
 		case OPT_ID:
 			if (!beacon_ident_valid(optarg, BEACON_MAX_ID))
-				return bad("id must be 1-32 of A-Z a-z 0-9 . _ -",
-					   optarg);
+				return bad(
+					"id must be 1-32 of A-Z a-z 0-9 . _ -",
+					optarg);
 			c->id = optarg;
 			break;
 		case 'n':
 			if (!beacon_hostname_valid(optarg))
-				return bad("hostname must be 1-63 of A-Z a-z 0-9 "
-					   ". _ -",
-					   optarg);
+				return bad(
+					"hostname must be 1-63 of A-Z a-z 0-9 "
+					". _ -",
+					optarg);
 			c->hostname = optarg;
 			break;
 		case 'T':

@@ -19,8 +19,9 @@
 
 /* Container and VM plumbing: a beacon from them would show a host twice. */
 static const char *const virtual_prefixes[] = {
-	"docker", "veth", "virbr", "br-", "vnet", "cni", "podman", "lxcbr",
-	"lxdbr", "flannel", "cali", "vmnet", "vboxnet", "tailscale", "zt",
+	"docker", "veth",   "virbr",   "br-",       "vnet",
+	"cni",    "podman", "lxcbr",   "lxdbr",     "flannel",
+	"cali",   "vmnet",  "vboxnet", "tailscale", "zt",
 };
 
 bool
@@ -68,7 +69,8 @@ addresses(const struct agent_config *c, struct beacon_msg *b,
 		if (i->ifa_addr == NULL || !selected(c, i))
 			continue;
 		if (i->ifa_addr->sa_family == AF_INET) {
-			a = &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr;
+			a = &((struct sockaddr_in *)(void *)i->ifa_addr)
+				     ->sin_addr;
 			if (b->n_ipv4 < BEACON_MAX_ADDRS)
 				inet_ntop(AF_INET, a, b->ipv4[b->n_ipv4++],
 					  sizeof(b->ipv4[0]));
@@ -143,7 +145,8 @@ facts_gather(const struct agent_config *c, struct beacon_msg *b,
 		snprintf(b->hostname, sizeof(b->hostname), "%s", c->hostname);
 	} else {
 		if (gethostname(host, sizeof(host)) < 0) {
-			snprintf(err, errlen, "gethostname: %s", strerror(errno));
+			snprintf(err, errlen, "gethostname: %s",
+				 strerror(errno));
 			return false;
 		}
 		host[sizeof(host) - 1] = '\0';

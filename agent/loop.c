@@ -23,8 +23,8 @@
 #include "clock.h"
 #include "mailslot/slot.h"
 
-#define BUDGET (BEACON_MAX_WIRE - BEACON_SIG_RESERVE)
-#define NONCES 8
+#define BUDGET     (BEACON_MAX_WIRE - BEACON_SIG_RESERVE)
+#define NONCES     8
 #define LOG_GAP_MS 60000 /* the same failure is logged once a minute */
 
 struct agent {
@@ -52,7 +52,8 @@ rnd(void *ctx)
 	a->rng ^= a->rng >> 12;
 	a->rng ^= a->rng << 25;
 	a->rng ^= a->rng >> 27;
-	return (double)((a->rng * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+	return (double)((a->rng * 2685821657736338717ull) >> 11) /
+	       9007199254740992.0;
 }
 
 static void
@@ -87,8 +88,8 @@ open_client(struct agent *a)
 	mailslot_client_opts_init(&o);
 	o.port = a->c->port;
 	o.workgroup = a->c->workgroup;
-	snprintf(from, sizeof(from), "%.*s",
-		 (int)strcspn(a->msg.hostname, "."), a->msg.hostname);
+	snprintf(from, sizeof(from), "%.*s", (int)strcspn(a->msg.hostname, "."),
+		 a->msg.hostname);
 	o.from = from;
 	o.broadcast = a->c->broadcast;
 	o.n_broadcast = a->c->n_broadcast;
@@ -97,8 +98,9 @@ open_client(struct agent *a)
 	o.interfaces = ifs;
 	o.n_interfaces = a->n_if;
 	if (o.n_broadcast == 0 && o.n_interfaces == 0) {
-		log_err(a, "no up IPv4 interface to broadcast on (waiting for "
-			   "one)",
+		log_err(a,
+			"no up IPv4 interface to broadcast on (waiting for "
+			"one)",
 			MAILSLOT_E_NO_INTERFACE);
 		return MAILSLOT_E_NO_INTERFACE;
 	}
@@ -146,8 +148,9 @@ send_beacon(struct agent *a, enum beacon_state state)
 	if (err != MAILSLOT_OK)
 		log_err(a, "send", err);
 	else if (a->c->verbose)
-		fprintf(stderr, "beacon-agent: sent %s seq %llu, %zu bytes, to "
-				"%zu destinations\n",
+		fprintf(stderr,
+			"beacon-agent: sent %s seq %llu, %zu bytes, to "
+			"%zu destinations\n",
 			state == BEACON_STATE_BYE ? "bye" : "beacon",
 			(unsigned long long)a->msg.seq, len,
 			mailslot_client_ndest(a->client));
@@ -166,7 +169,8 @@ refresh(struct agent *a)
 	a->msg = m;
 	(void)open_client(a); /* failures are logged; we wait for a change */
 	if (a->c->verbose)
-		fprintf(stderr, "beacon-agent: hostname or addresses changed\n");
+		fprintf(stderr,
+			"beacon-agent: hostname or addresses changed\n");
 	send_beacon(a, BEACON_STATE_UP);
 	sched_sent(&a->sched, clock_mono_ms(), rnd, a);
 }
@@ -192,8 +196,8 @@ read_queries(struct agent *a)
 	size_t len;
 
 	for (;;) {
-		enum mailslot_err err = mailslot_read(a->query, buf, sizeof(buf),
-						      &len, NULL);
+		enum mailslot_err err =
+			mailslot_read(a->query, buf, sizeof(buf), &len, NULL);
 		if (err == MAILSLOT_E_BUFFER_SMALL) {
 			/* Not a query of ours: take it off the queue. */
 			uint8_t big[MAILSLOT_DGRAM_MAX];
@@ -209,8 +213,8 @@ read_queries(struct agent *a)
 			continue;
 		if (nonce_seen(a, q.nonce))
 			continue; /* the same query by another path */
-		sched_query(&a->sched, clock_mono_ms(), q.target[0] != '\0', rnd,
-			    a);
+		sched_query(&a->sched, clock_mono_ms(), q.target[0] != '\0',
+			    rnd, a);
 	}
 }
 
@@ -293,12 +297,13 @@ setup(struct agent *a, const struct agent_config *c)
 	}
 	a->nlfd = open_netlink();
 	if (a->nlfd < 0)
-		fprintf(stderr, "beacon-agent: no netlink (%s): address "
-				"changes are seen at the next beacon\n",
+		fprintf(stderr,
+			"beacon-agent: no netlink (%s): address "
+			"changes are seen at the next beacon\n",
 			strerror(errno));
 	if (c->hostname == NULL)
-		a->hostfd = open("/proc/sys/kernel/hostname",
-				 O_RDONLY | O_CLOEXEC);
+		a->hostfd =
+			open("/proc/sys/kernel/hostname", O_RDONLY | O_CLOEXEC);
 	return 0;
 }
 
@@ -349,7 +354,8 @@ loop(struct agent *a)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	a->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (a->sigfd < 0) {
-		fprintf(stderr, "beacon-agent: signalfd: %s\n", strerror(errno));
+		fprintf(stderr, "beacon-agent: signalfd: %s\n",
+			strerror(errno));
 		return 1;
 	}
 	sched_init(&a->sched, clock_mono_ms(), a->c->interval_ms, rnd, a);
@@ -361,9 +367,9 @@ loop(struct agent *a)
 			{a->hostfd, POLLPRI, 0},
 		};
 		uint64_t now = clock_mono_ms(), due = sched_due(&a->sched);
-		int timeout = due <= now ? 0
+		int timeout = due <= now             ? 0
 			      : due - now > 86400000 ? 86400000
-						      : (int)(due - now);
+						     : (int)(due - now);
 
 		if (poll(p, 4, timeout) < 0 && errno != EINTR) {
 			fprintf(stderr, "beacon-agent: poll: %s\n",

@@ -13,11 +13,11 @@
  */
 #include "agent.h"
 
-#define FIRST_DELAY_MS 500
-#define GENERAL_DELAY_MS 500
-#define GENERAL_GAP_MS 1000
+#define FIRST_DELAY_MS    500
+#define GENERAL_DELAY_MS  500
+#define GENERAL_GAP_MS    1000
 #define DIRECTED_DELAY_MS 20
-#define DIRECTED_GAP_MS 50 /* the probe asks at most every 100 ms */
+#define DIRECTED_GAP_MS   50 /* the probe asks at most every 100 ms */
 
 static uint64_t
 min_u64(uint64_t a, uint64_t b)

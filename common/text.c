@@ -71,13 +71,14 @@ text_escape(const void *v, size_t n, char *out, size_t cap)
 			el = 2;
 		} else if (l == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0) {
 			/* C1 controls (U+0080..U+009F) act like ESC sequences */
-			el = (size_t)snprintf(esc, sizeof(esc), "\\x%02x\\x%02x",
-					      p[i], p[i + 1]);
+			el = (size_t)snprintf(esc, sizeof(esc),
+					      "\\x%02x\\x%02x", p[i], p[i + 1]);
 		} else if (l >= 2) {
 			memcpy(esc, p + i, l);
 			el = l;
 		} else {
-			el = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
+			el = (size_t)snprintf(esc, sizeof(esc), "\\x%02x",
+					      p[i]);
 			l = 1;
 		}
 		if (!full && used + el < cap)
@@ -110,7 +111,8 @@ text_base64(const void *v, size_t n, char *out, size_t cap)
 		return 0;
 	}
 	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t w = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		uint32_t w = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 |
+			     p[i + 2];
 		out[o++] = tab[w >> 18];
 		out[o++] = tab[(w >> 12) & 63];
 		out[o++] = tab[(w >> 6) & 63];

@@ -104,14 +104,14 @@ config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 	c->export_interval_ms = 1000;
 	c->max_hosts = HOSTTAB_DEFAULT_MAX;
 	*done = false;
-	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
-			  strcmp(argv[1], "--help") == 0)) {
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		fputs(usage, stdout);
 		*done = true;
 		return 0;
 	}
-	if (argc >= 2 && (strcmp(argv[1], "-V") == 0 ||
-			  strcmp(argv[1], "--version") == 0)) {
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)) {
 		puts("beacon-probe " BEACON_VERSION);
 		*done = true;
 		return 0;
@@ -137,8 +137,8 @@ config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 		argv[0] = prog;
 	}
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "p:b:i:w:W:jet:s:aHo:hV",
-				 longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "p:b:i:w:W:jet:s:aHo:hV", longopts,
+				 NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			if (!num_parse_u64(optarg, 1, 65535, &v))
@@ -189,9 +189,10 @@ config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 				if (strcmp(optarg, statuses[i]) == 0)
 					break;
 			if (i == 5)
-				return bad("status is alive, stale, left, expired "
-					   "or conflict",
-					   optarg);
+				return bad(
+					"status is alive, stale, left, expired "
+					"or conflict",
+					optarg);
 			if (!add(c->statuses, &c->n_statuses, optarg))
 				return bad("too many --status", optarg);
 			break;

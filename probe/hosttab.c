@@ -24,11 +24,9 @@ struct hosttab {
 	void *ctx;
 };
 
-static const char *const status_names[] = {"alive", "stale", "left",
-					   "expired"};
-static const char *const event_names[] = {"join",  "update", "restart",
-					  "stale", "leave",  "expire",
-					  "conflict"};
+static const char *const status_names[] = {"alive", "stale", "left", "expired"};
+static const char *const event_names[] = {"join",  "update", "restart", "stale",
+					  "leave", "expire", "conflict"};
 
 const char *
 host_status_name(enum host_status s)
@@ -89,7 +87,8 @@ slot_of(const struct hosttab *t, const char *id)
 {
 	size_t i = hash(id) & (t->index_size - 1);
 
-	while (t->index[i] != 0 && strcmp(t->hosts[t->index[i] - 1].id, id) != 0)
+	while (t->index[i] != 0 &&
+	       strcmp(t->hosts[t->index[i] - 1].id, id) != 0)
 		i = (i + 1) & (t->index_size - 1);
 	return i;
 }
@@ -142,8 +141,8 @@ host_loss(const struct host *h)
 unsigned
 host_missed(const struct host *h, uint64_t now_ms)
 {
-	uint64_t silence = now_ms > h->last_seen_ms ? now_ms - h->last_seen_ms
-						    : 0;
+	uint64_t silence =
+		now_ms > h->last_seen_ms ? now_ms - h->last_seen_ms : 0;
 
 	if (silence <= LIVENESS_MARGIN_MS)
 		return 0;
@@ -234,13 +233,12 @@ apply(struct host *h, const struct beacon_msg *b, uint64_t now, char *what,
 	size_t used = 0;
 
 	what[0] = '\0';
-#define CHANGED(cond, name)                                                  \
-	do {                                                                 \
-		if (cond)                                                    \
-			used += (size_t)snprintf(what + used,                \
-						 used < len ? len - used : 0, \
-						 "%s%s", used ? ", " : "",   \
-						 name);                      \
+#define CHANGED(cond, name)                                                    \
+	do {                                                                   \
+		if (cond)                                                      \
+			used += (size_t)snprintf(                              \
+				what + used, used < len ? len - used : 0,      \
+				"%s%s", used ? ", " : "", name);               \
 	} while (0)
 	CHANGED(strcmp(h->hostname, b->hostname) != 0, "hostname");
 	CHANGED(h->n_ipv4 != b->n_ipv4 || h->n_ipv6 != b->n_ipv6 ||
@@ -273,8 +271,7 @@ apply(struct host *h, const struct beacon_msg *b, uint64_t now, char *what,
 }
 
 static void
-set_status(struct host *h, enum host_status s, const char *reason,
-	   uint64_t now)
+set_status(struct host *h, enum host_status s, const char *reason, uint64_t now)
 {
 	h->status = s;
 	h->status_ms = now;
@@ -342,8 +339,8 @@ add(struct hosttab *t, const struct beacon_msg *b, const char *src,
 }
 
 enum hosttab_result
-hosttab_update(struct hosttab *t, const struct beacon_msg *b,
-	       const char *src, const char *ifname, uint64_t now)
+hosttab_update(struct hosttab *t, const struct beacon_msg *b, const char *src,
+	       const char *ifname, uint64_t now)
 {
 	size_t slot = slot_of(t, b->id);
 	enum host_status was;
@@ -404,7 +401,8 @@ hosttab_update(struct hosttab *t, const struct beacon_msg *b,
 			snprintf(reason, sizeof(reason), "back after %s",
 				 was == HOST_LEFT ? "leaving" : "expiry");
 		set_status(h, HOST_ALIVE, "beacons arriving", now);
-		emit(t, was == HOST_STALE ? EV_UPDATE : EV_JOIN, h, reason, now);
+		emit(t, was == HOST_STALE ? EV_UPDATE : EV_JOIN, h, reason,
+		     now);
 	} else if (what[0] != '\0') {
 		snprintf(reason, sizeof(reason), "changed: %s", what);
 		emit(t, EV_UPDATE, h, reason, now);
@@ -493,9 +491,10 @@ tick_host(struct hosttab *t, struct host *h, uint64_t now)
 		next = h->query_due_ms;
 	else if (missed >= 1 && h->queries_sent < LIVENESS_QUERIES)
 		next = h->next_query_ms > now ? h->next_query_ms : now;
-	next = min_u64(next, h->last_seen_ms + LIVENESS_MARGIN_MS +
-				     (uint64_t)ceil((missed + 1) * LIVENESS_SLACK *
-						    h->interval_ms));
+	next = min_u64(next,
+		       h->last_seen_ms + LIVENESS_MARGIN_MS +
+			       (uint64_t)ceil((missed + 1) * LIVENESS_SLACK *
+					      h->interval_ms));
 	if (silence < h->ttl_ms)
 		next = min_u64(next, h->last_seen_ms + h->ttl_ms);
 	return min_u64(next, h->last_seen_ms +

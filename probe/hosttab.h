@@ -25,23 +25,23 @@
 
 #include "beacon/beacon.h"
 
-#define HOSTTAB_DEFAULT_MAX 65536
-#define HOST_SEEN_MAX 8
-#define LIVENESS_MARGIN_MS 100
-#define LIVENESS_SLACK 1.1      /* interval jitter is at most +10% */
-#define LIVENESS_QUERIES 6
-#define LIVENESS_QUERY_GAP_MS 100      /* least time between queries ... */
-#define LIVENESS_QUERY_GAP_MAX_MS 5000 /* ... most: interval/4 in between */
-#define LIVENESS_ANSWER_MS 100         /* a query unanswered by then failed */
-#define LIVENESS_STALE_PHI 7.0
-#define LIVENESS_EXPIRE_PHI 8.0
+#define HOSTTAB_DEFAULT_MAX         65536
+#define HOST_SEEN_MAX               8
+#define LIVENESS_MARGIN_MS          100
+#define LIVENESS_SLACK              1.1 /* interval jitter is at most +10% */
+#define LIVENESS_QUERIES            6
+#define LIVENESS_QUERY_GAP_MS       100  /* least time between queries ... */
+#define LIVENESS_QUERY_GAP_MAX_MS   5000 /* ... most: interval/4 in between */
+#define LIVENESS_ANSWER_MS          100  /* a query unanswered by then failed */
+#define LIVENESS_STALE_PHI          7.0
+#define LIVENESS_EXPIRE_PHI         8.0
 #define LIVENESS_EXPIRE_MIN_QUERIES 2
-#define LIVENESS_HARD_TTLS 10
-#define LOSS_PRIOR_LOST 3.0     /* a new host is assumed to lose 30% ... */
-#define LOSS_PRIOR_SEEN 10.0    /* ... with the weight of 10 beacons */
-#define LOSS_WINDOW 200.0       /* counts are halved past this many */
-#define LOSS_MIN 0.005
-#define LOSS_MAX 0.9
+#define LIVENESS_HARD_TTLS          10
+#define LOSS_PRIOR_LOST             3.0 /* a new host is assumed to lose 30% ... */
+#define LOSS_PRIOR_SEEN             10.0 /* ... with the weight of 10 beacons */
+#define LOSS_WINDOW                 200.0 /* counts are halved past this many */
+#define LOSS_MIN                    0.005
+#define LOSS_MAX                    0.9
 
 enum host_status { HOST_ALIVE, HOST_STALE, HOST_LEFT, HOST_EXPIRED };
 
@@ -69,24 +69,24 @@ struct host {
 
 	enum host_status status;
 	bool conflict;
-	char reason[160];         /* why it has its status */
+	char reason[160]; /* why it has its status */
 	uint64_t first_seen_ms, last_seen_ms, status_ms;
 	uint64_t received, lost, restarts, bye_seq;
 	double win_lost, win_expected; /* windowed, for the loss estimate */
 
 	/* The current silence. */
 	unsigned queries_sent, unanswered;
-	uint64_t query_due_ms;    /* when the outstanding query counts as lost */
+	uint64_t query_due_ms; /* when the outstanding query counts as lost */
 	uint64_t next_query_ms;
 	bool query_out;
 };
 
 enum host_event {
-	EV_JOIN,     /* a new host, or one back after expiry */
-	EV_UPDATE,   /* hostname, addresses, tags... changed, or back from stale */
-	EV_RESTART,  /* a new instance id: the agent restarted */
+	EV_JOIN,   /* a new host, or one back after expiry */
+	EV_UPDATE, /* hostname, addresses, tags... changed, or back from stale */
+	EV_RESTART, /* a new instance id: the agent restarted */
 	EV_STALE,
-	EV_LEAVE,    /* goodbye */
+	EV_LEAVE, /* goodbye */
 	EV_EXPIRE,
 	EV_CONFLICT, /* another id claims this hostname */
 };
@@ -110,11 +110,11 @@ struct hosttab *hosttab_new(size_t max_hosts, hosttab_event_fn ev,
 void hosttab_free(struct hosttab *t);
 
 enum hosttab_result {
-	HT_NEW,        /* a new row */
-	HT_UPDATED,    /* a new beacon for a known row */
-	HT_DUPLICATE,  /* a copy of the last beacon (another interface...) */
-	HT_OLD,        /* an older beacon (reordered), or one after goodbye */
-	HT_FULL,       /* refused: the table is full */
+	HT_NEW,       /* a new row */
+	HT_UPDATED,   /* a new beacon for a known row */
+	HT_DUPLICATE, /* a copy of the last beacon (another interface...) */
+	HT_OLD,       /* an older beacon (reordered), or one after goodbye */
+	HT_FULL,      /* refused: the table is full */
 };
 
 /* One decoded beacon from src_addr (text) on ifname, at now_ms. */

@@ -15,9 +15,9 @@
 #include "clock.h"
 #include "probe.h"
 
-#define REDRAW_MIN_MS 200
+#define REDRAW_MIN_MS  200
 #define REDRAW_AGES_MS 1000
-#define RESOLICIT_MS 1100
+#define RESOLICIT_MS   1100
 
 static volatile sig_atomic_t stop;
 
@@ -67,8 +67,7 @@ finish_list(struct probe *p, uint64_t now)
 	return shown > 0 ? 0 : EXIT_NONE;
 }
 
-static int
-export(struct probe *p, uint64_t now)
+static int export(struct probe *p, uint64_t now)
 {
 	if (output_export(p, p->c->export_path, now) < 0) {
 		fprintf(stderr, "beacon-probe: cannot write %s: %s\n",
@@ -121,12 +120,13 @@ probe_run(const struct probe_config *c)
 		if (resolicit)
 			due = earliest(due, resolicit);
 		if (c->cmd == CMD_WATCH && !c->events)
-			due = earliest(due, last_out + (p.dirty ? REDRAW_MIN_MS
-								: REDRAW_AGES_MS));
+			due = earliest(due,
+				       last_out + (p.dirty ? REDRAW_MIN_MS
+							   : REDRAW_AGES_MS));
 		if (c->cmd == CMD_SERVE && p.dirty)
 			due = earliest(due, last_out + c->export_interval_ms);
 		now = clock_mono_ms();
-		timeout = due <= now ? 0
+		timeout = due <= now          ? 0
 			  : due - now > 60000 ? 60000
 					      : (int)(due - now);
 		if (poll(&pf, 1, timeout) < 0 && errno != EINTR) {
@@ -145,7 +145,8 @@ probe_run(const struct probe_config *c)
 		if (now >= end)
 			break;
 		if (c->cmd == CMD_WATCH && !c->events &&
-		    now - last_out >= (p.dirty ? REDRAW_MIN_MS : REDRAW_AGES_MS)) {
+		    now - last_out >=
+			    (p.dirty ? REDRAW_MIN_MS : REDRAW_AGES_MS)) {
 			draw(&p, now, tty);
 			p.dirty = false;
 			last_out = now;

@@ -126,10 +126,12 @@ static void
 duration(uint64_t s, char *out, size_t len)
 {
 	if (s >= 86400)
-		snprintf(out, len, "%llud%02lluh", (unsigned long long)(s / 86400),
+		snprintf(out, len, "%llud%02lluh",
+			 (unsigned long long)(s / 86400),
 			 (unsigned long long)(s % 86400 / 3600));
 	else if (s >= 3600)
-		snprintf(out, len, "%lluh%02llum", (unsigned long long)(s / 3600),
+		snprintf(out, len, "%lluh%02llum",
+			 (unsigned long long)(s / 3600),
 			 (unsigned long long)(s % 3600 / 60));
 	else if (s >= 60)
 		snprintf(out, len, "%llum%02llus", (unsigned long long)(s / 60),
@@ -163,9 +165,9 @@ row(FILE *f, const char *const *cols, const size_t *w)
 size_t
 output_table(FILE *f, const struct probe *p, uint64_t now)
 {
-	static const char *const head[COLS] = {"HOSTNAME", "ID", "ADDRESSES",
-					       "STATUS", "LAST SEEN",
-					       "UPTIME", "TAGS"};
+	static const char *const head[COLS] = {
+		"HOSTNAME",  "ID",     "ADDRESSES", "STATUS",
+		"LAST SEEN", "UPTIME", "TAGS"};
 	static const size_t cap[COLS] = {32, 8, 48, 16, 10, 8, 48};
 	size_t n, i, c, w[COLS];
 	const struct host **r = rows(p, &n);
@@ -190,9 +192,10 @@ output_table(FILE *f, const struct probe *p, uint64_t now)
 		snprintf(t, sizeof(t), "%.8s", h->id);
 		cell(cells[i][1], 200, t, cap[1]);
 		for (k = used = 0, buf[0] = '\0'; k < na; k++)
-			used += (size_t)snprintf(buf + used,
-						 used < sizeof(buf) ? sizeof(buf) - used : 0,
-						 "%s%s", k ? "," : "", addr[k]);
+			used += (size_t)snprintf(
+				buf + used,
+				used < sizeof(buf) ? sizeof(buf) - used : 0,
+				"%s%s", k ? "," : "", addr[k]);
 		cell(cells[i][2], 200, buf, cap[2]);
 		snprintf(t, sizeof(t), "%s%s", host_status_name(h->status),
 			 h->conflict ? ",conflict" : "");
@@ -207,10 +210,11 @@ output_table(FILE *f, const struct probe *p, uint64_t now)
 			strcpy(t, "-");
 		cell(cells[i][5], 200, t, cap[5]);
 		for (k = used = 0, buf[0] = '\0'; k < h->n_tags; k++)
-			used += (size_t)snprintf(buf + used,
-						 used < sizeof(buf) ? sizeof(buf) - used : 0,
-						 "%s%s=%s", k ? "," : "",
-						 h->tags[k].key, h->tags[k].value);
+			used += (size_t)snprintf(
+				buf + used,
+				used < sizeof(buf) ? sizeof(buf) - used : 0,
+				"%s%s=%s", k ? "," : "", h->tags[k].key,
+				h->tags[k].value);
 		cell(cells[i][6], 200, buf, cap[6]);
 		for (c = 0; c < COLS; c++)
 			if (strlen(cells[i][c]) > w[c])
@@ -275,11 +279,12 @@ host_json(const struct host *h, uint64_t now)
 	cJSON_AddStringToObject(o, "os", h->os);
 	cJSON_AddStringToObject(o, "os_version", h->os_version);
 	if (h->has_uptime)
-		cJSON_AddNumberToObject(o, "uptime_s",
-					(double)(h->status == HOST_ALIVE ||
-							 h->status == HOST_STALE
-						 ? uptime_now(h, now)
-						 : h->uptime_s));
+		cJSON_AddNumberToObject(
+			o, "uptime_s",
+			(double)(h->status == HOST_ALIVE ||
+						 h->status == HOST_STALE
+					 ? uptime_now(h, now)
+					 : h->uptime_s));
 	else
 		cJSON_AddNullToObject(o, "uptime_s");
 	cJSON_AddNumberToObject(o, "interval_ms", h->interval_ms);
@@ -354,7 +359,8 @@ output_json(const struct probe *p, uint64_t now, size_t *shown)
 	cJSON_AddStringToObject(pr, "command", c->cmd_name);
 	cJSON_AddNumberToObject(pr, "port", c->port);
 	cJSON_AddStringToObject(pr, "workgroup",
-				c->workgroup ? c->workgroup : MAILSLOT_WORKGROUP);
+				c->workgroup ? c->workgroup
+					     : MAILSLOT_WORKGROUP);
 	a = cJSON_AddArrayToObject(pr, "broadcast");
 	for (i = 0; i < c->n_broadcast; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(c->broadcast[i]));

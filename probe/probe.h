@@ -13,8 +13,8 @@
 #include "mailslot/slot.h"
 
 #define PROBE_LIST_MAX 32
-#define EXIT_NONE 2   /* list: no host matched */
-#define EXIT_USAGE 64 /* sysexits' EX_USAGE, apart from "none matched" */
+#define EXIT_NONE      2  /* list: no host matched */
+#define EXIT_USAGE     64 /* sysexits' EX_USAGE, apart from "none matched" */
 
 enum probe_cmd { CMD_LIST, CMD_WATCH, CMD_SERVE };
 
@@ -31,7 +31,7 @@ struct probe_config {
 	bool json, events, solicit, header, all;
 	struct beacon_tag tags[PROBE_LIST_MAX]; /* filters: all must match */
 	size_t n_tags;
-	const char *statuses[PROBE_LIST_MAX];   /* filters: any may match */
+	const char *statuses[PROBE_LIST_MAX]; /* filters: any may match */
 	size_t n_statuses;
 	const char *export_path;
 	uint64_t export_interval_ms;
@@ -39,11 +39,11 @@ struct probe_config {
 };
 
 struct probe_stats {
-	uint64_t beacons;      /* decoded and taken into the table */
-	uint64_t duplicates;   /* copies of a beacon already counted */
-	uint64_t reordered;    /* older than one already counted */
-	uint64_t solicits;     /* general queries sent */
-	uint64_t queries;      /* directed queries sent */
+	uint64_t beacons;    /* decoded and taken into the table */
+	uint64_t duplicates; /* copies of a beacon already counted */
+	uint64_t reordered;  /* older than one already counted */
+	uint64_t solicits;   /* general queries sent */
+	uint64_t queries;    /* directed queries sent */
 	uint64_t invalid[BEACON_E__COUNT];
 };
 
@@ -55,8 +55,8 @@ struct probe {
 	struct probe_stats st;
 	char nonce_prefix[9];
 	uint64_t nonce_n;
-	bool dirty;       /* the table changed since the last output */
-	FILE *events;     /* NDJSON events go here (watch --events) */
+	bool dirty;   /* the table changed since the last output */
+	FILE *events; /* NDJSON events go here (watch --events) */
 };
 
 /* config.c: 0 to go on, or the exit status (after -h, or EXIT_USAGE). */

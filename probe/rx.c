@@ -106,8 +106,9 @@ probe_open(struct probe *p, const struct probe_config *c)
 				c->port, mailslot_hint(err));
 		else
 			fprintf(stderr, "beacon-probe: cannot listen: %s\n",
-				err == MAILSLOT_E_SYSTEM ? strerror(errno)
-							 : mailslot_strerror(err));
+				err == MAILSLOT_E_SYSTEM
+					? strerror(errno)
+					: mailslot_strerror(err));
 		return 1;
 	}
 	mailslot_client_opts_init(&co);

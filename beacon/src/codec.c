@@ -236,8 +236,7 @@ get_addrs(const cJSON *o, const char *key, int af, size_t width, char *out,
 		return BEACON_OK;
 	if (!cJSON_IsArray(arr))
 		return BEACON_E_TYPE;
-	cJSON_ArrayForEach(v, arr)
-	{
+	cJSON_ArrayForEach (v, arr) {
 		if (!cJSON_IsString(v))
 			return BEACON_E_TYPE;
 		if (*n == BEACON_MAX_ADDRS)
@@ -264,8 +263,7 @@ get_tags(const cJSON *o, struct beacon_msg *b)
 		return BEACON_E_TYPE;
 	if (has_duplicates(obj))
 		return BEACON_E_DUPLICATE;
-	cJSON_ArrayForEach(v, obj)
-	{
+	cJSON_ArrayForEach (v, obj) {
 		struct beacon_tag *t = &b->tags[b->n_tags];
 		if (b->n_tags == BEACON_MAX_TAGS)
 			return BEACON_E_TOO_MANY;
@@ -282,11 +280,11 @@ get_tags(const cJSON *o, struct beacon_msg *b)
 }
 
 /* Return the first error; the decoder is a straight list of these. */
-#define TRY(expr)                                                            \
-	do {                                                                 \
-		enum beacon_err e_ = (expr);                                 \
-		if (e_ != BEACON_OK)                                         \
-			return e_;                                           \
+#define TRY(expr)                                                              \
+	do {                                                                   \
+		enum beacon_err e_ = (expr);                                   \
+		if (e_ != BEACON_OK)                                           \
+			return e_;                                             \
 	} while (0)
 
 static enum beacon_err
@@ -319,7 +317,8 @@ decode_fields(const cJSON *r, struct beacon_msg *b)
 	TRY(get_str(r, "id", true, IDENT, BEACON_MAX_ID, b->id));
 	TRY(get_str(r, "inst", true, IDENT, BEACON_MAX_ID, b->instance));
 	TRY(get_uint(r, "seq", true, 0, BEACON_MAX_SEQ, &b->seq, NULL));
-	TRY(get_str(r, "host", true, HOSTNAME, BEACON_MAX_HOSTNAME, b->hostname));
+	TRY(get_str(r, "host", true, HOSTNAME, BEACON_MAX_HOSTNAME,
+		    b->hostname));
 	TRY(get_uint(r, "int_ms", true, BEACON_MIN_INTERVAL_MS,
 		     BEACON_MAX_INTERVAL_MS, &iv, NULL));
 	TRY(get_uint(r, "ttl_ms", true, BEACON_MIN_INTERVAL_MS,
@@ -394,7 +393,8 @@ check(const struct beacon_msg *b)
 	    (b->os[0] && !text_ok(b->os, BEACON_MAX_OS, false)) ||
 	    (b->os_version[0] && !text_ok(b->os_version, BEACON_MAX_OS, false)))
 		return BEACON_E_STRING;
-	if (b->seq > BEACON_MAX_SEQ || b->interval_ms < BEACON_MIN_INTERVAL_MS ||
+	if (b->seq > BEACON_MAX_SEQ ||
+	    b->interval_ms < BEACON_MIN_INTERVAL_MS ||
 	    b->interval_ms > BEACON_MAX_INTERVAL_MS ||
 	    b->ttl_ms < b->interval_ms || b->ttl_ms > BEACON_MAX_TTL_MS ||
 	    b->uptime_s > BEACON_MAX_SEQ)
@@ -492,10 +492,11 @@ drop_one(struct keep *k)
 }
 
 enum beacon_err
-beacon_encode(const struct beacon_msg *b, size_t budget, char *out,
-	      size_t cap, size_t *len, unsigned *dropped)
+beacon_encode(const struct beacon_msg *b, size_t budget, char *out, size_t cap,
+	      size_t *len, unsigned *dropped)
 {
-	struct keep k = {b->n_ipv4, b->n_ipv6, b->n_tags, b->os_version[0] != 0,
+	struct keep k = {b->n_ipv4,     b->n_ipv6,
+			 b->n_tags,     b->os_version[0] != 0,
 			 b->os[0] != 0, b->has_uptime};
 	enum beacon_err e = check(b);
 
@@ -544,7 +545,8 @@ beacon_query_encode(const struct beacon_query *q, char *out, size_t cap,
 		return BEACON_E_STRING;
 	/* Identifiers need no escaping, so plain formatting is exact. */
 	if (q->target[0])
-		n = snprintf(out, cap, "{\"v\":%d,\"query\":\"%s\",\"target\":\"%s\"}",
+		n = snprintf(out, cap,
+			     "{\"v\":%d,\"query\":\"%s\",\"target\":\"%s\"}",
 			     BEACON_FORMAT, q->nonce, q->target);
 	else
 		n = snprintf(out, cap, "{\"v\":%d,\"query\":\"%s\"}",

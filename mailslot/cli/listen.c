@@ -224,7 +224,8 @@ cli_listen(int argc, char **argv)
 						    optarg);
 			break;
 		case 't':
-			if (!num_parse_seconds(optarg, 1, 86400000, &timeout_ms))
+			if (!num_parse_seconds(optarg, 1, 86400000,
+					       &timeout_ms))
 				return report_usage("listen",
 						    "timeout must be 0.001 to "
 						    "86400 seconds",
@@ -235,9 +236,9 @@ cli_listen(int argc, char **argv)
 			break;
 		case 'M':
 			if (!num_parse_u64(optarg, 1, MAILSLOT_DGRAM_MAX, &v))
-				return report_usage("listen",
-						    "max-size must be 1 to 65507",
-						    optarg);
+				return report_usage(
+					"listen", "max-size must be 1 to 65507",
+					optarg);
 			o.max_message = (size_t)v;
 			break;
 		case 'O':

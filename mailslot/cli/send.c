@@ -136,10 +136,11 @@ cli_send(int argc, char **argv)
 		case 'b':
 		case 'i':
 		case 'm':
-			if ((ch == 'b' ? o.n_broadcast : ch == 'i' ? o.n_interfaces
-								    : nmsg) >=
-			    LIST_MAX)
-				return report_usage("send", "too many of option",
+			if ((ch == 'b'   ? o.n_broadcast
+			     : ch == 'i' ? o.n_interfaces
+					 : nmsg) >= LIST_MAX)
+				return report_usage("send",
+						    "too many of option",
 						    argv[optind - 1]);
 			if (ch == 'b')
 				bcast[o.n_broadcast++] = optarg;
@@ -200,7 +201,8 @@ cli_send(int argc, char **argv)
 	if (nmsg == 0) {
 		in = read_stdin(max, &len);
 		if (in == NULL) {
-			fprintf(stderr, "mailslot send: reading standard input: %s\n",
+			fprintf(stderr,
+				"mailslot send: reading standard input: %s\n",
 				strerror(errno));
 			goto out;
 		}
@@ -228,7 +230,8 @@ cli_send(int argc, char **argv)
 			for (d = 0; d < mailslot_client_ndest(c); d++) {
 				struct in_addr a = {
 					htonl(mailslot_client_dest(c, d))};
-				fprintf(stderr, "mailslot send: %zu bytes to %s:%u\n",
+				fprintf(stderr,
+					"mailslot send: %zu bytes to %s:%u\n",
 					ml, inet_ntoa(a),
 					o.port ? o.port : MAILSLOT_PORT);
 			}

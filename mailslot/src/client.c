@@ -97,8 +97,8 @@ resolve(const char *host, uint32_t *addr)
 	hints.ai_socktype = SOCK_DGRAM;
 	if (getaddrinfo(host, NULL, &hints, &res) != 0)
 		return MAILSLOT_E_RESOLVE;
-	*addr = ntohl(((struct sockaddr_in *)(void *)res->ai_addr)
-			      ->sin_addr.s_addr);
+	*addr = ntohl(
+		((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr.s_addr);
 	freeaddrinfo(res);
 	return MAILSLOT_OK;
 }
@@ -132,8 +132,7 @@ named_is_host(const char *server, const struct mailslot_client_opts *o,
 }
 
 static enum mailslot_err
-broadcast_addrs(const struct mailslot_client_opts *o, uint32_t *out,
-		size_t *n)
+broadcast_addrs(const struct mailslot_client_opts *o, uint32_t *out, size_t *n)
 {
 	struct iface ifs[IFACE_MAX];
 	enum mailslot_err err;
@@ -258,10 +257,9 @@ mailslot_open(const char *unc, const struct mailslot_client_opts *o,
 		break;
 	case MAILSLOT_TARGET_ANY:
 		group = true;
-		err = mailslot_nbname_set(&c->tmpl.dst_name,
-					  o->workgroup ? o->workgroup
-						       : MAILSLOT_WORKGROUP,
-					  0x00);
+		err = mailslot_nbname_set(
+			&c->tmpl.dst_name,
+			o->workgroup ? o->workgroup : MAILSLOT_WORKGROUP, 0x00);
 		break;
 	case MAILSLOT_TARGET_NAMED:
 		if (named_is_host(u.server, o, &addrs[0], &err)) {
@@ -295,9 +293,11 @@ mailslot_open(const char *unc, const struct mailslot_client_opts *o,
 	} else {
 		c->tmpl.msg_type = MAILSLOT_DIRECT_UNIQUE;
 		if (mailslot_nbname_encode(&c->tmpl.src_name, scratch,
-					   sizeof(scratch), &l1) != MAILSLOT_OK ||
+					   sizeof(scratch),
+					   &l1) != MAILSLOT_OK ||
 		    mailslot_nbname_encode(&c->tmpl.dst_name, scratch,
-					   sizeof(scratch), &l2) != MAILSLOT_OK) {
+					   sizeof(scratch),
+					   &l2) != MAILSLOT_OK) {
 			err = MAILSLOT_E_NAME_INVALID;
 			goto fail;
 		}

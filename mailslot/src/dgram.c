@@ -13,12 +13,12 @@
 #include "cursor.h"
 #include "mailslot/wire.h"
 
-#define SMB_COM_TRANSACTION 0x25
-#define SMB_WORDCOUNT 17
-#define SMB_SETUPCOUNT 3
-#define MAILSLOT_OPCODE_WRITE 1
+#define SMB_COM_TRANSACTION       0x25
+#define SMB_WORDCOUNT             17
+#define SMB_SETUPCOUNT            3
+#define MAILSLOT_OPCODE_WRITE     1
 #define MAILSLOT_CLASS_UNRELIABLE 2
-#define NAME_WIRE_MAX 256
+#define NAME_WIRE_MAX             256
 
 static bool
 path_char_ok(unsigned char c)
@@ -61,8 +61,7 @@ decode_smb(const uint8_t *smb, size_t smb_len, struct mailslot_dgram *d)
 		return MAILSLOT_E_SMB_COMMAND;
 	/* Status, then Flags, Flags2; PID, TID, UID, MID are ignored. */
 	if (!rd_le32(&r, &u32) || !rd_u8(&r, &d->smb_flags) ||
-	    !rd_le16(&r, &d->smb_flags2) || !rd_skip(&r, 20) ||
-	    !rd_u8(&r, &wc))
+	    !rd_le16(&r, &d->smb_flags2) || !rd_skip(&r, 20) || !rd_u8(&r, &wc))
 		return MAILSLOT_E_TRUNCATED;
 	if (wc != SMB_WORDCOUNT)
 		return MAILSLOT_E_SMB_WORDCOUNT;
@@ -145,9 +144,8 @@ mailslot_dgram_decode(const uint8_t *buf, size_t len, struct mailslot_dgram *d)
 }
 
 enum mailslot_err
-mailslot_dgram_encode(const struct mailslot_dgram *d,
-		      enum mailslot_style style, uint8_t *buf, size_t len,
-		      size_t *used)
+mailslot_dgram_encode(const struct mailslot_dgram *d, enum mailslot_style style,
+		      uint8_t *buf, size_t len, size_t *used)
 {
 	uint8_t src[NAME_WIRE_MAX], dst[NAME_WIRE_MAX];
 	size_t src_len, dst_len, path_len = strlen(d->path);
@@ -188,31 +186,32 @@ mailslot_dgram_encode(const struct mailslot_dgram *d,
 
 	wr_bytes(&w, "\xffSMB", 4);
 	wr_u8(&w, SMB_COM_TRANSACTION);
-	wr_zero(&w, 4);                      /* Status */
-	wr_u8(&w, padded ? 0x18 : 0);        /* Flags */
-	wr_le16(&w, padded ? 0x0004 : 0);    /* Flags2 */
-	wr_zero(&w, 2 + 8 + 2 + 2);          /* PIDHigh, Security, Res, TID */
-	wr_le16(&w, padded ? 0xfeff : 0);    /* PIDLow */
-	wr_zero(&w, 4);                      /* UID, MID */
+	wr_zero(&w, 4);                   /* Status */
+	wr_u8(&w, padded ? 0x18 : 0);     /* Flags */
+	wr_le16(&w, padded ? 0x0004 : 0); /* Flags2 */
+	wr_zero(&w, 2 + 8 + 2 + 2);       /* PIDHigh, Security, Res, TID */
+	wr_le16(&w, padded ? 0xfeff : 0); /* PIDLow */
+	wr_zero(&w, 4);                   /* UID, MID */
 	wr_u8(&w, SMB_WORDCOUNT);
-	wr_le16(&w, 0);                      /* TotalParameterCount */
-	wr_le16(&w, (uint16_t)d->data_len);  /* TotalDataCount */
-	wr_le16(&w, padded ? 2 : 0);         /* MaxParameterCount */
-	wr_le16(&w, 0);                      /* MaxDataCount */
-	wr_zero(&w, 2);                      /* MaxSetupCount, Reserved */
-	wr_le16(&w, padded ? 0x0002 : 0);    /* Flags: NO_RESPONSE */
-	wr_le32(&w, padded ? 0 : 1000);      /* Timeout */
-	wr_le16(&w, 0);                      /* Reserved2 */
-	wr_le16(&w, 0);                      /* ParameterCount */
+	wr_le16(&w, 0);                           /* TotalParameterCount */
+	wr_le16(&w, (uint16_t)d->data_len);       /* TotalDataCount */
+	wr_le16(&w, padded ? 2 : 0);              /* MaxParameterCount */
+	wr_le16(&w, 0);                           /* MaxDataCount */
+	wr_zero(&w, 2);                           /* MaxSetupCount, Reserved */
+	wr_le16(&w, padded ? 0x0002 : 0);         /* Flags: NO_RESPONSE */
+	wr_le32(&w, padded ? 0 : 1000);           /* Timeout */
+	wr_le16(&w, 0);                           /* Reserved2 */
+	wr_le16(&w, 0);                           /* ParameterCount */
 	wr_le16(&w, padded ? (uint16_t)doff : 0); /* ParameterOffset */
-	wr_le16(&w, (uint16_t)d->data_len);  /* DataCount */
-	wr_le16(&w, (uint16_t)doff);         /* DataOffset */
+	wr_le16(&w, (uint16_t)d->data_len);       /* DataCount */
+	wr_le16(&w, (uint16_t)doff);              /* DataOffset */
 	wr_u8(&w, SMB_SETUPCOUNT);
-	wr_u8(&w, 0);                        /* Reserved3 */
+	wr_u8(&w, 0); /* Reserved3 */
 	wr_le16(&w, MAILSLOT_OPCODE_WRITE);
 	wr_le16(&w, d->priority);
 	wr_le16(&w, MAILSLOT_CLASS_UNRELIABLE);
-	wr_le16(&w, (uint16_t)(path_len + 1 + pad + d->data_len)); /* ByteCount */
+	wr_le16(&w,
+		(uint16_t)(path_len + 1 + pad + d->data_len)); /* ByteCount */
 	wr_bytes(&w, d->path, path_len + 1);
 	wr_zero(&w, pad);
 	wr_bytes(&w, d->data, d->data_len);

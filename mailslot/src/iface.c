@@ -22,7 +22,8 @@ named(const char *name, const char *const *only, size_t n_only)
 static uint32_t
 in4(const struct sockaddr *sa)
 {
-	return ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr);
+	return ntohl(((const struct sockaddr_in *)(const void *)sa)
+			     ->sin_addr.s_addr);
 }
 
 enum mailslot_err

@@ -11,7 +11,7 @@
 #include "cursor.h"
 #include "mailslot/wire.h"
 
-#define LABEL_MAX 63
+#define LABEL_MAX     63
 #define WIRE_NAME_MAX 255 /* a whole encoded name, as a DNS name */
 
 static bool
@@ -23,8 +23,7 @@ name_char_ok(unsigned char c)
 }
 
 enum mailslot_err
-mailslot_nbname_set(struct mailslot_nbname *n, const char *name,
-		    uint8_t suffix)
+mailslot_nbname_set(struct mailslot_nbname *n, const char *name, uint8_t suffix)
 {
 	size_t len = strlen(name);
 	size_t i;

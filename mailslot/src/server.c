@@ -25,10 +25,10 @@
 #include "mailslot/unc.h"
 #include "sock.h"
 
-#define RCVBUF_BYTES (4 << 20)
-#define OWN_ADDRS_MAX 64
+#define RCVBUF_BYTES   (4 << 20)
+#define OWN_ADDRS_MAX  64
 #define OWN_REFRESH_MS 5000
-#define DRAIN_MAX 1024 /* datagrams per drain, so one call cannot spin */
+#define DRAIN_MAX      1024 /* datagrams per drain, so one call cannot spin */
 
 struct entry {
 	struct entry *next;

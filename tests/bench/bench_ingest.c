@@ -31,7 +31,7 @@ main(int argc, char **argv)
 {
 	size_t hosts = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
 	unsigned rounds = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 20;
-	uint8_t (*dg)[600] = calloc(hosts, sizeof(*dg));
+	uint8_t(*dg)[600] = calloc(hosts, sizeof(*dg));
 	size_t *len = calloc(hosts, sizeof(*len)), i;
 	struct hosttab *t = hosttab_new(hosts, NULL, NULL, NULL);
 	uint64_t start, n = 0, sum_len = 0;
@@ -59,8 +59,7 @@ main(int argc, char **argv)
 		strcpy(b.os_version, "12");
 		b.n_ipv4 = 1;
 		snprintf(b.ipv4[0], sizeof(b.ipv4[0]), "198.18.%u.%u",
-			 (unsigned)(i / 250 % 250),
-			 (unsigned)(i % 250 + 1));
+			 (unsigned)(i / 250 % 250), (unsigned)(i % 250 + 1));
 		b.n_ipv6 = 1;
 		strcpy(b.ipv6[0], "fe80::1");
 		b.n_tags = 1;

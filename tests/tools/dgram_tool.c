@@ -122,7 +122,8 @@ encode(char **a)
 	d.data_len = unhex(a[12], data, sizeof(data));
 	err = mailslot_dgram_encode(&d, style, out, sizeof(out), &used);
 	if (err != MAILSLOT_OK)
-		return fprintf(stderr, "encode: %s\n", mailslot_strerror(err)), 1;
+		return fprintf(stderr, "encode: %s\n", mailslot_strerror(err)),
+		       1;
 	hex(out, used);
 	putchar('\n');
 	return 0;

@@ -47,8 +47,10 @@ test_sha256_vectors(void **state)
 	static const struct {
 		const char *in, *hex;
 	} v[] = {
-		{"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
-		{"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+		{"",
+		 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+		{"abc",
+		 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
 		{"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
 		 "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
 	};
@@ -99,8 +101,9 @@ test_round_trip(void **state)
 	assert_int_equal(beacon_decode(out, len, &back), BEACON_OK);
 	assert_memory_equal(&b, &back, sizeof(b));
 	b.state = BEACON_STATE_BYE;
-	assert_int_equal(beacon_encode(&b, 424, out, sizeof(out), &len, &dropped),
-			 BEACON_OK);
+	assert_int_equal(
+		beacon_encode(&b, 424, out, sizeof(out), &len, &dropped),
+		BEACON_OK);
 	assert_non_null(strstr(out, "\"state\":\"bye\""));
 	assert_int_equal(beacon_decode(out, len, &back), BEACON_OK);
 	assert_int_equal(back.state, BEACON_STATE_BYE);
@@ -118,8 +121,10 @@ test_budget_drops_in_order(void **state)
 	full(&b);
 	b.n_ipv4 = b.n_ipv6 = BEACON_MAX_ADDRS;
 	for (i = 0; i < BEACON_MAX_ADDRS; i++) {
-		snprintf(b.ipv4[i], sizeof(b.ipv4[i]), "198.18.%zu.%zu", i, 100 + i);
-		snprintf(b.ipv6[i], sizeof(b.ipv6[i]), "2001:db8:%zx::%zx", i, i + 1);
+		snprintf(b.ipv4[i], sizeof(b.ipv4[i]), "198.18.%zu.%zu", i,
+			 100 + i);
+		snprintf(b.ipv6[i], sizeof(b.ipv6[i]), "2001:db8:%zx::%zx", i,
+			 i + 1);
 	}
 	b.n_tags = BEACON_MAX_TAGS;
 	for (i = 0; i < BEACON_MAX_TAGS; i++) {
@@ -127,8 +132,9 @@ test_budget_drops_in_order(void **state)
 		memset(b.tags[i].value, 'v', 40);
 		b.tags[i].value[40] = '\0';
 	}
-	assert_int_equal(beacon_encode(&b, 376, out, sizeof(out), &len, &dropped),
-			 BEACON_OK);
+	assert_int_equal(
+		beacon_encode(&b, 376, out, sizeof(out), &len, &dropped),
+		BEACON_OK);
 	assert_true(len <= 376);
 	assert_true(dropped > 0);
 	assert_int_equal(beacon_decode(out, len, &back), BEACON_OK);
@@ -136,7 +142,8 @@ test_budget_drops_in_order(void **state)
 	assert_int_equal(back.n_tags, 0);
 	assert_int_equal(back.n_ipv4, BEACON_MAX_ADDRS);
 	assert_true(back.n_ipv6 < BEACON_MAX_ADDRS);
-	assert_int_equal(dropped, BEACON_MAX_TAGS + (BEACON_MAX_ADDRS - back.n_ipv6));
+	assert_int_equal(dropped,
+			 BEACON_MAX_TAGS + (BEACON_MAX_ADDRS - back.n_ipv6));
 	assert_string_equal(back.os, b.os);
 
 	/* A budget of exactly the required fields and one IPv4 keeps those:
@@ -151,18 +158,21 @@ test_budget_drops_in_order(void **state)
 					       &len, &dropped),
 				 BEACON_OK);
 	}
-	assert_int_equal(beacon_encode(&b, len, out, sizeof(out), &len, &dropped),
-			 BEACON_OK);
+	assert_int_equal(
+		beacon_encode(&b, len, out, sizeof(out), &len, &dropped),
+		BEACON_OK);
 	assert_int_equal(beacon_decode(out, len, &back), BEACON_OK);
 	assert_int_equal(back.n_ipv6, 0);
 	assert_int_equal(back.n_ipv4, 1);
 	assert_string_equal(back.os, "");
 	assert_false(back.has_uptime);
-	assert_int_equal(beacon_encode(&b, 100, out, sizeof(out), &len, &dropped),
-			 BEACON_E_NOSPACE);
+	assert_int_equal(
+		beacon_encode(&b, 100, out, sizeof(out), &len, &dropped),
+		BEACON_E_NOSPACE);
 	/* The whole wire limit never passes 424 whatever the budget asked. */
-	assert_int_equal(beacon_encode(&b, 5000, out, sizeof(out), &len, &dropped),
-			 BEACON_OK);
+	assert_int_equal(
+		beacon_encode(&b, 5000, out, sizeof(out), &len, &dropped),
+		BEACON_OK);
 	assert_true(len <= BEACON_MAX_WIRE);
 }
 
@@ -177,20 +187,24 @@ test_encode_refuses_invalid(void **state)
 
 	full(&b);
 	strcpy(b.hostname, "bad host");
-	assert_int_equal(beacon_encode(&b, 424, out, sizeof(out), &len, &dropped),
-			 BEACON_E_STRING);
+	assert_int_equal(
+		beacon_encode(&b, 424, out, sizeof(out), &len, &dropped),
+		BEACON_E_STRING);
 	full(&b);
 	b.ttl_ms = 5000;
-	assert_int_equal(beacon_encode(&b, 424, out, sizeof(out), &len, &dropped),
-			 BEACON_E_RANGE);
+	assert_int_equal(
+		beacon_encode(&b, 424, out, sizeof(out), &len, &dropped),
+		BEACON_E_RANGE);
 	full(&b);
 	strcpy(b.ipv4[1], "999.1.1.1");
-	assert_int_equal(beacon_encode(&b, 424, out, sizeof(out), &len, &dropped),
-			 BEACON_E_ADDRESS);
+	assert_int_equal(
+		beacon_encode(&b, 424, out, sizeof(out), &len, &dropped),
+		BEACON_E_ADDRESS);
 	full(&b);
 	strcpy(b.tags[1].key, "role");
-	assert_int_equal(beacon_encode(&b, 424, out, sizeof(out), &len, &dropped),
-			 BEACON_E_DUPLICATE);
+	assert_int_equal(
+		beacon_encode(&b, 424, out, sizeof(out), &len, &dropped),
+		BEACON_E_DUPLICATE);
 }
 
 static const char base[] =
@@ -224,7 +238,8 @@ test_decode_errors(void **state)
 	(void)state;
 
 	expect("", BEACON_OK);
-	expect(",\"future\":{\"x\":[1,2]}", BEACON_OK); /* unknown keys ignored */
+	expect(",\"future\":{\"x\":[1,2]}",
+	       BEACON_OK); /* unknown keys ignored */
 	assert_int_equal(beacon_decode("", 0, &b), BEACON_E_SIZE);
 	memset(big, ' ', sizeof(big));
 	assert_int_equal(beacon_decode(big, 425, &b), BEACON_E_SIZE);
@@ -237,9 +252,10 @@ test_decode_errors(void **state)
 	expect(",\"tags\":{\"a\":\"1\",\"a\":\"2\"}", BEACON_E_DUPLICATE);
 	expect_raw("{\"v\":2,\"id\":\"x\"}", BEACON_E_VERSION);
 	expect_raw("{\"id\":\"x\"}", BEACON_E_MISSING);
-	expect_raw("{\"v\":1,\"inst\":\"i\",\"seq\":1,\"state\":\"up\",\"host\":\"h\","
-		   "\"int_ms\":1000,\"ttl_ms\":3000}",
-		   BEACON_E_MISSING);
+	expect_raw(
+		"{\"v\":1,\"inst\":\"i\",\"seq\":1,\"state\":\"up\",\"host\":\"h\","
+		"\"int_ms\":1000,\"ttl_ms\":3000}",
+		BEACON_E_MISSING);
 	expect_raw("{\"v\":\"1\"}", BEACON_E_TYPE);
 	expect(",\"uptime_s\":\"5\"", BEACON_E_TYPE);
 	expect(",\"ipv4\":\"198.18.0.1\"", BEACON_E_TYPE);
@@ -251,21 +267,25 @@ test_decode_errors(void **state)
 	expect(",\"uptime_s\":1.5", BEACON_E_RANGE);
 	expect(",\"uptime_s\":1e300", BEACON_E_RANGE);
 	expect(",\"uptime_s\":9007199254740992", BEACON_E_RANGE);
-	expect_raw("{\"v\":1,\"id\":\"a\",\"inst\":\"i\",\"seq\":1,\"state\":\"up\","
-		   "\"host\":\"h\",\"int_ms\":1000,\"ttl_ms\":999}",
-		   BEACON_E_RANGE);
-	expect_raw("{\"v\":1,\"id\":\"a\",\"inst\":\"i\",\"seq\":1,\"state\":\"up\","
-		   "\"host\":\"h\",\"int_ms\":99,\"ttl_ms\":999}",
-		   BEACON_E_RANGE);
+	expect_raw(
+		"{\"v\":1,\"id\":\"a\",\"inst\":\"i\",\"seq\":1,\"state\":\"up\","
+		"\"host\":\"h\",\"int_ms\":1000,\"ttl_ms\":999}",
+		BEACON_E_RANGE);
+	expect_raw(
+		"{\"v\":1,\"id\":\"a\",\"inst\":\"i\",\"seq\":1,\"state\":\"up\","
+		"\"host\":\"h\",\"int_ms\":99,\"ttl_ms\":999}",
+		BEACON_E_RANGE);
 	expect_raw("{\"v\":1,\"id\":\"a b\",\"inst\":\"i\",\"seq\":1}",
 		   BEACON_E_STRING);
-	expect_raw("{\"v\":1,\"id\":\"\",\"inst\":\"i\",\"seq\":1}", BEACON_E_STRING);
+	expect_raw("{\"v\":1,\"id\":\"\",\"inst\":\"i\",\"seq\":1}",
+		   BEACON_E_STRING);
 	expect(",\"os\":\"a\\u0000b\"", BEACON_E_STRING);
 	expect(",\"os\":\"a\\u001bb\"", BEACON_E_STRING);
 	expect(",\"os\":\"a\\u0085b\"", BEACON_E_STRING);
 	expect(",\"os\":\"a\xff\"", BEACON_E_STRING);
 	expect(",\"os\":\"\"", BEACON_E_STRING);
-	expect(",\"os\":\"123456789012345678901234567890123\"", BEACON_E_STRING);
+	expect(",\"os\":\"123456789012345678901234567890123\"",
+	       BEACON_E_STRING);
 	expect(",\"tags\":{\"bad key\":\"v\"}", BEACON_E_STRING);
 	expect(",\"os\":\"back\\\\u0000slash\"", BEACON_OK); /* escaped '\' */
 	expect(",\"ipv4\":[\"198.18.0.256\"]", BEACON_E_ADDRESS);
@@ -277,9 +297,10 @@ test_decode_errors(void **state)
 	       "\"f\":\"\",\"g\":\"\",\"h\":\"\",\"i\":\"\",\"j\":\"\",\"k\":\"\","
 	       "\"l\":\"\",\"m\":\"\",\"n\":\"\",\"o\":\"\",\"p\":\"\",\"q\":\"\"}",
 	       BEACON_E_TOO_MANY);
-	expect_raw("{\"v\":1,\"id\":\"a\",\"inst\":\"i\",\"seq\":1,\"state\":\"down\","
-		   "\"host\":\"h\",\"int_ms\":1000,\"ttl_ms\":3000}",
-		   BEACON_E_STATE);
+	expect_raw(
+		"{\"v\":1,\"id\":\"a\",\"inst\":\"i\",\"seq\":1,\"state\":\"down\","
+		"\"host\":\"h\",\"int_ms\":1000,\"ttl_ms\":3000}",
+		BEACON_E_STATE);
 	assert_int_equal(beacon_decode("{\"v\":1}\0", 8, &b), BEACON_E_STRING);
 }
 
@@ -318,9 +339,10 @@ test_query(void **state)
 	assert_string_equal(back.target, "4f1c2a9e7d3b8a60");
 	assert_int_equal(beacon_query_decode("{\"v\":1}", 7, &back),
 			 BEACON_E_MISSING);
-	assert_int_equal(beacon_query_decode("{\"v\":1,\"query\":\"a\",\"query\":\"b\"}",
-					     31, &back),
-			 BEACON_E_DUPLICATE);
+	assert_int_equal(
+		beacon_query_decode("{\"v\":1,\"query\":\"a\",\"query\":\"b\"}",
+				    31, &back),
+		BEACON_E_DUPLICATE);
 	strcpy(q.nonce, "bad nonce");
 	assert_int_equal(beacon_query_encode(&q, out, sizeof(out), &len),
 			 BEACON_E_STRING);

@@ -182,10 +182,10 @@ test_round_trip_scoped_unique_long(void **state)
 		strcpy(d.path, "\\MAILSLOT\\beacon\\qry");
 		d.data = payload;
 		d.data_len = sizeof(payload);
-		assert_int_equal(mailslot_dgram_encode(&d,
-						       (enum mailslot_style)style,
-						       buf, sizeof(buf), &used),
-				 MAILSLOT_OK);
+		assert_int_equal(
+			mailslot_dgram_encode(&d, (enum mailslot_style)style,
+					      buf, sizeof(buf), &used),
+			MAILSLOT_OK);
 		assert_int_equal(mailslot_dgram_decode(buf, used, &back),
 				 MAILSLOT_OK);
 		assert_int_equal(back.msg_type, MAILSLOT_DIRECT_UNIQUE);
@@ -213,12 +213,14 @@ test_accepts_types_and_ignores_snt(void **state)
 
 	for (i = 0; i < sizeof(types); i++) {
 		buf[OFF_TYPE] = types[i];
-		assert_int_equal(mailslot_dgram_decode(buf, n, &d), MAILSLOT_OK);
+		assert_int_equal(mailslot_dgram_decode(buf, n, &d),
+				 MAILSLOT_OK);
 		assert_int_equal(d.msg_type, types[i]);
 	}
 	for (i = 0; i < sizeof(flags); i++) {
 		buf[OFF_FLAGS] = flags[i];
-		assert_int_equal(mailslot_dgram_decode(buf, n, &d), MAILSLOT_OK);
+		assert_int_equal(mailslot_dgram_decode(buf, n, &d),
+				 MAILSLOT_OK);
 	}
 }
 
@@ -422,8 +424,10 @@ test_max_payload_windows_limit(void **state)
 	assert_int_equal(mailslot_max_payload("\\MAILSLOT\\abcde"), 424);
 	assert_int_equal(mailslot_max_payload("\\MAILSLOT\\abcdefgh"), 424);
 	assert_int_equal(mailslot_max_payload("\\MAILSLOT\\abcdefghi"), 420);
-	assert_int_equal(mailslot_max_payload("\\MAILSLOT\\beacon\\query"), 420);
-	assert_int_equal(mailslot_max_payload("\\MAILSLOT\\abcdefghijklm"), 416);
+	assert_int_equal(mailslot_max_payload("\\MAILSLOT\\beacon\\query"),
+			 420);
+	assert_int_equal(mailslot_max_payload("\\MAILSLOT\\abcdefghijklm"),
+			 416);
 }
 
 static void

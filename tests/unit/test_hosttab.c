@@ -131,7 +131,8 @@ test_conflict(void **state)
 {
 	struct rec r = {0};
 	struct hosttab *t = hosttab_new(0, on_event, NULL, &r);
-	struct beacon_msg a = msg("a", "i", 1, "twin"), b = msg("b", "j", 1, "TWIN");
+	struct beacon_msg a = msg("a", "i", 1, "twin"),
+			  b = msg("b", "j", 1, "TWIN");
 	(void)state;
 
 	feed(t, &a, 0);

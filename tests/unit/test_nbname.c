@@ -46,7 +46,8 @@ test_set_rejects_bad_names(void **state)
 	struct mailslot_nbname n;
 	(void)state;
 
-	assert_int_equal(mailslot_nbname_set(&n, "", 0), MAILSLOT_E_NAME_INVALID);
+	assert_int_equal(mailslot_nbname_set(&n, "", 0),
+			 MAILSLOT_E_NAME_INVALID);
 	assert_int_equal(mailslot_nbname_set(&n, "ABCDEFGHIJKLMNOP", 0),
 			 MAILSLOT_E_NAME_INVALID);
 	assert_int_equal(mailslot_nbname_set(&n, "ABCDEFGHIJKLMNO", 0),
@@ -158,7 +159,8 @@ test_decode_errors(void **state)
 	(void)state;
 
 	memcpy(buf, workgroup_wire, 34);
-	assert_int_equal(mailslot_nbname_decode(buf, 34, &n, &used), MAILSLOT_OK);
+	assert_int_equal(mailslot_nbname_decode(buf, 34, &n, &used),
+			 MAILSLOT_OK);
 	assert_int_equal(mailslot_nbname_decode(buf, 0, &n, &used),
 			 MAILSLOT_E_TRUNCATED);
 	assert_int_equal(mailslot_nbname_decode(buf, 20, &n, &used),

@@ -26,9 +26,9 @@ test_first_delay_and_fast_start(void **state)
 	sched_init(&s, 1000, 10000, fixed, &r);
 	assert_true(s.next_ms >= 1000 && s.next_ms < 1500); /* 0-500 ms */
 	sched_sent(&s, s.next_ms, fixed, &r);
-	assert_int_equal(s.next_ms - 1499, 1000);      /* 2nd: 1 s later */
+	assert_int_equal(s.next_ms - 1499, 1000); /* 2nd: 1 s later */
 	sched_sent(&s, s.next_ms, fixed, &r);
-	assert_int_equal(s.next_ms - 2499, 2000);      /* 3rd: 2 s later */
+	assert_int_equal(s.next_ms - 2499, 2000); /* 3rd: 2 s later */
 	/* Then the interval, jittered within +-10%. */
 	for (int i = 0; i < 100; i++) {
 		double lo = 0.0, hi = 0.9999;
@@ -74,7 +74,8 @@ test_query_replies(void **state)
 	sched_query(&s, 6200, false, fixed, &r);
 	assert_int_equal(s.reply_ms, 6450);
 	/* A directed query is answered within 20 ms, 100 ms apart. */
-	sched_sent(&s, 6450, fixed, &r); /* the reply went; next beacon ~16450 */
+	sched_sent(&s, 6450, fixed,
+		   &r); /* the reply went; next beacon ~16450 */
 	sched_query(&s, 7000, true, fixed, &r);
 	assert_int_equal(sched_due(&s), 7010);
 	sched_sent(&s, 7010, fixed, &r);

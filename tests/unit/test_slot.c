@@ -98,9 +98,9 @@ send_raw(uint16_t src_port, uint16_t port, const void *buf, size_t len)
 	sin.sin_port = htons(src_port);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	sin.sin_port = htons(port);
-	assert_int_equal(sendto(fd, buf, len, 0, (struct sockaddr *)&sin,
-				sizeof(sin)),
-			 (ssize_t)len);
+	assert_int_equal(
+		sendto(fd, buf, len, 0, (struct sockaddr *)&sin, sizeof(sin)),
+		(ssize_t)len);
 	close(fd);
 }
 
@@ -115,7 +115,8 @@ encode(const char *path, const char *data, uint16_t id, uint8_t *out)
 	d.dgm_id = id;
 	d.src_ip = INADDR_LOOPBACK;
 	d.src_port = 138;
-	assert_int_equal(mailslot_nbname_set(&d.src_name, "RAW", 0), MAILSLOT_OK);
+	assert_int_equal(mailslot_nbname_set(&d.src_name, "RAW", 0),
+			 MAILSLOT_OK);
 	assert_int_equal(mailslot_nbname_set(&d.dst_name, "*", 0), MAILSLOT_OK);
 	strcpy(d.path, path);
 	d.data = (const uint8_t *)data;
@@ -148,9 +149,10 @@ static void
 test_unique_write_and_metadata(void **state)
 {
 	uint16_t port = base_port + 1;
-	struct mailslot_server *s = server(port, "\\\\.\\mailslot\\slot", 0, 0,
-					   false);
-	struct mailslot_client *c = client(port, "\\\\127.0.0.1\\mailslot\\SLOT");
+	struct mailslot_server *s =
+		server(port, "\\\\.\\mailslot\\slot", 0, 0, false);
+	struct mailslot_client *c =
+		client(port, "\\\\127.0.0.1\\mailslot\\SLOT");
 	struct mailslot_meta m;
 	char buf[64], name[64];
 	uint64_t before = mono_ms();
@@ -185,8 +187,8 @@ static void
 test_boundaries_kept(void **state)
 {
 	uint16_t port = base_port + 2;
-	struct mailslot_server *s = server(port, "\\\\.\\mailslot\\b", 0, 0,
-					   false);
+	struct mailslot_server *s =
+		server(port, "\\\\.\\mailslot\\b", 0, 0, false);
 	struct mailslot_client *c = client(port, "\\\\*\\mailslot\\b");
 	static char big[400], buf[1000];
 	size_t len;
@@ -214,8 +216,8 @@ static void
 test_small_buffer_keeps_message_and_info(void **state)
 {
 	uint16_t port = base_port + 3;
-	struct mailslot_server *s = server(port, "\\\\.\\mailslot\\i", 0, 0,
-					   false);
+	struct mailslot_server *s =
+		server(port, "\\\\.\\mailslot\\i", 0, 0, false);
 	struct mailslot_client *c = client(port, "\\\\*\\mailslot\\i");
 	struct mailslot_info info;
 	char buf[200];
@@ -254,8 +256,8 @@ static void
 test_timeouts(void **state)
 {
 	uint16_t port = base_port + 4;
-	struct mailslot_server *s = server(port, "\\\\.\\mailslot\\t", 0, 0,
-					   false);
+	struct mailslot_server *s =
+		server(port, "\\\\.\\mailslot\\t", 0, 0, false);
 	struct mailslot_info info;
 	uint64_t t0;
 	char buf[8];
@@ -281,8 +283,8 @@ static void
 test_drops_counted_by_reason(void **state)
 {
 	uint16_t port = base_port + 5;
-	struct mailslot_server *s = server(port, "\\\\.\\mailslot\\d", 50, 0,
-					   false);
+	struct mailslot_server *s =
+		server(port, "\\\\.\\mailslot\\d", 50, 0, false);
 	const struct mailslot_stats *st = mailslot_stats(s);
 	uint8_t dg[1024], bad[1024];
 	char fits[51], over[52], buf[64];
@@ -295,17 +297,17 @@ test_drops_counted_by_reason(void **state)
 	over[51] = '\0';
 	n = encode("\\MAILSLOT\\d", "once", 42, dg);
 	send_raw(port + 100, port, dg, n);
-	send_raw(port + 100, port, dg, n);                   /* duplicate */
+	send_raw(port + 100, port, dg, n); /* duplicate */
 	n = encode("\\MAILSLOT\\other", "x", 43, dg);
-	send_raw(port + 100, port, dg, n);                   /* other slot */
-	send_raw(port + 100, port, "xyz", 3);                /* truncated */
+	send_raw(port + 100, port, dg, n);    /* other slot */
+	send_raw(port + 100, port, "xyz", 3); /* truncated */
 	n = encode("\\MAILSLOT\\d", "y", 44, bad);
 	bad[82] = 0xfe;
-	send_raw(port + 100, port, bad, n);                  /* not SMB */
+	send_raw(port + 100, port, bad, n); /* not SMB */
 	n = encode("\\MAILSLOT\\d", fits, 45, dg);
-	send_raw(port + 100, port, dg, n);                   /* 50: fits */
+	send_raw(port + 100, port, dg, n); /* 50: fits */
 	n = encode("\\MAILSLOT\\d", over, 46, dg);
-	send_raw(port + 100, port, dg, n);                   /* oversize */
+	send_raw(port + 100, port, dg, n); /* oversize */
 	wait_datagrams(s, 7);
 	assert_int_equal(st->datagrams, 7);
 	assert_int_equal(st->messages, 2);
@@ -327,8 +329,8 @@ static void
 test_queue_bound_and_ignore_own(void **state)
 {
 	uint16_t port = base_port + 6;
-	struct mailslot_server *s = server(port, "\\\\.\\mailslot\\q", 0, 2,
-					   true);
+	struct mailslot_server *s =
+		server(port, "\\\\.\\mailslot\\q", 0, 2, true);
 	const struct mailslot_stats *st = mailslot_stats(s);
 	struct mailslot_client *c = client(port, "\\\\*\\mailslot\\q");
 	struct mailslot_info info;
@@ -356,8 +358,8 @@ static void
 test_broadcast_size_limit(void **state)
 {
 	uint16_t port = base_port + 7;
-	struct mailslot_server *s = server(port, "\\\\.\\mailslot\\beacon", 0,
-					   0, false);
+	struct mailslot_server *s =
+		server(port, "\\\\.\\mailslot\\beacon", 0, 0, false);
 	struct mailslot_client *c = client(port, "\\\\*\\mailslot\\beacon");
 	static char msg[425], buf[1024];
 	size_t len;
@@ -381,8 +383,8 @@ static void
 test_local_write(void **state)
 {
 	uint16_t port = base_port + 8;
-	struct mailslot_server *s = server(port, "\\\\.\\mailslot\\loc", 0, 0,
-					   false);
+	struct mailslot_server *s =
+		server(port, "\\\\.\\mailslot\\loc", 0, 0, false);
 	struct mailslot_client *c = client(port, "\\\\.\\mailslot\\loc");
 	struct mailslot_meta m;
 	char buf[16];

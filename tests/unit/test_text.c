@@ -30,11 +30,13 @@ test_escape(void **state)
 	esc_is("back\\slash", 10, "back\\\\slash");
 	esc_is("nul\0x", 5, "nul\\x00x");
 	esc_is("del\x7f", 4, "del\\x7f");
-	esc_is("caf\xc3\xa9", 5, "caf\xc3\xa9");        /* valid UTF-8 kept */
-	esc_is("\xc2\x9b" "31m", 5, "\\xc2\\x9b31m");   /* C1 CSI */
-	esc_is("\xff\xc3", 2, "\\xff\\xc3");            /* invalid UTF-8 */
-	esc_is("\xed\xa0\x80", 3, "\\xed\\xa0\\x80");   /* surrogate */
-	esc_is("\xe0\x80\xaf", 3, "\\xe0\\x80\\xaf");   /* overlong */
+	esc_is("caf\xc3\xa9", 5, "caf\xc3\xa9"); /* valid UTF-8 kept */
+	esc_is("\xc2\x9b"
+	       "31m",
+	       5, "\\xc2\\x9b31m");                   /* C1 CSI */
+	esc_is("\xff\xc3", 2, "\\xff\\xc3");          /* invalid UTF-8 */
+	esc_is("\xed\xa0\x80", 3, "\\xed\\xa0\\x80"); /* surrogate */
+	esc_is("\xe0\x80\xaf", 3, "\\xe0\\x80\\xaf"); /* overlong */
 }
 
 static void
@@ -43,7 +45,10 @@ test_escape_truncates_at_whole_escape(void **state)
 	char out[6];
 	(void)state;
 
-	assert_int_equal(text_escape("ab\x1b" "cd", 5, out, sizeof(out)), 8);
+	assert_int_equal(text_escape("ab\x1b"
+				     "cd",
+				     5, out, sizeof(out)),
+			 8);
 	assert_string_equal(out, "ab");
 	assert_int_equal(text_escape("abcdefgh", 8, out, sizeof(out)), 8);
 	assert_string_equal(out, "abcde");
@@ -55,7 +60,8 @@ test_utf8(void **state)
 {
 	(void)state;
 	assert_true(text_utf8_valid("", 0));
-	assert_true(text_utf8_valid("h\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10));
+	assert_true(
+		text_utf8_valid("h\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10));
 	assert_false(text_utf8_valid("\xc3", 1));
 	assert_false(text_utf8_valid("\xc0\xaf", 2));
 	assert_false(text_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
@@ -94,7 +100,8 @@ test_num(void **state)
 	assert_false(num_parse_u64("1x", 0, 10, &v));
 	assert_false(num_parse_u64("65536", 1, 65535, &v));
 	assert_false(num_parse_u64("0", 1, 65535, &v));
-	assert_false(num_parse_u64("99999999999999999999999", 0, UINT64_MAX, &v));
+	assert_false(
+		num_parse_u64("99999999999999999999999", 0, UINT64_MAX, &v));
 	assert_true(num_parse_seconds("2", 1, 10000, &v));
 	assert_int_equal(v, 2000);
 	assert_true(num_parse_seconds("0.25", 1, 10000, &v));

@@ -16,20 +16,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BEACON_FORMAT 1          /* "v": the major version we speak */
-#define BEACON_MAX_WIRE 424      /* the mailslot limit for \\*\mailslot\beacon */
-#define BEACON_SIG_RESERVE 48    /* kept spare by default for a signature */
-#define BEACON_MAX_ID 32         /* id and instance id */
-#define BEACON_MAX_HOSTNAME 63
-#define BEACON_MAX_OS 32         /* os and os version */
-#define BEACON_MAX_ADDRS 8       /* per family */
-#define BEACON_MAX_TAGS 16
-#define BEACON_MAX_TAG_KEY 32
-#define BEACON_MAX_TAG_VALUE 64
+#define BEACON_FORMAT          1 /* "v": the major version we speak */
+#define BEACON_MAX_WIRE        424 /* the mailslot limit for \\*\mailslot\beacon */
+#define BEACON_SIG_RESERVE     48 /* kept spare by default for a signature */
+#define BEACON_MAX_ID          32 /* id and instance id */
+#define BEACON_MAX_HOSTNAME    63
+#define BEACON_MAX_OS          32 /* os and os version */
+#define BEACON_MAX_ADDRS       8  /* per family */
+#define BEACON_MAX_TAGS        16
+#define BEACON_MAX_TAG_KEY     32
+#define BEACON_MAX_TAG_VALUE   64
 #define BEACON_MIN_INTERVAL_MS 100
 #define BEACON_MAX_INTERVAL_MS 86400000u
-#define BEACON_MAX_TTL_MS (10u * BEACON_MAX_INTERVAL_MS)
-#define BEACON_MAX_SEQ 9007199254740991ull /* 2^53 - 1, exact in JSON */
+#define BEACON_MAX_TTL_MS      (10u * BEACON_MAX_INTERVAL_MS)
+#define BEACON_MAX_SEQ         9007199254740991ull /* 2^53 - 1, exact in JSON */
 
 enum beacon_err {
 	BEACON_OK = 0,
@@ -48,7 +48,7 @@ enum beacon_err {
 	BEACON_E_TOO_MANY,  /* too many addresses or tags */
 	BEACON_E_STATE,     /* state is neither "up" nor "bye" */
 	BEACON_E_NOMEM,
-	BEACON_E_NOSPACE,   /* the required fields alone exceed the budget */
+	BEACON_E_NOSPACE, /* the required fields alone exceed the budget */
 	BEACON_E__COUNT
 };
 
@@ -64,7 +64,7 @@ struct beacon_msg {
 	unsigned version;
 	char id[BEACON_MAX_ID + 1];       /* stable host id */
 	char instance[BEACON_MAX_ID + 1]; /* changes at every agent start */
-	uint64_t seq;                     /* +1 for every beacon of an instance */
+	uint64_t seq; /* +1 for every beacon of an instance */
 	enum beacon_state state;
 	char hostname[BEACON_MAX_HOSTNAME + 1];
 	uint32_t interval_ms;
@@ -109,8 +109,7 @@ enum beacon_err beacon_encode(const struct beacon_msg *b, size_t budget,
  * Decode a beacon. Pure: no allocation survives the call, no global state.
  * *b is valid only on BEACON_OK.
  */
-enum beacon_err beacon_decode(const void *buf, size_t len,
-			      struct beacon_msg *b)
+enum beacon_err beacon_decode(const void *buf, size_t len, struct beacon_msg *b)
 	__attribute__((warn_unused_result));
 
 /* The same for queries. */

@@ -29,32 +29,32 @@
 #include "mailslot/wire.h"
 
 #define MAILSLOT_WAIT_FOREVER (-1)
-#define MAILSLOT_NO_MESSAGE ((size_t)-1)
-#define MAILSLOT_DEDUP_MS 3000
-#define MAILSLOT_QUEUE_MAX 4096
-#define MAILSLOT_WORKGROUP "WORKGROUP"
+#define MAILSLOT_NO_MESSAGE   ((size_t)-1)
+#define MAILSLOT_DEDUP_MS     3000
+#define MAILSLOT_QUEUE_MAX    4096
+#define MAILSLOT_WORKGROUP    "WORKGROUP"
 
 /* ---- Server ---- */
 
 struct mailslot_server_opts {
-	uint16_t port;           /* 0: 138 */
-	size_t max_message;      /* larger messages are dropped; 0: no limit */
-	int read_timeout_ms;     /* 0, milliseconds, or MAILSLOT_WAIT_FOREVER */
-	bool ignore_own;         /* drop datagrams sent from one of this host's
+	uint16_t port;       /* 0: 138 */
+	size_t max_message;  /* larger messages are dropped; 0: no limit */
+	int read_timeout_ms; /* 0, milliseconds, or MAILSLOT_WAIT_FOREVER */
+	bool ignore_own;     /* drop datagrams sent from one of this host's
 				    addresses and from PORT (our own broadcasts
 				    looped back) */
-	unsigned dedup_ms;       /* duplicate window; 0: MAILSLOT_DEDUP_MS */
-	size_t queue_max;        /* unread messages kept; 0: MAILSLOT_QUEUE_MAX */
+	unsigned dedup_ms;   /* duplicate window; 0: MAILSLOT_DEDUP_MS */
+	size_t queue_max;    /* unread messages kept; 0: MAILSLOT_QUEUE_MAX */
 };
 
 /* Where a message came from and how (all IPv4 addresses in host order). */
 struct mailslot_meta {
-	uint32_t src_ip;         /* UDP/IP source */
+	uint32_t src_ip; /* UDP/IP source */
 	uint16_t src_port;
-	uint32_t dst_ip;         /* IP destination: a broadcast or our address */
-	unsigned ifindex;        /* interface it came in on */
+	uint32_t dst_ip;  /* IP destination: a broadcast or our address */
+	unsigned ifindex; /* interface it came in on */
 	char ifname[IF_NAMESIZE];
-	uint32_t nbt_src_ip;     /* SOURCE_IP as the sender wrote it */
+	uint32_t nbt_src_ip; /* SOURCE_IP as the sender wrote it */
 	uint8_t msg_type;
 	uint8_t flags;
 	uint16_t dgm_id;
@@ -62,27 +62,27 @@ struct mailslot_meta {
 	struct mailslot_nbname src_name;
 	struct mailslot_nbname dst_name;
 	char path[MAILSLOT_PATH_MAX + 1];
-	uint64_t received_ms;    /* CLOCK_MONOTONIC */
-	size_t len;              /* message size */
+	uint64_t received_ms; /* CLOCK_MONOTONIC */
+	size_t len;           /* message size */
 };
 
 struct mailslot_info {
-	size_t max_message;      /* 0: no limit */
-	size_t next_size;        /* MAILSLOT_NO_MESSAGE when the queue is empty */
-	size_t count;            /* messages queued */
+	size_t max_message; /* 0: no limit */
+	size_t next_size;   /* MAILSLOT_NO_MESSAGE when the queue is empty */
+	size_t count;       /* messages queued */
 	int read_timeout_ms;
 };
 
 /* What the server saw, every datagram counted exactly once. */
 struct mailslot_stats {
-	uint64_t datagrams;      /* read from the socket */
-	uint64_t messages;       /* queued for reading */
-	uint64_t own;            /* ignored: our own (ignore_own) */
-	uint64_t other_slot;     /* valid, for another mailslot name */
-	uint64_t duplicates;     /* same source IP, datagram id and bytes within
+	uint64_t datagrams;  /* read from the socket */
+	uint64_t messages;   /* queued for reading */
+	uint64_t own;        /* ignored: our own (ignore_own) */
+	uint64_t other_slot; /* valid, for another mailslot name */
+	uint64_t duplicates; /* same source IP, datagram id and bytes within
 				    the window */
-	uint64_t oversize;       /* over max_message */
-	uint64_t queue_full;     /* queue_max reached */
+	uint64_t oversize;   /* over max_message */
+	uint64_t queue_full; /* queue_max reached */
 	uint64_t invalid[MAILSLOT_E__COUNT]; /* decode errors, by reason */
 };
 
@@ -135,16 +135,16 @@ void mailslot_close(struct mailslot_server *s);
 /* ---- Client ---- */
 
 enum mailslot_named {
-	MAILSLOT_NAMED_AUTO,   /* IPv4 literal, dotted name, or a name that
+	MAILSLOT_NAMED_AUTO, /* IPv4 literal, dotted name, or a name that
 				  resolves: host; otherwise a domain */
 	MAILSLOT_NAMED_HOST,
 	MAILSLOT_NAMED_DOMAIN,
 };
 
 struct mailslot_client_opts {
-	uint16_t port;                   /* 0: 138; destination and source */
-	const char *workgroup;           /* for \\*; NULL: "WORKGROUP" */
-	const char *from;                /* source name; NULL: this host's name */
+	uint16_t port;         /* 0: 138; destination and source */
+	const char *workgroup; /* for \\*; NULL: "WORKGROUP" */
+	const char *from;      /* source name; NULL: this host's name */
 	enum mailslot_style style;
 	uint16_t priority;
 	enum mailslot_named named;

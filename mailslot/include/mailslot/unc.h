@@ -21,14 +21,14 @@
 
 enum mailslot_target {
 	MAILSLOT_TARGET_LOCAL, /* \\. */
-	MAILSLOT_TARGET_ANY,  /* \\* */
+	MAILSLOT_TARGET_ANY,   /* \\* */
 	MAILSLOT_TARGET_NAMED, /* \\DOMAIN or \\HOST */
 };
 
 struct mailslot_unc {
 	enum mailslot_target target;
 	char server[MAILSLOT_SERVER_MAX + 1]; /* as given; "." or "*" too */
-	char path[MAILSLOT_PATH_MAX + 1];     /* wire path: "\MAILSLOT\" + NAME */
+	char path[MAILSLOT_PATH_MAX + 1]; /* wire path: "\MAILSLOT\" + NAME */
 };
 
 /*

@@ -20,27 +20,27 @@
 
 /* NetBIOS datagram types (RFC 1002 4.4.1) that carry user data. */
 #define MAILSLOT_DIRECT_UNIQUE 0x10
-#define MAILSLOT_DIRECT_GROUP 0x11
-#define MAILSLOT_BROADCAST 0x12
+#define MAILSLOT_DIRECT_GROUP  0x11
+#define MAILSLOT_BROADCAST     0x12
 
 /* FLAGS bits: M = more fragments, F = first fragment, SNT = node type. */
-#define MAILSLOT_FLAG_MORE 0x01
-#define MAILSLOT_FLAG_FIRST 0x02
+#define MAILSLOT_FLAG_MORE     0x01
+#define MAILSLOT_FLAG_FIRST    0x02
 #define MAILSLOT_FLAG_SNT_MASK 0x0c
 
-#define MAILSLOT_PORT 138
-#define MAILSLOT_PREFIX "\\MAILSLOT\\"
+#define MAILSLOT_PORT       138
+#define MAILSLOT_PREFIX     "\\MAILSLOT\\"
 #define MAILSLOT_PREFIX_LEN 10
 
 /* Limits. */
-#define MAILSLOT_NB_NAME_MAX 15      /* NetBIOS name without suffix */
-#define MAILSLOT_SCOPE_MAX 220       /* dotted scope text we keep */
-#define MAILSLOT_PATH_MAX 255        /* \MAILSLOT\... without the NUL */
-#define MAILSLOT_SMB_MAX 512         /* Windows' cap on the SMB part ([MS-MAIL] <2>) */
-#define MAILSLOT_API_MAX 424         /* WriteFile's cap for "*" and domains */
-#define MAILSLOT_DGRAM_MAX 65507     /* largest IPv4 UDP payload */
-#define MAILSLOT_HEADER_LEN 14       /* NBT header before the names */
-#define MAILSLOT_SMB_FIXED 69        /* SMB header + words + ByteCount */
+#define MAILSLOT_NB_NAME_MAX 15  /* NetBIOS name without suffix */
+#define MAILSLOT_SCOPE_MAX   220 /* dotted scope text we keep */
+#define MAILSLOT_PATH_MAX    255 /* \MAILSLOT\... without the NUL */
+#define MAILSLOT_SMB_MAX     512 /* Windows' cap on the SMB part ([MS-MAIL] <2>) */
+#define MAILSLOT_API_MAX     424   /* WriteFile's cap for "*" and domains */
+#define MAILSLOT_DGRAM_MAX   65507 /* largest IPv4 UDP payload */
+#define MAILSLOT_HEADER_LEN  14    /* NBT header before the names */
+#define MAILSLOT_SMB_FIXED   69    /* SMB header + words + ByteCount */
 
 /*
  * A NetBIOS name: the 15 name bytes as on the wire after first-level
@@ -57,7 +57,7 @@ struct mailslot_nbname {
 enum mailslot_style {
 	MAILSLOT_STYLE_UNPADDED = 0, /* browser/Samba: DataOffset 70+len, all 0,
 					Timeout 1000; the default */
-	MAILSLOT_STYLE_PADDED,       /* client trace: data 4-aligned, Flags 0x18,
+	MAILSLOT_STYLE_PADDED, /* client trace: data 4-aligned, Flags 0x18,
 					Flags2 4, PID 0xFEFF, MaxParam 2,
 					NO_RESPONSE, Timeout 0 */
 };
@@ -153,9 +153,8 @@ enum mailslot_err mailslot_dgram_decode(const uint8_t *buf, size_t len,
  * see mailslot_max_payload().
  */
 enum mailslot_err mailslot_dgram_encode(const struct mailslot_dgram *d,
-					enum mailslot_style style,
-					uint8_t *buf, size_t len,
-					size_t *used);
+					enum mailslot_style style, uint8_t *buf,
+					size_t len, size_t *used);
 
 /*
  * The Windows limit on one message to a broadcast mailslot: the smaller of
