@@ -53,6 +53,21 @@ text_utf8_valid(const void *v, size_t n)
 	return true;
 }
 
+bool
+text_printable(const void *v, size_t n)
+{
+	const uint8_t *p = v;
+	size_t i;
+
+	if (!text_utf8_valid(p, n))
+		return false;
+	for (i = 0; i < n; i++)
+		if (p[i] == 0 || p[i] == 0x7f ||
+		    (p[i] == 0xc2 && i + 1 < n && p[i + 1] < 0xa0))
+			return false;
+	return true;
+}
+
 size_t
 text_escape(const void *v, size_t n, char *out, size_t cap)
 {

@@ -15,6 +15,10 @@
 /* True when p[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool text_utf8_valid(const void *p, size_t n);
 
+/* True when p[0..n) is valid UTF-8 holding no NUL, DEL or C1 control
+   (C0 controls other than NUL are allowed: JSON encoders escape them). */
+bool text_printable(const void *p, size_t n);
+
 /*
  * Escape p[0..n) into out (cap bytes, always NUL-terminated when cap > 0,
  * cut at a whole escape). Returns the length the whole escape needs.

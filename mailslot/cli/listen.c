@@ -143,7 +143,9 @@ print_json(const struct mailslot_meta *m, const uint8_t *data)
 	cJSON_AddStringToObject(o, "dst_name", name);
 	cJSON_AddStringToObject(o, "mailslot", m->path);
 	cJSON_AddNumberToObject(o, "size", (double)m->len);
-	if (text_utf8_valid(data, m->len) && memchr(data, 0, m->len) == NULL) {
+	/* As text only when it would reach a terminal unharmed: cJSON
+	   escapes C0 controls but passes DEL and C1 controls through. */
+	if (text_printable(data, m->len)) {
 		text = malloc(m->len + 1);
 		if (text == NULL)
 			goto out;

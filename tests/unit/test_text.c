@@ -68,6 +68,20 @@ test_utf8(void **state)
 }
 
 static void
+test_printable(void **state)
+{
+	(void)state;
+	assert_true(text_printable("caf\xc3\xa9\nline", 10));
+	assert_false(text_printable("a\0b", 3));
+	assert_false(text_printable("del\x7f", 4));
+	assert_false(text_printable("\xc2\x9b"
+				    "31m",
+				    5));
+	assert_true(text_printable("\xc2\xa0nbsp", 6));
+	assert_false(text_printable("\xff", 1));
+}
+
+static void
 test_base64(void **state)
 {
 	char out[16];
@@ -124,6 +138,7 @@ main(void)
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_escape_truncates_at_whole_escape),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_printable),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_num),
 	};

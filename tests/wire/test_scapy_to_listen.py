@@ -39,6 +39,7 @@ valid = [
     (dict(dgm_id=10, dst_suffix=0x1d), "caf\u00e9 \u2603".encode(),
      {"dst_name": "WORKGROUP<1d>"}),
     (dict(dgm_id=11), b"\x00\x01\xff binary", {"text": None}),
+    (dict(dgm_id=12), "c1 \u009b31m csi".encode(), {"text": None}),
 ]
 invalid = [
     build(b"fragment", flags=0x03, dgm_id=20),
