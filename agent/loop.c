@@ -195,16 +195,11 @@ read_queries(struct agent *a)
 	struct beacon_query q;
 	size_t len;
 
+	/* The server drops messages over BEACON_MAX_WIRE (max_message), so
+	   the buffer always fits the next one. */
 	for (;;) {
 		enum mailslot_err err =
 			mailslot_read(a->query, buf, sizeof(buf), &len, NULL);
-		if (err == MAILSLOT_E_BUFFER_SMALL) {
-			/* Not a query of ours: take it off the queue. */
-			uint8_t big[MAILSLOT_DGRAM_MAX];
-			(void)mailslot_read(a->query, big, sizeof(big), &len,
-					    NULL);
-			continue;
-		}
 		if (err != MAILSLOT_OK)
 			return;
 		if (beacon_query_decode(buf, len, &q) != BEACON_OK)
