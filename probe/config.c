@@ -40,13 +40,30 @@ static const char usage[] =
 	"                        atomically on changes and at exit\n"
 	"      --export-interval SEC  serve: at most one write per SEC\n"
 	"                        (default 1)\n"
-	"      --max-hosts N     table bound (default 65536)\n"
+	"      --max-hosts N     table bound (default 65536); when full, rows\n"
+	"                        that expired or left make room, then rows\n"
+	"                        with fewer than 3 beacons; never a live host\n"
+	"                        with a history\n"
+	"      --max-ttl SEC     cap on the interval and TTL a beacon may\n"
+	"                        announce (default 3600)\n"
+	"      --new-hosts-per-source N\n"
+	"                        new hosts accepted per source address per\n"
+	"                        second (default 10, bursts of 100)\n"
+	"      --max-queries N   direct queries to silent hosts per second, in\n"
+	"                        all (default 50)\n"
 	"  -h, --help            show this help\n"
 	"  -V, --version         show the version\n"
 	"\n"
 	"Exit status: 0 hosts listed, 2 none matched, 1 error, 64 usage error.\n";
 
-enum { OPT_NO_SOLICIT = 256, OPT_EXPORT_INTERVAL, OPT_MAX_HOSTS };
+enum {
+	OPT_NO_SOLICIT = 256,
+	OPT_EXPORT_INTERVAL,
+	OPT_MAX_HOSTS,
+	OPT_MAX_TTL,
+	OPT_NEW_PER_SOURCE,
+	OPT_MAX_QUERIES,
+};
 
 static const struct option longopts[] = {
 	{"port", required_argument, NULL, 'p'},
@@ -64,6 +81,9 @@ static const struct option longopts[] = {
 	{"export", required_argument, NULL, 'o'},
 	{"export-interval", required_argument, NULL, OPT_EXPORT_INTERVAL},
 	{"max-hosts", required_argument, NULL, OPT_MAX_HOSTS},
+	{"max-ttl", required_argument, NULL, OPT_MAX_TTL},
+	{"new-hosts-per-source", required_argument, NULL, OPT_NEW_PER_SOURCE},
+	{"max-queries", required_argument, NULL, OPT_MAX_QUERIES},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -103,6 +123,10 @@ config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 	c->solicit = true;
 	c->export_interval_ms = 1000;
 	c->max_hosts = HOSTTAB_DEFAULT_MAX;
+	c->max_ttl_ms = HOSTTAB_DEFAULT_MAX_TTL_MS;
+	c->new_per_source = HOSTTAB_NEW_PER_S;
+	c->new_burst = HOSTTAB_NEW_BURST;
+	c->max_queries = 50;
 	*done = false;
 	if (argc >= 2 &&
 	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
@@ -217,6 +241,30 @@ config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 				return bad("max-hosts must be 1 to 16777216",
 					   optarg);
 			c->max_hosts = (size_t)v;
+			break;
+		case OPT_MAX_TTL:
+			if (!num_parse_seconds(optarg, BEACON_MIN_INTERVAL_MS,
+					       BEACON_MAX_TTL_MS, &v))
+				return bad("max-ttl must be 0.1 to 864000 "
+					   "seconds",
+					   optarg);
+			c->max_ttl_ms = (uint32_t)v;
+			break;
+		case OPT_NEW_PER_SOURCE:
+			if (!num_parse_u64(optarg, 1, 1000000, &v))
+				return bad("new-hosts-per-source must be 1 to "
+					   "1000000",
+					   optarg);
+			c->new_per_source = (double)v;
+			c->new_burst = v * 10 > HOSTTAB_NEW_BURST
+					       ? (double)v * 10
+					       : HOSTTAB_NEW_BURST;
+			break;
+		case OPT_MAX_QUERIES:
+			if (!num_parse_u64(optarg, 1, 100000, &v))
+				return bad("max-queries must be 1 to 100000",
+					   optarg);
+			c->max_queries = (unsigned)v;
 			break;
 		case 'h':
 			fputs(usage, stdout);

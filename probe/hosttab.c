@@ -13,20 +13,41 @@
 
 #include "hosttab.h"
 
+struct rate {
+	uint64_t key; /* hash of the source address + 1; 0: free */
+	double tokens;
+	uint64_t at_ms;
+};
+
+struct link {
+	char ifname[16];
+	double lost, expected;
+};
+
 struct hosttab {
 	struct host *hosts;
 	size_t n, cap, max;
 	uint32_t *index; /* row + 1; 0 = empty */
 	size_t index_size;
-	uint64_t refused;
+	uint64_t key[2];
+	uint32_t max_ttl_ms;
+	double new_per_s, new_burst;
+	struct rate rate[HOSTTAB_RATE_SLOTS];
+	struct link links[HOSTTAB_LINKS];
+	size_t n_links;
+	uint64_t drops;
+	double rx_loss;
+	uint64_t refused[HR__COUNT];
 	hosttab_event_fn ev;
-	hosttab_query_fn query;
 	void *ctx;
 };
 
 static const char *const status_names[] = {"alive", "stale", "left", "expired"};
 static const char *const event_names[] = {"join",  "update", "restart", "stale",
 					  "leave", "expire", "conflict"};
+static const char *const refusal_names[] = {"table_full", "new_host_rate",
+					    "seq_window", "replayed",
+					    "seq_forged", "after_goodbye"};
 
 const char *
 host_status_name(enum host_status s)
@@ -40,25 +61,89 @@ host_event_name(enum host_event e)
 	return event_names[e];
 }
 
-static uint32_t
-hash(const char *s)
+const char *
+hosttab_refusal_name(enum hosttab_refusal r)
 {
-	uint32_t h = 2166136261u;
+	return refusal_names[r];
+}
 
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                               \
+	do {                                                                   \
+		v0 += v1;                                                      \
+		v1 = ROTL(v1, 13);                                             \
+		v1 ^= v0;                                                      \
+		v0 = ROTL(v0, 32);                                             \
+		v2 += v3;                                                      \
+		v3 = ROTL(v3, 16);                                             \
+		v3 ^= v2;                                                      \
+		v0 += v3;                                                      \
+		v3 = ROTL(v3, 21);                                             \
+		v3 ^= v0;                                                      \
+		v2 += v1;                                                      \
+		v1 = ROTL(v1, 17);                                             \
+		v1 ^= v2;                                                      \
+		v2 = ROTL(v2, 32);                                             \
+	} while (0)
+
+/* SipHash-2-4 (Aumasson and Bernstein, 2012): ids and source addresses
+   come from the network, so their hash is keyed, and chosen ids cannot
+   pile up in one run of the index. */
+uint64_t
+hosttab_hash(const uint64_t key[2], const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t v0 = 0x736f6d6570736575ull ^ key[0];
+	uint64_t v1 = 0x646f72616e646f6dull ^ key[1];
+	uint64_t v2 = 0x6c7967656e657261ull ^ key[0];
+	uint64_t v3 = 0x7465646279746573ull ^ key[1];
+	uint64_t m, b = (uint64_t)len << 56;
+	size_t i, left = len & 7;
+	int r;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		m = 0;
+		for (r = 7; r >= 0; r--)
+			m = m << 8 | p[i + (size_t)r];
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (r = (int)left - 1; r >= 0; r--)
+		b |= (uint64_t)p[i + (size_t)r] << (8 * r);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static size_t
+hash_id(const struct hosttab *t, const char *id)
+{
+	return (size_t)hosttab_hash(t->key, id, strlen(id));
 }
 
 struct hosttab *
-hosttab_new(size_t max_hosts, hosttab_event_fn ev, hosttab_query_fn query,
-	    void *ctx)
+hosttab_new(const struct hosttab_opts *o, hosttab_event_fn ev, void *ctx)
 {
 	struct hosttab *t = calloc(1, sizeof(*t));
 
 	if (t == NULL)
 		return NULL;
-	t->max = max_hosts ? max_hosts : HOSTTAB_DEFAULT_MAX;
+	t->max = o->max_hosts ? o->max_hosts : HOSTTAB_DEFAULT_MAX;
+	t->max_ttl_ms =
+		o->max_ttl_ms ? o->max_ttl_ms : HOSTTAB_DEFAULT_MAX_TTL_MS;
+	t->new_per_s = o->new_per_s > 0 ? o->new_per_s : HOSTTAB_NEW_PER_S;
+	t->new_burst = o->new_burst >= 1 ? o->new_burst : HOSTTAB_NEW_BURST;
+	t->key[0] = o->key[0];
+	t->key[1] = o->key[1];
 	for (t->index_size = 16; t->index_size < 2 * t->max;)
 		t->index_size *= 2;
 	t->index = calloc(t->index_size, sizeof(*t->index));
@@ -67,7 +152,6 @@ hosttab_new(size_t max_hosts, hosttab_event_fn ev, hosttab_query_fn query,
 		return NULL;
 	}
 	t->ev = ev;
-	t->query = query;
 	t->ctx = ctx;
 	return t;
 }
@@ -85,7 +169,7 @@ hosttab_free(struct hosttab *t)
 static size_t
 slot_of(const struct hosttab *t, const char *id)
 {
-	size_t i = hash(id) & (t->index_size - 1);
+	size_t i = hash_id(t, id) & (t->index_size - 1);
 
 	while (t->index[i] != 0 &&
 	       strcmp(t->hosts[t->index[i] - 1].id, id) != 0)
@@ -111,28 +195,128 @@ reindex(struct hosttab *t)
 		t->index[slot_of(t, t->hosts[i].id)] = (uint32_t)(i + 1);
 }
 
-/* Drop expired rows, or failing that departed ones, to make room. */
-static void
-purge(struct hosttab *t)
+static bool
+live(const struct host *h)
 {
-	enum host_status drop;
-	size_t i, j;
+	return h->status == HOST_ALIVE || h->status == HOST_STALE;
+}
 
-	for (drop = HOST_EXPIRED;; drop = HOST_LEFT) {
-		for (i = j = 0; i < t->n; i++)
-			if (t->hosts[i].status != drop)
-				t->hosts[j++] = t->hosts[i];
-		if (j < t->n || drop == HOST_LEFT)
-			break;
+/* A departed row whose goodbye has stood for one of its intervals (a
+   forged one is undone by the host's next beacon before that). */
+static bool
+gone(const struct host *h, uint64_t now)
+{
+	return h->status == HOST_EXPIRED ||
+	       (h->status == HOST_LEFT && now - h->status_ms >= h->interval_ms);
+}
+
+/* Make room for a newcomer: drop every row that is gone, or failing that
+   the quietest live row without a history (a host that sent fewer than
+   HOST_HISTORY beacons: possibly one of many forged ids). A live host with
+   a history is never dropped for a newcomer. */
+static bool
+make_room(struct hosttab *t, uint64_t now)
+{
+	size_t i, j, victim = SIZE_MAX;
+
+	for (i = j = 0; i < t->n; i++)
+		if (!gone(&t->hosts[i], now))
+			t->hosts[j++] = t->hosts[i];
+	if (j == t->n) {
+		for (i = 0; i < t->n; i++) {
+			const struct host *h = &t->hosts[i];
+			if (h->received < HOST_HISTORY &&
+			    (victim == SIZE_MAX ||
+			     h->last_seen_ms < t->hosts[victim].last_seen_ms))
+				victim = i;
+		}
+		if (victim == SIZE_MAX)
+			return false;
+		t->hosts[victim] = t->hosts[--j];
 	}
 	t->n = j;
 	reindex(t);
+	return true;
+}
+
+/* A token bucket per source address (hashed into a fixed table; a
+   collision only makes two sources share one bucket). */
+static bool
+rate_ok(struct hosttab *t, const char *src, uint64_t now)
+{
+	uint64_t k = hosttab_hash(t->key, src, strlen(src)) | 1;
+	struct rate *r = &t->rate[k % HOSTTAB_RATE_SLOTS];
+
+	if (r->key != k) {
+		r->key = k;
+		r->tokens = t->new_burst;
+		r->at_ms = now;
+	}
+	r->tokens += (double)(now - r->at_ms) * t->new_per_s / 1000;
+	if (r->tokens > t->new_burst)
+		r->tokens = t->new_burst;
+	r->at_ms = now;
+	if (r->tokens < 1)
+		return false;
+	r->tokens -= 1;
+	return true;
+}
+
+static int
+link_of(struct hosttab *t, const char *ifname)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_links; i++)
+		if (strcmp(t->links[i].ifname, ifname) == 0)
+			return (int)i;
+	if (t->n_links == HOSTTAB_LINKS)
+		return -1;
+	snprintf(t->links[i].ifname, sizeof(t->links[i].ifname), "%s", ifname);
+	t->n_links++;
+	return (int)i;
+}
+
+/* What the probe knows of loss on a link: every host heard there pooled.
+   Below LINK_MIN_SEEN expected beacons it knows nothing (LOSS_PRIOR);
+   past it, one more loss than measured keeps the estimate on the cautious
+   side of a short clean run. */
+static double
+link_loss(const struct hosttab *t, int l)
+{
+	const struct link *k;
+
+	if (l < 0 || t->links[l].expected < LINK_MIN_SEEN)
+		return LOSS_PRIOR;
+	k = &t->links[l];
+	return (k->lost + 1) / (k->expected + 1);
+}
+
+static void
+count_beacons(struct hosttab *t, struct host *h, uint64_t gap)
+{
+	struct link *k = h->link >= 0 ? &t->links[h->link] : NULL;
+
+	h->win_lost += (double)gap;
+	h->win_expected += (double)gap + 1;
+	if (h->win_expected > LOSS_WINDOW) {
+		h->win_lost /= 2;
+		h->win_expected /= 2;
+	}
+	if (k != NULL) {
+		k->lost += (double)gap;
+		k->expected += (double)gap + 1;
+		if (k->expected > LINK_WINDOW) {
+			k->lost /= 2;
+			k->expected /= 2;
+		}
+	}
 }
 
 double
 host_loss(const struct host *h)
 {
-	double p = (h->win_lost + LOSS_PRIOR_LOST) /
+	double p = (h->win_lost + h->prior * LOSS_PRIOR_SEEN) /
 		   (h->win_expected + LOSS_PRIOR_SEEN);
 
 	return p < LOSS_MIN ? LOSS_MIN : p > LOSS_MAX ? LOSS_MAX : p;
@@ -150,10 +334,20 @@ host_missed(const struct host *h, uint64_t now_ms)
 			       (LIVENESS_SLACK * h->interval_ms));
 }
 
-double
-host_phi(const struct host *h, uint64_t now_ms)
+/* The chance a beacon of h does not reach the table: its link's loss,
+   and what the probe drops itself. */
+static double
+loss_now(const struct hosttab *t, const struct host *h)
 {
-	double p = host_loss(h), q = 2 * p < 1 ? 2 * p : 1;
+	double p = 1 - (1 - host_loss(h)) * (1 - t->rx_loss);
+
+	return p > LOSS_MAX ? LOSS_MAX : p;
+}
+
+static double
+host_phi(const struct hosttab *t, const struct host *h, uint64_t now_ms)
+{
+	double p = loss_now(t, h), q = 2 * p < 1 ? 2 * p : 1;
 
 	return -(host_missed(h, now_ms) * log10(p) + h->unanswered * log10(q));
 }
@@ -164,12 +358,6 @@ emit(struct hosttab *t, enum host_event ev, const struct host *h,
 {
 	if (t->ev != NULL)
 		t->ev(t->ctx, ev, h, reason, now);
-}
-
-static bool
-live(const struct host *h)
-{
-	return h->status == HOST_ALIVE || h->status == HOST_STALE;
 }
 
 /* Flag every live row claiming NAME when there are two or more. */
@@ -279,13 +467,49 @@ set_status(struct host *h, enum host_status s, const char *reason, uint64_t now)
 }
 
 static void
-heard(struct host *h, const char *src, const char *ifname, uint64_t now)
+heard(struct hosttab *t, struct host *h, const char *src, const char *ifname,
+      uint64_t now)
 {
 	h->last_seen_ms = now;
 	set_seen(h, src, ifname, now);
+	h->link = link_of(t, ifname ? ifname : "");
+	h->prior = link_loss(t, h->link);
+	h->drops_at = t->drops;
 	h->queries_sent = h->unanswered = 0;
 	h->query_out = false;
 	h->next_query_ms = 0;
+}
+
+static void
+timing(const struct hosttab *t, struct host *h)
+{
+	if (h->interval_ms > t->max_ttl_ms)
+		h->interval_ms = t->max_ttl_ms;
+	if (h->ttl_ms > t->max_ttl_ms)
+		h->ttl_ms = t->max_ttl_ms;
+}
+
+static void
+new_sequence(struct host *h, uint64_t seq, uint64_t now)
+{
+	h->seq = h->seq_up = seq;
+	h->seq_seen = 1;
+	h->cand_seq = 0;
+	h->top_ms = now;
+	h->top_gap = 0;
+}
+
+static void
+said_goodbye(struct hosttab *t, struct host *h, uint64_t seq, uint64_t now)
+{
+	if (h->status != HOST_LEFT || h->bye_seq == 0) {
+		h->bye_seq = seq;
+		h->bye_ms = now;
+	}
+	if (h->status != HOST_LEFT) {
+		set_status(h, HOST_LEFT, "said goodbye", now);
+		emit(t, EV_LEAVE, h, "said goodbye", now);
+	}
 }
 
 static enum hosttab_result
@@ -295,11 +519,13 @@ add(struct hosttab *t, const struct beacon_msg *b, const char *src,
 	struct host *h;
 	char what[96];
 
-	if (t->n == t->max)
-		purge(t);
-	if (t->n == t->max) {
-		t->refused++;
-		return HT_FULL;
+	if (!rate_ok(t, src, now)) {
+		t->refused[HR_NEW_RATE]++;
+		return HT_REFUSED;
+	}
+	if (t->n == t->max && !make_room(t, now)) {
+		t->refused[HR_TABLE_FULL]++;
+		return HT_REFUSED;
 	}
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? 2 * t->cap : 64;
@@ -308,8 +534,8 @@ add(struct hosttab *t, const struct beacon_msg *b, const char *src,
 			cap = t->max;
 		hs = realloc(t->hosts, cap * sizeof(*hs));
 		if (hs == NULL) {
-			t->refused++;
-			return HT_FULL;
+			t->refused[HR_TABLE_FULL]++;
+			return HT_REFUSED;
 		}
 		t->hosts = hs;
 		t->cap = cap;
@@ -318,18 +544,17 @@ add(struct hosttab *t, const struct beacon_msg *b, const char *src,
 	memset(h, 0, sizeof(*h));
 	memcpy(h->id, b->id, sizeof(h->id));
 	memcpy(h->instance, b->instance, sizeof(h->instance));
-	h->seq = b->seq;
+	new_sequence(h, b->seq, now);
 	h->received = 1;
-	h->win_expected = 1;
 	h->first_seen_ms = now;
 	apply(h, b, now, what, sizeof(what));
-	heard(h, src, ifname, now);
+	timing(t, h);
+	heard(t, h, src, ifname, now);
+	count_beacons(t, h, 0);
 	t->index[slot_of(t, h->id)] = (uint32_t)(t->n + 1);
 	t->n++;
 	if (b->state == BEACON_STATE_BYE) {
-		h->bye_seq = b->seq;
-		set_status(h, HOST_LEFT, "said goodbye", now);
-		emit(t, EV_LEAVE, h, "said goodbye", now);
+		said_goodbye(t, h, b->seq, now);
 	} else {
 		set_status(h, HOST_ALIVE, "beacons arriving", now);
 		emit(t, EV_JOIN, h, "first beacon", now);
@@ -338,12 +563,103 @@ add(struct hosttab *t, const struct beacon_msg *b, const char *src,
 	return HT_NEW;
 }
 
+/* How far ahead of the last seq a beacon may be: what an agent can send in
+   the silence (beacons, announcements, answers), and some. */
+static uint64_t
+seq_window(const struct host *h, uint64_t now)
+{
+	return SEQ_WINDOW +
+	       SEQ_WINDOW_PER_S * ((now - h->last_seen_ms) / 1000 + 1);
+}
+
+/* A beacon older than the newest one taken: a late copy of one the link
+   reordered (within REORDER_MS: real links reorder by milliseconds), a
+   replay, or a sign that the newest one was forged: one that jumped ahead
+   and is followed, later, by the real host's own sequence. */
+static enum hosttab_result
+older(struct hosttab *t, struct host *h, const struct beacon_msg *b,
+      uint64_t now)
+{
+	uint64_t back = h->seq - b->seq;
+
+	if (b->state == BEACON_STATE_BYE || back >= 64 ||
+	    (h->seq_seen >> back) & 1) {
+		t->refused[HR_REPLAYED]++;
+		return HT_DUPLICATE;
+	}
+	if (now - h->top_ms >= REORDER_MS && h->top_gap > 0) {
+		t->refused[HR_SEQ_FORGED]++;
+		h->lost -= h->lost >= h->top_gap ? h->top_gap : h->lost;
+		h->win_lost -= h->win_lost >= (double)h->top_gap
+				       ? (double)h->top_gap
+				       : h->win_lost;
+		h->seq = h->seq_up = b->seq;
+		h->seq_seen = 1;
+		h->top_ms = now;
+		h->top_gap = 0;
+		h->received++;
+		return HT_UPDATED;
+	}
+	h->seq_seen |= 1ull << back;
+	if (h->win_lost >= 1)
+		h->win_lost -= 1;
+	if (h->lost > 0)
+		h->lost--;
+	h->received++;
+	return HT_OLD;
+}
+
+/* Sort a beacon of the current instance: new (the gap it leaves counted
+   as lost), older, or refused. A goodbye does not move the sequence, so
+   the instance's next beacon, if any, still counts as new. */
+static enum hosttab_result
+sequence(struct hosttab *t, struct host *h, const struct beacon_msg *b,
+	 uint64_t now)
+{
+	uint64_t s = b->seq, gap;
+
+	if (s <= h->seq)
+		return older(t, h, b, now);
+	if (s - h->seq > seq_window(h, now)) {
+		/* A jump no agent makes: a forgery, or a host back from a
+		   long silence. It is believed only when the row has been
+		   silent for its TTL and the jumps continue each other. */
+		bool resync = h->cand_seq != 0 && s > h->cand_seq &&
+			      s - h->cand_seq <= SEQ_RESYNC &&
+			      now - h->last_seen_ms >= h->ttl_ms;
+		h->cand_seq = s;
+		if (!resync) {
+			t->refused[HR_SEQ_WINDOW]++;
+			return HT_REFUSED;
+		}
+		gap = 0;
+	} else {
+		gap = s - h->seq - 1;
+	}
+	h->cand_seq = 0;
+	if (b->state == BEACON_STATE_BYE)
+		return HT_UPDATED;
+	h->seq_seen = gap >= 63 ? 1 : (h->seq_seen << (gap + 1)) | 1;
+	h->seq = h->seq_up = s;
+	h->top_ms = now;
+	if (t->drops != h->drops_at) {
+		h->lost_local += gap; /* the probe's loss, not the link's */
+		gap = 0;
+	}
+	h->top_gap = gap;
+	h->lost += gap;
+	count_beacons(t, h, gap);
+	h->received++;
+	return HT_UPDATED;
+}
+
 enum hosttab_result
 hosttab_update(struct hosttab *t, const struct beacon_msg *b, const char *src,
 	       const char *ifname, uint64_t now)
 {
 	size_t slot = slot_of(t, b->id);
 	enum host_status was;
+	enum hosttab_result r;
 	char what[96], reason[160], oldname[BEACON_MAX_HOSTNAME + 1];
 	struct host *h;
 
@@ -355,57 +671,53 @@ hosttab_update(struct hosttab *t, const struct beacon_msg *b, const char *src,
 		snprintf(reason, sizeof(reason), "new instance %s (was %s)",
 			 b->instance, h->instance);
 		memcpy(h->instance, b->instance, sizeof(h->instance));
-		h->seq = b->seq;
+		new_sequence(h, b->seq, now);
 		h->restarts++;
 		h->received++;
-		h->bye_seq = 0;
 		emit(t, EV_RESTART, h, reason, now);
-	} else if (b->seq == h->seq) {
-		heard(h, src, ifname, now);
-		return HT_DUPLICATE;
-	} else if (b->seq < h->seq || (was == HOST_LEFT && h->bye_seq != 0)) {
-		/* Overtaken on the way, or sent before a goodbye we have. */
-		if (was != HOST_LEFT) {
-			h->last_seen_ms = now;
-			if (h->win_lost >= 1)
-				h->win_lost -= 1;
-			if (h->lost > 0)
-				h->lost--;
-		}
-		return HT_OLD;
 	} else {
-		uint64_t gap = b->seq - h->seq - 1;
-		h->lost += gap;
-		h->win_lost += (double)gap;
-		h->win_expected += (double)gap + 1;
-		if (h->win_expected > LOSS_WINDOW) {
-			h->win_lost /= 2;
-			h->win_expected /= 2;
-		}
-		h->seq = b->seq;
-		h->received++;
+		r = sequence(t, h, b, now);
+		if (r == HT_DUPLICATE && b->seq == h->seq)
+			set_seen(h, src, ifname, now); /* another path */
+		if (r != HT_UPDATED)
+			return r;
+		if (was == HOST_LEFT && b->state == BEACON_STATE_UP &&
+		    b->seq < h->bye_seq && now - h->bye_ms < REORDER_MS)
+			return HT_OLD; /* sent just before its goodbye */
 	}
 	memcpy(oldname, h->hostname, sizeof(oldname));
 	apply(h, b, now, what, sizeof(what));
-	heard(h, src, ifname, now);
+	timing(t, h);
+	heard(t, h, src, ifname, now);
+	if (live(h))
+		h->disputed = HOST_ALIVE; /* a second beacon settles it */
 	if (b->state == BEACON_STATE_BYE) {
-		h->bye_seq = b->seq;
-		set_status(h, HOST_LEFT, "said goodbye", now);
-		emit(t, EV_LEAVE, h, "said goodbye", now);
+		h->disputed = HOST_ALIVE;
+		said_goodbye(t, h, b->seq, now);
 	} else if (was != HOST_ALIVE) {
-		if (was == HOST_STALE)
+		if (was == HOST_STALE) {
 			snprintf(reason, sizeof(reason),
 				 "beacon after %.1f s of silence",
 				 (double)(now - h->status_ms) / 1000);
-		else
+		} else {
+			/* One beacon brings a departed host back, but only
+			   until the host fails to send the next one. */
+			if (was == HOST_LEFT && h->bye_seq != 0 &&
+			    strcmp(h->instance, b->instance) == 0)
+				t->refused[HR_AFTER_GOODBYE]++;
 			snprintf(reason, sizeof(reason), "back after %s",
 				 was == HOST_LEFT ? "leaving" : "expiry");
+			h->disputed = was;
+		}
+		h->bye_seq = h->bye_ms = 0;
 		set_status(h, HOST_ALIVE, "beacons arriving", now);
 		emit(t, was == HOST_STALE ? EV_UPDATE : EV_JOIN, h, reason,
 		     now);
-	} else if (what[0] != '\0') {
-		snprintf(reason, sizeof(reason), "changed: %s", what);
-		emit(t, EV_UPDATE, h, reason, now);
+	} else {
+		if (what[0] != '\0') {
+			snprintf(reason, sizeof(reason), "changed: %s", what);
+			emit(t, EV_UPDATE, h, reason, now);
+		}
 	}
 	if (strcmp(oldname, h->hostname) != 0)
 		check_conflict(t, oldname, now);
@@ -415,15 +727,22 @@ hosttab_update(struct hosttab *t, const struct beacon_msg *b, const char *src,
 	return HT_UPDATED;
 }
 
-static const char *
-last_addr(const struct host *h)
+void
+hosttab_set_drops(struct hosttab *t, uint64_t drops, double rx_loss)
+{
+	t->drops = drops;
+	t->rx_loss = rx_loss < 0 ? 0 : rx_loss > 0.99 ? 0.99 : rx_loss;
+}
+
+static const struct host_seen *
+last_seen(const struct host *h)
 {
 	size_t i, best = 0;
 
 	for (i = 1; i < h->n_seen; i++)
 		if (h->seen[i].last_ms > h->seen[best].last_ms)
 			best = i;
-	return h->n_seen ? h->seen[best].addr : NULL;
+	return h->n_seen ? &h->seen[best] : NULL;
 }
 
 static uint64_t
@@ -446,7 +765,8 @@ query_gap(const struct host *h)
 
 /* One live row: queries, status, and when it next needs a look. */
 static uint64_t
-tick_host(struct hosttab *t, struct host *h, uint64_t now)
+tick_host(struct hosttab *t, struct host *h, uint64_t now,
+	  struct hosttab_ask *asks, size_t max, size_t *n)
 {
 	uint64_t silence = now - h->last_seen_ms, next = UINT64_MAX;
 	unsigned missed;
@@ -460,20 +780,44 @@ tick_host(struct hosttab *t, struct host *h, uint64_t now)
 	missed = host_missed(h, now);
 	if (missed >= 1 && !h->query_out &&
 	    h->queries_sent < LIVENESS_QUERIES && now >= h->next_query_ms) {
-		const char *addr = last_addr(h);
-		if (t->query != NULL && addr != NULL)
-			t->query(t->ctx, h, addr);
-		h->queries_sent++;
-		h->query_out = true;
-		h->query_due_ms = now + LIVENESS_ANSWER_MS;
-		h->next_query_ms = now + query_gap(h);
+		const struct host_seen *s = last_seen(h);
+		if (*n < max) {
+			struct hosttab_ask *a = &asks[(*n)++];
+			memcpy(a->id, h->id, sizeof(a->id));
+			snprintf(a->addr, sizeof(a->addr), "%s",
+				 s ? s->addr : "");
+			snprintf(a->ifname, sizeof(a->ifname), "%s",
+				 s ? s->ifname : "");
+			h->queries_sent++;
+			h->query_out = true;
+			h->query_due_ms = now + LIVENESS_ANSWER_MS;
+			h->next_query_ms = now + query_gap(h);
+		} else {
+			next = now; /* no room this time: ask at once */
+		}
 	}
-	phi = host_phi(h, now);
+	if (h->disputed != HOST_ALIVE && missed >= 1 && h->unanswered >= 1) {
+		/* Brought back by one beacon, then silent: that beacon was
+		   not the host's. */
+		enum host_status back = h->disputed;
+		h->disputed = HOST_ALIVE;
+		set_status(h, back,
+			   back == HOST_LEFT
+				   ? "said goodbye (one later beacon, then "
+				     "silence)"
+				   : "expired (one later beacon, then silence)",
+			   now);
+		emit(t, back == HOST_LEFT ? EV_LEAVE : EV_EXPIRE, h, h->reason,
+		     now);
+		check_conflict(t, h->hostname, now);
+		return UINT64_MAX;
+	}
+	phi = host_phi(t, h, now);
 	snprintf(reason, sizeof(reason),
 		 "silent %.1f s: %u beacons and %u direct queries unanswered "
 		 "at %.1f%% loss (phi %.1f)",
 		 (double)silence / 1000, missed, h->unanswered,
-		 100 * host_loss(h), phi);
+		 100 * loss_now(t, h), phi);
 	if (silence >= (uint64_t)LIVENESS_HARD_TTLS * h->ttl_ms ||
 	    (phi >= LIVENESS_EXPIRE_PHI && silence >= h->ttl_ms &&
 	     h->unanswered >= LIVENESS_EXPIRE_MIN_QUERIES)) {
@@ -488,9 +832,10 @@ tick_host(struct hosttab *t, struct host *h, uint64_t now)
 		emit(t, EV_STALE, h, reason, now);
 	}
 	if (h->query_out)
-		next = h->query_due_ms;
+		next = min_u64(next, h->query_due_ms);
 	else if (missed >= 1 && h->queries_sent < LIVENESS_QUERIES)
-		next = h->next_query_ms > now ? h->next_query_ms : now;
+		next = min_u64(next,
+			       h->next_query_ms > now ? h->next_query_ms : now);
 	next = min_u64(next,
 		       h->last_seen_ms + LIVENESS_MARGIN_MS +
 			       (uint64_t)ceil((missed + 1) * LIVENESS_SLACK *
@@ -502,14 +847,17 @@ tick_host(struct hosttab *t, struct host *h, uint64_t now)
 }
 
 uint64_t
-hosttab_tick(struct hosttab *t, uint64_t now)
+hosttab_tick(struct hosttab *t, uint64_t now, struct hosttab_ask *asks,
+	     size_t max, size_t *n)
 {
 	uint64_t next = UINT64_MAX;
 	size_t i;
 
+	*n = 0;
 	for (i = 0; i < t->n; i++)
 		if (live(&t->hosts[i]))
-			next = min_u64(next, tick_host(t, &t->hosts[i], now));
+			next = min_u64(next, tick_host(t, &t->hosts[i], now,
+						       asks, max, n));
 	return next;
 }
 
@@ -526,7 +874,7 @@ hosttab_at(const struct hosttab *t, size_t i)
 }
 
 uint64_t
-hosttab_refused(const struct hosttab *t)
+hosttab_refused(const struct hosttab *t, enum hosttab_refusal r)
 {
-	return t->refused;
+	return t->refused[r];
 }

@@ -25,8 +25,24 @@
 
 #include "beacon/beacon.h"
 
-#define HOSTTAB_DEFAULT_MAX         65536
-#define HOST_SEEN_MAX               8
+#define HOSTTAB_DEFAULT_MAX        65536
+#define HOSTTAB_DEFAULT_MAX_TTL_MS 3600000u /* announced interval/TTL cap */
+#define HOSTTAB_NEW_PER_S          10.0  /* new hosts per source per second */
+#define HOSTTAB_NEW_BURST          100.0 /* ... and at once */
+#define HOSTTAB_RATE_SLOTS         1024
+#define HOSTTAB_LINKS              32
+#define HOST_SEEN_MAX              8
+#define HOST_HISTORY                                                           \
+	3                   /* beacons before a row may not be
+					 evicted for a newcomer */
+#define SEQ_WINDOW       64 /* accepted ahead of the last seq ... */
+#define SEQ_WINDOW_PER_S 25 /* ... plus this per second of silence */
+#define SEQ_RESYNC                                                             \
+	8 /* out-of-window beacons this close
+					 together resync a silent row */
+#define REORDER_MS                                                             \
+	200 /* a reordered beacon arrives within
+					   this of the one it follows, or never */
 #define LIVENESS_MARGIN_MS          100
 #define LIVENESS_SLACK              1.1 /* interval jitter is at most +10% */
 #define LIVENESS_QUERIES            6
@@ -37,9 +53,11 @@
 #define LIVENESS_EXPIRE_PHI         8.0
 #define LIVENESS_EXPIRE_MIN_QUERIES 2
 #define LIVENESS_HARD_TTLS          10
-#define LOSS_PRIOR_LOST             3.0 /* a new host is assumed to lose 30% ... */
-#define LOSS_PRIOR_SEEN             10.0 /* ... with the weight of 10 beacons */
+#define LOSS_PRIOR                  0.3  /* assumed when nothing is known ... */
+#define LOSS_PRIOR_SEEN             10.0 /* ... a host's prior weighs this */
+#define LINK_MIN_SEEN               50.0 /* a link is known past this many */
 #define LOSS_WINDOW                 200.0 /* counts are halved past this many */
+#define LINK_WINDOW                 2000.0
 #define LOSS_MIN                    0.005
 #define LOSS_MAX                    0.9
 
@@ -57,8 +75,13 @@ struct host {
 	char hostname[BEACON_MAX_HOSTNAME + 1];
 	char os[BEACON_MAX_OS + 1];
 	char os_version[BEACON_MAX_OS + 1];
-	uint64_t seq;
-	uint32_t interval_ms, ttl_ms;
+	uint64_t seq;      /* highest accepted, goodbyes included */
+	uint64_t seq_seen; /* bit i: seq - i arrived (replay window) */
+	uint64_t seq_up;   /* highest accepted before a goodbye */
+	uint64_t cand_seq; /* last out-of-window seq, for a resync */
+	uint64_t top_ms;   /* when seq was taken ... */
+	uint64_t top_gap;  /* ... and the gap it left */
+	uint32_t interval_ms, ttl_ms; /* as announced, capped */
 	bool has_uptime;
 	uint64_t uptime_s, uptime_at_ms;
 	size_t n_ipv4, n_ipv6, n_seen, n_tags;
@@ -68,11 +91,17 @@ struct host {
 	struct beacon_tag tags[BEACON_MAX_TAGS];
 
 	enum host_status status;
+	enum host_status disputed; /* back from this status by one beacon
+				      (HOST_ALIVE: not disputed) */
 	bool conflict;
 	char reason[160]; /* why it has its status */
 	uint64_t first_seen_ms, last_seen_ms, status_ms;
-	uint64_t received, lost, restarts, bye_seq;
+	uint64_t received, lost, restarts, bye_seq, bye_ms;
+	uint64_t lost_local; /* gaps while the probe itself dropped datagrams */
+	uint64_t drops_at;   /* the probe's drop count at the last beacon */
 	double win_lost, win_expected; /* windowed, for the loss estimate */
+	double prior; /* loss prior: the link's estimate, or LOSS_PRIOR */
+	int link;     /* index of the link it was last heard on */
 
 	/* The current silence. */
 	unsigned queries_sent, unanswered;
@@ -97,24 +126,44 @@ const char *host_event_name(enum host_event e);
 typedef void (*hosttab_event_fn)(void *ctx, enum host_event ev,
 				 const struct host *h, const char *reason,
 				 uint64_t now_ms);
-/* A host to ask directly: at its last source address. */
-typedef void (*hosttab_query_fn)(void *ctx, const struct host *h,
-				 const char *addr);
+
+struct hosttab_opts {
+	size_t max_hosts;    /* 0: HOSTTAB_DEFAULT_MAX */
+	uint32_t max_ttl_ms; /* cap on announced interval and TTL; 0: 1 hour */
+	double new_per_s;    /* new hosts per source address per second;
+				0: HOSTTAB_NEW_PER_S */
+	double new_burst;    /* 0: HOSTTAB_NEW_BURST */
+	uint64_t key[2];     /* the id hash's key: random per process */
+};
+
+/* Why a beacon was not taken. */
+enum hosttab_refusal {
+	HR_TABLE_FULL,    /* a new host, and every row is live with history */
+	HR_NEW_RATE,      /* too many new hosts from this source address */
+	HR_SEQ_WINDOW,    /* seq too far ahead of the host's (a forgery) */
+	HR_REPLAYED,      /* a seq already taken (a replay or a copy) */
+	HR_SEQ_FORGED,    /* the newest seq was a forged jump: rewound */
+	HR_AFTER_GOODBYE, /* the instance went on after its goodbye: one of
+			     the two was forged (counted, not refused) */
+	HR__COUNT
+};
+const char *hosttab_refusal_name(enum hosttab_refusal r);
 
 struct hosttab;
 
-/* max_hosts 0: HOSTTAB_DEFAULT_MAX. NULL when out of memory. Callbacks may be
-   NULL; they are called from update() and tick() only. */
-struct hosttab *hosttab_new(size_t max_hosts, hosttab_event_fn ev,
-			    hosttab_query_fn query, void *ctx);
+/* NULL when out of memory. ev may be NULL; it is called from update() and
+   tick() only. */
+struct hosttab *hosttab_new(const struct hosttab_opts *o, hosttab_event_fn ev,
+			    void *ctx);
 void hosttab_free(struct hosttab *t);
 
 enum hosttab_result {
 	HT_NEW,       /* a new row */
 	HT_UPDATED,   /* a new beacon for a known row */
-	HT_DUPLICATE, /* a copy of the last beacon (another interface...) */
+	HT_DUPLICATE, /* a copy of a beacon already taken (another interface,
+			 or a replay): no news of the host's liveness */
 	HT_OLD,       /* an older beacon (reordered), or one after goodbye */
-	HT_FULL,      /* refused: the table is full */
+	HT_REFUSED,   /* not taken: see hosttab_refused() */
 };
 
 /* One decoded beacon from src_addr (text) on ifname, at now_ms. */
@@ -123,20 +172,36 @@ enum hosttab_result hosttab_update(struct hosttab *t,
 				   const char *src_addr, const char *ifname,
 				   uint64_t now_ms);
 
-/* Move time to now_ms: status changes, direct queries. Returns the time of
-   the next thing to do (UINT64_MAX: nothing). */
-uint64_t hosttab_tick(struct hosttab *t, uint64_t now_ms);
+/* The probe's own losses: drops is the count of datagrams it has dropped
+   so far (receive buffer, queue); rx_loss the fraction it is dropping now.
+   Gaps in a host's sequence while drops rose are not charged to its loss,
+   and silences are judged with the loss the probe adds. */
+void hosttab_set_drops(struct hosttab *t, uint64_t drops, double rx_loss);
+
+/* A host to ask directly, at its last source address. */
+struct hosttab_ask {
+	char id[BEACON_MAX_ID + 1];
+	char addr[46];
+	char ifname[16];
+};
+
+/* Move time to now_ms: status changes, and up to max hosts to query into
+   asks (*n of them). Returns the time of the next thing to do (UINT64_MAX:
+   nothing). */
+uint64_t hosttab_tick(struct hosttab *t, uint64_t now_ms,
+		      struct hosttab_ask *asks, size_t max, size_t *n);
 
 /* The loss estimate for h, in [LOSS_MIN, LOSS_MAX]. */
 double host_loss(const struct host *h);
-/* phi = -log10(chance a live host would be this silent) at now_ms. */
-double host_phi(const struct host *h, uint64_t now_ms);
 /* Beacons that should have arrived by now_ms. */
 unsigned host_missed(const struct host *h, uint64_t now_ms);
 
 size_t hosttab_count(const struct hosttab *t);
 const struct host *hosttab_at(const struct hosttab *t, size_t i);
 const struct host *hosttab_find(const struct hosttab *t, const char *id);
-uint64_t hosttab_refused(const struct hosttab *t);
+uint64_t hosttab_refused(const struct hosttab *t, enum hosttab_refusal r);
+
+/* SipHash-2-4 of s under key: the id index's hash. */
+uint64_t hosttab_hash(const uint64_t key[2], const void *s, size_t len);
 
 #endif

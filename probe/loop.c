@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The probe's loop, shared by list, watch and serve: one poll(2) on the
- * beacon mailslot with a timeout from the earliest deadline (the table's
- * next status change or query, the end of a list, a redraw, an export).
+ * The probe's loop, shared by list, watch and serve. Each pass: poll the
+ * beacon socket and a signalfd until the earliest deadline, take at most
+ * RX_BATCH datagrams, then run every job that is due. The batch bound is
+ * what keeps a flood from starving the rest: timers, signals, exports and
+ * redraws run every few milliseconds whatever arrives, and what the probe
+ * cannot take waits in (or overflows from) the kernel's buffer, counted.
+ *
+ * The periodic jobs are rows of one table: when each is next due (from
+ * the loop's state) and what it does.
  */
 #include <errno.h>
 #include <poll.h>
@@ -10,42 +16,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "log.h"
 #include "probe.h"
 
+#define RX_BATCH       256
+#define ASK_BATCH      64
 #define REDRAW_MIN_MS  200
 #define REDRAW_AGES_MS 1000
 #define RESOLICIT_MS   1100
+#define SAMPLE_MS      1000
 
-static volatile sig_atomic_t stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
+struct loop {
+	struct probe p;
+	bool tty, stop, failed;
+	int rc;
+	uint64_t start, end, table_due, resolicit, last_out, sample_due;
+};
 
 static uint64_t
 earliest(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
-}
-
-static void
-draw(struct probe *p, uint64_t now, bool tty)
-{
-	if (tty)
-		fputs("\033[H\033[2J", stdout);
-	else
-		printf("\n");
-	output_table(stdout, p, now);
-	if (tty)
-		printf("\n%zu hosts in the table; port %u\n",
-		       hosttab_count(p->tab), p->c->port);
-	fflush(stdout);
 }
 
 static int
@@ -56,7 +51,7 @@ finish_list(struct probe *p, uint64_t now)
 	if (p->c->json) {
 		char *doc = output_json(p, now, &shown);
 		if (doc == NULL) {
-			fprintf(stderr, "beacon-probe: out of memory\n");
+			log_warnx("out of memory");
 			return 1;
 		}
 		puts(doc);
@@ -67,103 +62,227 @@ finish_list(struct probe *p, uint64_t now)
 	return shown > 0 ? 0 : EXIT_NONE;
 }
 
-static int export(struct probe *p, uint64_t now)
+/* ---- the jobs: each a due time and an action ---- */
+
+static uint64_t
+table_due(const struct loop *l)
 {
+	return l->table_due;
+}
+
+static void
+table_run(struct loop *l, uint64_t now)
+{
+	struct hosttab_ask asks[ASK_BATCH];
+	size_t n, i;
+
+	l->table_due = hosttab_tick(l->p.tab, now, asks, ASK_BATCH, &n);
+	for (i = 0; i < n; i++)
+		probe_ask(&l->p, &asks[i], now);
+}
+
+static uint64_t
+end_due(const struct loop *l)
+{
+	return l->end;
+}
+
+static void
+end_run(struct loop *l, uint64_t now)
+{
+	(void)now;
+	l->stop = true;
+}
+
+static uint64_t
+solicit_due(const struct loop *l)
+{
+	return l->resolicit ? l->resolicit : UINT64_MAX;
+}
+
+static void
+solicit_run(struct loop *l, uint64_t now)
+{
+	(void)now;
+	probe_solicit(&l->p);
+	l->resolicit = 0;
+}
+
+static uint64_t
+redraw_due(const struct loop *l)
+{
+	if (l->p.c->cmd != CMD_WATCH || l->p.c->events)
+		return UINT64_MAX;
+	return l->last_out + (l->p.dirty ? REDRAW_MIN_MS : REDRAW_AGES_MS);
+}
+
+static void
+redraw_run(struct loop *l, uint64_t now)
+{
+	struct probe *p = &l->p;
+
+	if (l->tty)
+		fputs("\033[H\033[2J", stdout);
+	else
+		printf("\n");
+	output_table(stdout, p, now);
+	if (l->tty)
+		printf("\n%zu hosts in the table; port %u\n",
+		       hosttab_count(p->tab), p->c->port);
+	fflush(stdout);
+	p->dirty = false;
+	l->last_out = now;
+}
+
+static uint64_t
+export_due(const struct loop *l)
+{
+	if (l->p.c->cmd != CMD_SERVE || (!l->p.dirty && !l->failed))
+		return UINT64_MAX;
+	return l->last_out + l->p.c->export_interval_ms;
+}
+
+/* A failed export is retried at the next interval, and logged once in a
+   while (log.h), so a full disk costs neither descriptors nor lines. */
+static void
+export_run(struct loop *l, uint64_t now)
+{
+	struct probe *p = &l->p;
+
+	l->last_out = now;
 	if (output_export(p, p->c->export_path, now) < 0) {
-		fprintf(stderr, "beacon-probe: cannot write %s: %s\n",
-			p->c->export_path, strerror(errno));
-		return -1;
+		log_warn("cannot write %s (will retry)", p->c->export_path);
+		l->failed = true;
+		return;
 	}
-	return 0;
+	if (l->failed)
+		log_info("%s written again", p->c->export_path);
+	l->failed = false;
+	p->dirty = false;
+}
+
+static uint64_t
+sample_due(const struct loop *l)
+{
+	return l->sample_due;
+}
+
+static void
+sample_run(struct loop *l, uint64_t now)
+{
+	probe_sample_drops(&l->p);
+	l->sample_due = now + SAMPLE_MS;
+}
+
+static const struct job {
+	uint64_t (*due)(const struct loop *l);
+	void (*run)(struct loop *l, uint64_t now);
+} jobs[] = {
+	{table_due, table_run},     {sample_due, sample_run},
+	{solicit_due, solicit_run}, {redraw_due, redraw_run},
+	{export_due, export_run},   {end_due, end_run},
+};
+#define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
+
+static int
+block_signals(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -1;
+	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
 int
 probe_run(const struct probe_config *c)
 {
-	uint64_t start, now, next_tick, resolicit = 0, last_out = 0, end;
-	bool tty = isatty(STDOUT_FILENO);
-	struct sigaction sa;
-	struct probe p;
-	int rc;
+	struct loop l;
+	char err[512];
+	int sigfd, rc;
+	size_t i;
 
-	rc = probe_open(&p, c);
+	memset(&l, 0, sizeof(l));
+	if (c->cmd == CMD_SERVE &&
+	    output_export_check(c->export_path, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	sigfd = block_signals();
+	if (sigfd < 0) {
+		log_warn("signalfd");
+		return 1;
+	}
+	rc = probe_open(&l.p, c);
 	if (rc != 0) {
-		probe_close(&p);
+		probe_close(&l.p);
+		close(sigfd);
 		return rc;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	l.tty = isatty(STDOUT_FILENO);
 	if (c->events)
-		p.events = stdout;
-	start = now = clock_mono_ms();
-	end = c->cmd == CMD_LIST ? start + c->wait_ms : UINT64_MAX;
+		l.p.events = stdout;
+	l.start = clock_mono_ms();
+	l.end = c->cmd == CMD_LIST ? l.start + c->wait_ms : UINT64_MAX;
+	l.sample_due = l.start + SAMPLE_MS;
 	if (c->solicit) {
-		probe_solicit(&p);
+		probe_solicit(&l.p);
 		/* A second query for the agents that missed the first one,
 		   or had just answered another probe: they answer at most
 		   once a second. */
 		if (c->cmd != CMD_LIST || c->wait_ms >= 1500)
-			resolicit = start + RESOLICIT_MS;
+			l.resolicit = l.start + RESOLICIT_MS;
 	}
-	if (c->cmd == CMD_SERVE && export(&p, now) < 0) {
-		probe_close(&p);
-		return 1;
+	if (c->cmd == CMD_SERVE) {
+		export_run(&l, l.start);
+		if (l.failed) {
+			rc = 1; /* the first write must work: say so at once */
+			goto out;
+		}
 	}
-	next_tick = now;
-	while (!stop) {
-		struct pollfd pf = {mailslot_fd(p.srv), POLLIN, 0};
-		uint64_t due = earliest(next_tick, end);
+	while (!l.stop) {
+		struct pollfd pf[2] = {{sigfd, POLLIN, 0},
+				       {mailslot_fd(l.p.srv), POLLIN, 0}};
+		uint64_t due = UINT64_MAX, now = clock_mono_ms();
 		int timeout;
 
-		if (resolicit)
-			due = earliest(due, resolicit);
-		if (c->cmd == CMD_WATCH && !c->events)
-			due = earliest(due,
-				       last_out + (p.dirty ? REDRAW_MIN_MS
-							   : REDRAW_AGES_MS));
-		if (c->cmd == CMD_SERVE && p.dirty)
-			due = earliest(due, last_out + c->export_interval_ms);
-		now = clock_mono_ms();
+		for (i = 0; i < NJOBS; i++)
+			due = earliest(due, jobs[i].due(&l));
 		timeout = due <= now          ? 0
 			  : due - now > 60000 ? 60000
 					      : (int)(due - now);
-		if (poll(&pf, 1, timeout) < 0 && errno != EINTR) {
-			fprintf(stderr, "beacon-probe: poll: %s\n",
-				strerror(errno));
+		/* Messages may already wait in the mailslot's queue. A new
+		   host's first deadline is LIVENESS_MARGIN_MS away at the
+		   least, so the table looks at them within 50 ms. */
+		if (probe_receive(&l.p, now, RX_BATCH) > 0) {
+			timeout = 0;
+			l.table_due = earliest(l.table_due, now + 50);
+		}
+		if (poll(pf, 2, timeout) < 0 && errno != EINTR) {
+			log_warn("poll");
 			rc = 1;
 			break;
 		}
+		if (pf[0].revents & POLLIN)
+			break; /* SIGTERM or SIGINT */
 		now = clock_mono_ms();
-		probe_receive(&p, now);
-		next_tick = hosttab_tick(p.tab, now);
-		if (resolicit && now >= resolicit) {
-			probe_solicit(&p);
-			resolicit = 0;
-		}
-		if (now >= end)
-			break;
-		if (c->cmd == CMD_WATCH && !c->events &&
-		    now - last_out >=
-			    (p.dirty ? REDRAW_MIN_MS : REDRAW_AGES_MS)) {
-			draw(&p, now, tty);
-			p.dirty = false;
-			last_out = now;
-		}
-		if (c->cmd == CMD_SERVE && p.dirty &&
-		    now - last_out >= c->export_interval_ms) {
-			if (export(&p, now) < 0)
-				rc = 1;
-			p.dirty = false;
-			last_out = now;
+		for (i = 0; i < NJOBS && !l.stop; i++)
+			if (jobs[i].due(&l) <= now)
+				jobs[i].run(&l, now);
+	}
+out:
+	if (rc == 0 && c->cmd == CMD_LIST)
+		rc = finish_list(&l.p, clock_mono_ms());
+	if (c->cmd == CMD_SERVE) {
+		if (output_export(&l.p, c->export_path, clock_mono_ms()) < 0) {
+			log_warn("cannot write %s", c->export_path);
+			rc = 1;
 		}
 	}
-	now = clock_mono_ms();
-	if (c->cmd == CMD_LIST && rc == 0)
-		rc = finish_list(&p, now);
-	if (c->cmd == CMD_SERVE && export(&p, now) < 0)
-		rc = 1;
-	probe_close(&p);
+	probe_close(&l.p);
+	close(sigfd);
 	return rc;
 }

@@ -11,10 +11,12 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -316,6 +318,10 @@ stats_json(const struct probe *p)
 	cJSON_AddNumberToObject(s, "reordered", (double)p->st.reordered);
 	cJSON_AddNumberToObject(s, "solicitations", (double)p->st.solicits);
 	cJSON_AddNumberToObject(s, "direct_queries", (double)p->st.queries);
+	cJSON_AddNumberToObject(s, "direct_queries_capped",
+				(double)p->st.queries_capped);
+	cJSON_AddNumberToObject(s, "direct_unicasts_off_link",
+				(double)p->st.queries_off_link);
 	d = cJSON_AddObjectToObject(s, "dropped");
 	for (i = 1; i < MAILSLOT_E__COUNT; i++) {
 		if (i >= MAILSLOT_E_NAME_INVALID && i != MAILSLOT_E_TOO_BIG)
@@ -334,8 +340,12 @@ stats_json(const struct probe *p)
 	cJSON_AddNumberToObject(d, "other_mailslot", (double)ms->other_slot);
 	cJSON_AddNumberToObject(d, "oversize", (double)ms->oversize);
 	cJSON_AddNumberToObject(d, "queue_full", (double)ms->queue_full);
-	cJSON_AddNumberToObject(d, "table_full",
-				(double)hosttab_refused(p->tab));
+	cJSON_AddNumberToObject(d, "receive_buffer", (double)ms->rcvbuf_drops);
+	for (i = 0; i < HR__COUNT; i++)
+		cJSON_AddNumberToObject(
+			d, hosttab_refusal_name((enum hosttab_refusal)i),
+			(double)hosttab_refused(p->tab,
+						(enum hosttab_refusal)i));
 	return s;
 }
 
@@ -384,25 +394,105 @@ output_json(const struct probe *p, uint64_t now, size_t *shown)
 	return out;
 }
 
+/* What a path that exists is, for the error message. */
+static const char *
+kind(mode_t m)
+{
+	return S_ISDIR(m)    ? "a directory"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+	       : S_ISFIFO(m) ? "a FIFO"
+	       : S_ISSOCK(m) ? "a socket"
+	       : S_ISLNK(m)  ? "a symbolic link"
+			     : "not a regular file";
+}
+
+/* The temporary file's template beside path: ".NAME.XXXXXX". */
+static int
+tmp_template(const char *path, char *out, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	int n;
+
+	if (slash != NULL && slash[1] == '\0')
+		return -1;
+	n = snprintf(out, len, "%.*s.%s.XXXXXX",
+		     slash ? (int)(slash - path + 1) : 0, path,
+		     slash ? slash + 1 : path);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int
+output_export_check(const char *path, char *err, size_t len)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (path[0] == '\0' || tmp_template(path, tmp, sizeof(tmp)) < 0) {
+		snprintf(err, len,
+			 "%s: not a usable file name (empty, too long "
+			 "or ending in /)",
+			 path);
+		return -1;
+	}
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* Renaming over it would replace it: a device such as
+		   /dev/null, a FIFO, a directory. Never. */
+		snprintf(err, len,
+			 "%s is %s: the export replaces its file at every "
+			 "write, so it must be a regular file or not exist "
+			 "yet; give a file path",
+			 path, kind(st.st_mode));
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%.*s",
+		 slash ? (int)(slash - path) + (slash == path) : 1,
+		 slash ? path : ".");
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, len, "%s: the directory %s does not exist", path,
+			 dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 int
 output_export(const struct probe *p, const char *path, uint64_t now)
 {
-	char tmp[4096], *doc;
-	const char *slash = strrchr(path, '/');
+	char tmp[PATH_MAX], *doc;
+	struct stat st;
 	size_t shown, len;
 	int fd, saved;
 
+	if (tmp_template(path, tmp, sizeof(tmp)) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	doc = output_json(p, now, &shown);
 	if (doc == NULL) {
 		errno = ENOMEM;
 		return -1;
 	}
-	/* The temporary file sits beside the target: rename() is atomic
-	   only within one file system. */
-	snprintf(tmp, sizeof(tmp), "%.*s.%s.tmp%ld",
-		 slash ? (int)(slash - path + 1) : 0, path,
-		 slash ? slash + 1 : path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* Beside the target (rename() is atomic only within one file
+	   system), under a name nobody can guess or pre-create: mkostemp
+	   opens with O_CREAT|O_EXCL, which also refuses a symbolic link. */
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		saved = errno;
 		free(doc);
@@ -411,16 +501,32 @@ output_export(const struct probe *p, const char *path, uint64_t now)
 	}
 	len = strlen(doc);
 	doc[len] = '\n'; /* replaces the NUL; len + 1 bytes go out */
-	if (write(fd, doc, len + 1) != (ssize_t)(len + 1) || fsync(fd) < 0 ||
-	    close(fd) < 0 || rename(tmp, path) < 0) {
-		saved = errno;
-		unlink(tmp);
-		free(doc);
-		errno = saved;
-		return -1;
+	if (fchmod(fd, 0644) < 0 || write_all(fd, doc, len + 1) < 0 ||
+	    fsync(fd) < 0)
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
 	}
+	fd = -1;
+	/* Checked at start too; again here in case the path became a
+	   device or a directory since. */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EEXIST;
+		goto fail;
+	}
+	if (rename(tmp, path) < 0)
+		goto fail;
 	free(doc);
 	return 0;
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(doc);
+	errno = saved;
+	return -1;
 }
 
 void

@@ -13,8 +13,8 @@
 #include "mailslot/slot.h"
 
 #define PROBE_LIST_MAX 32
-#define EXIT_NONE      2  /* list: no host matched */
-#define EXIT_USAGE     64 /* sysexits' EX_USAGE, apart from "none matched" */
+#define EXIT_NONE      2 /* list: no host matched */
+#define EXIT_USAGE     64 /* sysexits' EX_USAGE: the same in all three programs */
 
 enum probe_cmd { CMD_LIST, CMD_WATCH, CMD_SERVE };
 
@@ -36,14 +36,20 @@ struct probe_config {
 	const char *export_path;
 	uint64_t export_interval_ms;
 	size_t max_hosts;
+	uint32_t max_ttl_ms;   /* cap on announced interval and TTL */
+	double new_per_source; /* new hosts per source address per second */
+	double new_burst;
+	unsigned max_queries; /* direct queries per second, in all */
 };
 
 struct probe_stats {
-	uint64_t beacons;    /* decoded and taken into the table */
-	uint64_t duplicates; /* copies of a beacon already counted */
-	uint64_t reordered;  /* older than one already counted */
-	uint64_t solicits;   /* general queries sent */
-	uint64_t queries;    /* directed queries sent */
+	uint64_t beacons;          /* decoded and taken into the table */
+	uint64_t duplicates;       /* copies of a beacon already counted */
+	uint64_t reordered;        /* older than one already counted */
+	uint64_t solicits;         /* general queries sent */
+	uint64_t queries;          /* directed queries sent */
+	uint64_t queries_capped;   /* not sent: over max_queries a second */
+	uint64_t queries_off_link; /* unicast not sent: address off the link */
 	uint64_t invalid[BEACON_E__COUNT];
 };
 
@@ -51,6 +57,10 @@ struct probe {
 	const struct probe_config *c;
 	struct mailslot_server *srv;
 	struct mailslot_client *solicit;
+	struct mailslot_client *direct; /* unicast queries, one socket */
+	uint64_t ask_window_ms;
+	unsigned asks_in_window;
+	uint64_t drops_at_sample, seen_at_sample;
 	struct hosttab *tab;
 	struct probe_stats st;
 	char nonce_prefix[9];
@@ -65,10 +75,14 @@ int config_parse(int argc, char **argv, struct probe_config *c, bool *done);
 /* rx.c */
 int probe_open(struct probe *p, const struct probe_config *c);
 void probe_close(struct probe *p);
-/* Take every waiting datagram into the table. */
-void probe_receive(struct probe *p, uint64_t now_ms);
+/* Take up to max waiting datagrams into the table; returns how many. */
+size_t probe_receive(struct probe *p, uint64_t now_ms, size_t max);
 /* Ask every agent (general query). */
 void probe_solicit(struct probe *p);
+/* Ask one silent host (rate-limited). */
+void probe_ask(struct probe *p, const struct hosttab_ask *a, uint64_t now_ms);
+/* Tell the table what the probe itself is dropping. */
+void probe_sample_drops(struct probe *p);
 
 /* output.c */
 bool output_match(const struct probe_config *c, const struct host *h);
@@ -77,7 +91,13 @@ size_t output_table(FILE *f, const struct probe *p, uint64_t now_ms);
 /* The table document (schema/table.schema.json); caller frees with
    free(). NULL when out of memory. */
 char *output_json(const struct probe *p, uint64_t now_ms, size_t *shown);
-/* Write the document to path through a temporary file and rename(2). */
+/* Whether path can take the export: not too long, not an existing
+   non-regular file (device, FIFO, directory, socket, symbolic link), in a
+   directory that exists. -1 with the reason in err. */
+int output_export_check(const char *path, char *err, size_t len);
+/* Write the document to path through a fresh temporary file beside it and
+   rename(2); every failure closes and removes the temporary file. -1 with
+   errno. */
 int output_export(const struct probe *p, const char *path, uint64_t now_ms);
 void output_event(FILE *f, enum host_event ev, const struct host *h,
 		  const char *reason);

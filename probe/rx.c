@@ -14,6 +14,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "probe.h"
 
 static void
@@ -29,11 +30,10 @@ on_event(void *ctx, enum host_event ev, const struct host *h,
 }
 
 static void
-send_query(struct probe *p, struct mailslot_client *c, const char *target)
+encode_query(struct probe *p, const char *target, char *buf, size_t cap,
+	     size_t *len)
 {
 	struct beacon_query q;
-	char buf[128];
-	size_t len;
 
 	memset(&q, 0, sizeof(q));
 	q.version = BEACON_FORMAT;
@@ -41,39 +41,55 @@ send_query(struct probe *p, struct mailslot_client *c, const char *target)
 		 (unsigned long long)++p->nonce_n);
 	if (target != NULL)
 		snprintf(q.target, sizeof(q.target), "%s", target);
-	if (beacon_query_encode(&q, buf, sizeof(buf), &len) == BEACON_OK)
-		(void)mailslot_write(c, buf, len);
+	if (beacon_query_encode(&q, buf, cap, len) != BEACON_OK)
+		*len = 0;
 }
 
-static void
-on_query(void *ctx, const struct host *h, const char *addr)
+/* A direct query: a unicast to the host's last address, only if that is
+   on a subnet of the interface its beacon came in on (a forged source
+   elsewhere gets nothing), and a broadcast naming it. At most
+   c->max_queries a second in all, so the probe cannot be made to
+   amplify. */
+void
+probe_ask(struct probe *p, const struct hosttab_ask *a, uint64_t now)
 {
-	struct probe *p = ctx;
-	struct mailslot_client_opts o;
-	struct mailslot_client *c;
-	char unc[96];
+	struct in_addr in;
+	char buf[128];
+	size_t len;
 
-	p->st.queries++;
-	mailslot_client_opts_init(&o);
-	o.port = p->c->port;
-	o.workgroup = p->c->workgroup;
-	o.named = MAILSLOT_NAMED_HOST;
-	snprintf(unc, sizeof(unc), "\\\\%s\\mailslot\\beacon\\query", addr);
-	if (mailslot_open(unc, &o, &c) == MAILSLOT_OK) {
-		send_query(p, c, h->id);
-		mailslot_client_close(c);
+	if (now - p->ask_window_ms >= 1000) {
+		p->ask_window_ms = now;
+		p->asks_in_window = 0;
 	}
+	if (p->asks_in_window >= p->c->max_queries) {
+		p->st.queries_capped++;
+		return;
+	}
+	p->asks_in_window++;
+	p->st.queries++;
+	encode_query(p, a->id, buf, sizeof(buf), &len);
+	if (len == 0)
+		return;
+	if (p->direct != NULL && inet_pton(AF_INET, a->addr, &in) == 1 &&
+	    mailslot_write_to(p->direct, ntohl(in.s_addr), a->ifname, buf,
+			      len) == MAILSLOT_E_NOT_ON_LINK)
+		p->st.queries_off_link++;
 	if (p->solicit != NULL)
-		send_query(p, p->solicit, h->id);
+		(void)mailslot_write(p->solicit, buf, len);
 }
 
 void
 probe_solicit(struct probe *p)
 {
+	char buf[128];
+	size_t len;
+
 	if (p->solicit == NULL)
 		return;
 	p->st.solicits++;
-	send_query(p, p->solicit, NULL);
+	encode_query(p, NULL, buf, sizeof(buf), &len);
+	if (len > 0 && mailslot_write(p->solicit, buf, len) != MAILSLOT_OK)
+		log_warn("cannot send a query");
 }
 
 int
@@ -81,6 +97,7 @@ probe_open(struct probe *p, const struct probe_config *c)
 {
 	struct mailslot_server_opts so;
 	struct mailslot_client_opts co;
+	struct hosttab_opts to;
 	enum mailslot_err err;
 	uint32_t r;
 
@@ -89,9 +106,18 @@ probe_open(struct probe *p, const struct probe_config *c)
 	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 		r = (uint32_t)getpid();
 	snprintf(p->nonce_prefix, sizeof(p->nonce_prefix), "%08x", r);
-	p->tab = hosttab_new(c->max_hosts, on_event, on_query, p);
+	memset(&to, 0, sizeof(to));
+	to.max_hosts = c->max_hosts;
+	to.max_ttl_ms = c->max_ttl_ms;
+	to.new_per_s = c->new_per_source;
+	to.new_burst = c->new_burst;
+	if (getrandom(to.key, sizeof(to.key), 0) != sizeof(to.key)) {
+		log_warn("getrandom");
+		return 1;
+	}
+	p->tab = hosttab_new(&to, on_event, p);
 	if (p->tab == NULL) {
-		fprintf(stderr, "beacon-probe: out of memory\n");
+		log_warnx("out of memory");
 		return 1;
 	}
 	mailslot_server_opts_init(&so);
@@ -101,14 +127,12 @@ probe_open(struct probe *p, const struct probe_config *c)
 	err = mailslot_create("\\\\.\\mailslot\\beacon", &so, &p->srv);
 	if (err != MAILSLOT_OK) {
 		if (err == MAILSLOT_E_PRIVILEGED_PORT)
-			fprintf(stderr,
-				"beacon-probe: UDP port %u is privileged: %s\n",
-				c->port, mailslot_hint(err));
+			log_warnx("UDP port %u is privileged: %s", c->port,
+				  mailslot_hint(err));
+		else if (err == MAILSLOT_E_SYSTEM)
+			log_warn("cannot listen on UDP port %u", c->port);
 		else
-			fprintf(stderr, "beacon-probe: cannot listen: %s\n",
-				err == MAILSLOT_E_SYSTEM
-					? strerror(errno)
-					: mailslot_strerror(err));
+			log_warnx("cannot listen: %s", mailslot_strerror(err));
 		return 1;
 	}
 	mailslot_client_opts_init(&co);
@@ -121,14 +145,16 @@ probe_open(struct probe *p, const struct probe_config *c)
 	err = mailslot_open("\\\\*\\mailslot\\beacon\\query", &co, &p->solicit);
 	if (err != MAILSLOT_OK) {
 		const char *hint = mailslot_hint(err);
-		fprintf(stderr, "beacon-probe: cannot send queries: %s%s%s\n",
-			err == MAILSLOT_E_SYSTEM ? strerror(errno)
-						 : mailslot_strerror(err),
-			hint[0] ? "; " : "", hint);
 		/* Listening alone still works: say so, go on. */
-		fprintf(stderr, "beacon-probe: listening only\n");
+		log_warnx("cannot send queries: %s%s%s; listening only",
+			  err == MAILSLOT_E_SYSTEM ? strerror(errno)
+						   : mailslot_strerror(err),
+			  hint[0] ? "; " : "", hint);
 		p->solicit = NULL;
 	}
+	if (mailslot_open_direct("\\\\*\\mailslot\\beacon\\query", &co,
+				 &p->direct) != MAILSLOT_OK)
+		p->direct = NULL; /* the broadcast copy still goes */
 	return 0;
 }
 
@@ -136,28 +162,32 @@ void
 probe_close(struct probe *p)
 {
 	mailslot_client_close(p->solicit);
+	mailslot_client_close(p->direct);
 	mailslot_close(p->srv);
 	hosttab_free(p->tab);
 }
 
-void
-probe_receive(struct probe *p, uint64_t now)
+size_t
+probe_receive(struct probe *p, uint64_t now, size_t max)
 {
 	uint8_t buf[BEACON_MAX_WIRE + 1];
 	struct mailslot_meta m;
 	struct beacon_msg b;
 	char src[INET_ADDRSTRLEN];
 	enum beacon_err be;
-	size_t len;
+	size_t len, n;
 
-	while (mailslot_read(p->srv, buf, sizeof(buf), &len, &m) ==
-	       MAILSLOT_OK) {
-		struct in_addr a = {htonl(m.src_ip)};
+	for (n = 0; n < max; n++) {
+		struct in_addr a;
+		if (mailslot_read(p->srv, buf, sizeof(buf), &len, &m) !=
+		    MAILSLOT_OK)
+			break;
 		be = beacon_decode(buf, len, &b);
 		if (be != BEACON_OK) {
 			p->st.invalid[be]++;
 			continue;
 		}
+		a.s_addr = htonl(m.src_ip);
 		inet_ntop(AF_INET, &a, src, sizeof(src));
 		switch (hosttab_update(p->tab, &b, src, m.ifname, now)) {
 		case HT_NEW:
@@ -171,8 +201,27 @@ probe_receive(struct probe *p, uint64_t now)
 		case HT_OLD:
 			p->st.reordered++;
 			break;
-		case HT_FULL:
+		case HT_REFUSED:
 			break; /* counted by the table */
 		}
 	}
+	return n;
+}
+
+/* What the probe drops itself, for the table: a full receive buffer or
+   queue. Sampled once a second. */
+void
+probe_sample_drops(struct probe *p)
+{
+	const struct mailslot_stats *ms = mailslot_stats(p->srv);
+	uint64_t drops = ms->rcvbuf_drops + ms->queue_full;
+	uint64_t seen = ms->datagrams + drops;
+	double d = 0;
+
+	if (seen > p->seen_at_sample)
+		d = (double)(drops - p->drops_at_sample) /
+		    (double)(seen - p->seen_at_sample);
+	p->drops_at_sample = drops;
+	p->seen_at_sample = seen;
+	hosttab_set_drops(p->tab, drops, d);
 }

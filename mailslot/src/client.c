@@ -41,12 +41,14 @@ struct dest {
 };
 
 struct mailslot_client {
+	bool direct; /* mailslot_open_direct: one unconnected socket */
 	struct dest dest[DEST_MAX];
 	size_t ndest;
 	struct mailslot_dgram tmpl;
 	enum mailslot_style style;
 	size_t max;
 	uint16_t next_id;
+	uint16_t port;
 	uint8_t buf[MAILSLOT_DGRAM_MAX];
 };
 
@@ -134,8 +136,8 @@ named_is_host(const char *server, const struct mailslot_client_opts *o,
 static enum mailslot_err
 broadcast_addrs(const struct mailslot_client_opts *o, uint32_t *out, size_t *n)
 {
-	struct iface ifs[IFACE_MAX];
-	enum mailslot_err err;
+	struct mailslot_if_filter f = {o->interfaces, o->n_interfaces,
+				       o->all_interfaces};
 	size_t i;
 
 	*n = 0;
@@ -154,10 +156,7 @@ broadcast_addrs(const struct mailslot_client_opts *o, uint32_t *out, size_t *n)
 		}
 		return MAILSLOT_OK;
 	}
-	err = iface_list(o->interfaces, o->n_interfaces, ifs, IFACE_MAX, n);
-	for (i = 0; err == MAILSLOT_OK && i < *n; i++)
-		out[i] = ifs[i].bcast;
-	return err;
+	return iface_list(&f, out, DEST_MAX, n);
 }
 
 /* One of this host's addresses (127/8 included)? */
@@ -344,6 +343,97 @@ mailslot_write(struct mailslot_client *c, const void *buf, size_t len)
 	c->tmpl.data = NULL;
 	errno = first_errno;
 	return first;
+}
+
+enum mailslot_err
+mailslot_open_direct(const char *unc, const struct mailslot_client_opts *o,
+		     struct mailslot_client **out)
+{
+	struct mailslot_client *c;
+	struct mailslot_unc u;
+	enum mailslot_err err;
+	uint8_t scratch[300];
+	size_t l1, l2;
+
+	*out = NULL;
+	err = mailslot_unc_parse(unc, &u);
+	if (err != MAILSLOT_OK)
+		return err;
+	if (u.target != MAILSLOT_TARGET_ANY)
+		return MAILSLOT_E_UNC_SERVER;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return MAILSLOT_E_NOMEM;
+	c->direct = true;
+	c->style = o->style;
+	c->next_id = random_id();
+	c->tmpl.msg_type = MAILSLOT_DIRECT_UNIQUE;
+	c->tmpl.flags = MAILSLOT_FLAG_FIRST;
+	c->tmpl.priority = o->priority;
+	c->port = o->port ? o->port : MAILSLOT_PORT;
+	memcpy(c->tmpl.path, u.path, sizeof(u.path));
+	err = o->from ? mailslot_nbname_set(&c->tmpl.src_name, o->from, 0x00)
+		      : own_nbname(&c->tmpl.src_name);
+	if (err == MAILSLOT_OK)
+		err = mailslot_nbname_set(&c->tmpl.dst_name, "*", 0x00);
+	if (err != MAILSLOT_OK)
+		goto fail;
+	if (mailslot_nbname_encode(&c->tmpl.src_name, scratch, sizeof(scratch),
+				   &l1) != MAILSLOT_OK ||
+	    mailslot_nbname_encode(&c->tmpl.dst_name, scratch, sizeof(scratch),
+				   &l2) != MAILSLOT_OK) {
+		err = MAILSLOT_E_NAME_INVALID;
+		goto fail;
+	}
+	c->max = MAILSLOT_DGRAM_MAX -
+		 (MAILSLOT_HEADER_LEN + l1 + l2 + MAILSLOT_SMB_FIXED +
+		  strlen(u.path) + 1 + 3);
+	/* An ephemeral port, not PORT: an unconnected socket on the shared
+	   port would take unicasts meant for the server. */
+	err = sock_bind_udp(0, 0, &c->dest[0].fd);
+	if (err != MAILSLOT_OK)
+		goto fail;
+	c->ndest = 1;
+	*out = c;
+	return MAILSLOT_OK;
+fail:
+	mailslot_client_close(c);
+	return err;
+}
+
+enum mailslot_err
+mailslot_write_to(struct mailslot_client *c, uint32_t addr, const char *ifname,
+		  const void *buf, size_t len)
+{
+	struct sockaddr_in sin;
+	enum mailslot_err err;
+	uint32_t local;
+	size_t n;
+
+	if (!c->direct)
+		return MAILSLOT_E_UNC_SERVER;
+	if (len > c->max)
+		return MAILSLOT_E_TOO_BIG;
+	if (!iface_on_link(ifname, addr, &local))
+		return MAILSLOT_E_NOT_ON_LINK;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(c->port);
+	sin.sin_addr.s_addr = htonl(addr);
+	c->tmpl.dgm_id = c->next_id++;
+	c->tmpl.src_ip = local;
+	c->tmpl.src_port = c->port;
+	c->tmpl.data = buf;
+	c->tmpl.data_len = len;
+	err = mailslot_dgram_encode(&c->tmpl, c->style, c->buf, sizeof(c->buf),
+				    &n);
+	c->tmpl.data = NULL;
+	if (err != MAILSLOT_OK)
+		return err;
+	if (sendto(c->dest[0].fd, c->buf, n, 0, (struct sockaddr *)&sin,
+		   sizeof(sin)) < 0)
+		return MAILSLOT_E_SYSTEM;
+	return MAILSLOT_OK;
 }
 
 size_t

@@ -67,6 +67,9 @@ static const struct {
 				     "no usable IPv4 broadcast interface"},
 	[MAILSLOT_E_BROADCAST_ADDR] = {"broadcast_addr",
 				       "invalid broadcast address"},
+	[MAILSLOT_E_NOT_ON_LINK] = {"not_on_link",
+				    "address not on a subnet of that "
+				    "interface"},
 	[MAILSLOT_E_NOMEM] = {"nomem", "out of memory"},
 	[MAILSLOT_E_SYSTEM] = {"system", "system error"},
 };

@@ -54,6 +54,11 @@ struct mailslot_server {
 
 	struct dedup dedup;
 	struct mailslot_stats stats;
+	struct {
+		unsigned index;
+		char name[IF_NAMESIZE];
+	} ifcache[OWN_ADDRS_MAX]; /* if_indextoname is a system call */
+	uint64_t ifcache_at_ms;
 	uint8_t buf[MAILSLOT_DGRAM_MAX + 1];
 };
 
@@ -104,6 +109,9 @@ mailslot_create(const char *unc, const struct mailslot_server_opts *o,
 		err = MAILSLOT_E_SYSTEM;
 		goto fail;
 	}
+	/* The kernel's count of datagrams dropped on this socket (a full
+	   receive buffer) comes with every datagram. */
+	(void)setsockopt(s->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
 	*out = s;
 	return MAILSLOT_OK;
 fail:
@@ -157,6 +165,30 @@ enqueue(struct mailslot_server *s, const struct mailslot_meta *m,
 	s->stats.messages++;
 }
 
+/* The name of interface index, cached (refreshed every OWN_REFRESH_MS, so
+   a renamed or new interface is seen). */
+static void
+ifname(struct mailslot_server *s, unsigned index, char *out, uint64_t now)
+{
+	size_t i;
+
+	if (now - s->ifcache_at_ms >= OWN_REFRESH_MS) {
+		memset(s->ifcache, 0, sizeof(s->ifcache));
+		s->ifcache_at_ms = now;
+	}
+	for (i = 0; i < OWN_ADDRS_MAX && s->ifcache[i].index != 0; i++)
+		if (s->ifcache[i].index == index) {
+			memcpy(out, s->ifcache[i].name, IF_NAMESIZE);
+			return;
+		}
+	if (if_indextoname(index, out) == NULL)
+		out[0] = '\0';
+	if (i < OWN_ADDRS_MAX) {
+		s->ifcache[i].index = index;
+		memcpy(s->ifcache[i].name, out, IF_NAMESIZE);
+	}
+}
+
 /* One datagram through the pipeline. */
 static void
 ingest(struct mailslot_server *s, size_t len, const struct sockaddr_in *from,
@@ -194,8 +226,7 @@ ingest(struct mailslot_server *s, size_t len, const struct sockaddr_in *from,
 	if (pi != NULL) {
 		m.dst_ip = ntohl(pi->ipi_addr.s_addr);
 		m.ifindex = (unsigned)pi->ipi_ifindex;
-		if (if_indextoname(m.ifindex, m.ifname) == NULL)
-			m.ifname[0] = '\0';
+		ifname(s, m.ifindex, m.ifname, now);
 	}
 	m.nbt_src_ip = d.src_ip;
 	m.msg_type = d.msg_type;
@@ -216,10 +247,11 @@ drain(struct mailslot_server *s)
 {
 	int i;
 
-	for (i = 0; i < DRAIN_MAX; i++) {
+	for (i = 0; i < DRAIN_MAX && s->count < s->queue_max; i++) {
 		union {
 			struct cmsghdr align;
-			char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+			char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) +
+				 CMSG_SPACE(sizeof(uint32_t))];
 		} ctl;
 		struct sockaddr_in from;
 		struct iovec iov = {s->buf, sizeof(s->buf)};
@@ -243,14 +275,22 @@ drain(struct mailslot_server *s)
 			return MAILSLOT_E_SYSTEM;
 		}
 		s->stats.datagrams++;
+		for (c = CMSG_FIRSTHDR(&mh); c != NULL;
+		     c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == IPPROTO_IP &&
+			    c->cmsg_type == IP_PKTINFO)
+				pi = (struct in_pktinfo *)(void *)CMSG_DATA(c);
+			if (c->cmsg_level == SOL_SOCKET &&
+			    c->cmsg_type == SO_RXQ_OVFL) {
+				uint32_t drops;
+				memcpy(&drops, CMSG_DATA(c), sizeof(drops));
+				s->stats.rcvbuf_drops = drops;
+			}
+		}
 		if (mh.msg_flags & MSG_TRUNC) {
 			s->stats.invalid[MAILSLOT_E_TOO_BIG]++;
 			continue;
 		}
-		for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
-			if (c->cmsg_level == IPPROTO_IP &&
-			    c->cmsg_type == IP_PKTINFO)
-				pi = (struct in_pktinfo *)(void *)CMSG_DATA(c);
 		ingest(s, (size_t)n, &from, pi, clock_mono_ms());
 	}
 	return MAILSLOT_OK;
@@ -270,6 +310,12 @@ mailslot_read(struct mailslot_server *s, void *buf, size_t cap, size_t *len,
 		struct pollfd p = {s->fd, POLLIN, 0};
 		int wait_ms;
 
+		/* Queued messages first: the socket is read only when the
+		   queue is empty, so a flood waits in the kernel's buffer
+		   (and overflows there, counted) instead of costing a copy
+		   each. */
+		if (s->head != NULL)
+			break;
 		err = drain(s);
 		if (err != MAILSLOT_OK)
 			return err;

@@ -33,7 +33,11 @@ main(int argc, char **argv)
 	unsigned rounds = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 20;
 	uint8_t(*dg)[600] = calloc(hosts, sizeof(*dg));
 	size_t *len = calloc(hosts, sizeof(*len)), i;
-	struct hosttab *t = hosttab_new(hosts, NULL, NULL, NULL);
+	struct hosttab_opts o = {.max_hosts = hosts,
+				 .new_per_s = 1e9,
+				 .new_burst = 1e9,
+				 .key = {1, 2}};
+	struct hosttab *t = hosttab_new(&o, NULL, NULL);
 	uint64_t start, n = 0, sum_len = 0;
 	unsigned r;
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The host table with time as a parameter: rows, restarts, goodbyes,
-   conflicts, the bound, and the liveness rule on clean and lossy links. */
+   conflicts, the bound, the liveness rule on clean and lossy links, for old
+   and young hosts, and what forged datagrams can and cannot do. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,16 +34,6 @@ on_event(void *ctx, enum host_event ev, const struct host *h,
 		r->expire_at = now;
 }
 
-static void
-on_query(void *ctx, const struct host *h, const char *addr)
-{
-	struct rec *r = ctx;
-
-	(void)h;
-	assert_string_equal(addr, "198.18.0.5");
-	r->queries++;
-}
-
 static struct beacon_msg
 msg(const char *id, const char *inst, uint64_t seq, const char *host)
 {
@@ -61,11 +52,48 @@ msg(const char *id, const char *inst, uint64_t seq, const char *host)
 	return b;
 }
 
+static struct rec *cur; /* the test's record, for tick() */
+
+static uint64_t
+tick(struct hosttab *t, uint64_t now)
+{
+	struct hosttab_ask asks[8];
+	size_t n, i;
+	uint64_t next = hosttab_tick(t, now, asks, 8, &n);
+
+	for (i = 0; i < n; i++) {
+		assert_string_equal(asks[i].ifname, "lab0");
+		if (cur != NULL)
+			cur->queries++;
+	}
+	return next;
+}
+
+static struct hosttab *
+table(size_t max, struct rec *r)
+{
+	struct hosttab_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.max_hosts = max;
+	o.key[0] = 1;
+	o.key[1] = 2;
+	cur = r;
+	return hosttab_new(&o, on_event, r);
+}
+
+static enum hosttab_result
+feed_from(struct hosttab *t, const struct beacon_msg *b, const char *src,
+	  uint64_t now)
+{
+	tick(t, now);
+	return hosttab_update(t, b, src, "lab0", now);
+}
+
 static enum hosttab_result
 feed(struct hosttab *t, const struct beacon_msg *b, uint64_t now)
 {
-	hosttab_tick(t, now);
-	return hosttab_update(t, b, "198.18.0.5", "lab0", now);
+	return feed_from(t, b, "198.18.0.5", now);
 }
 
 /* Tick every 10 ms from..to. */
@@ -73,14 +101,14 @@ static void
 run(struct hosttab *t, uint64_t from, uint64_t to)
 {
 	for (; from <= to; from += 10)
-		hosttab_tick(t, from);
+		tick(t, from);
 }
 
 static void
 test_rows_restarts_goodbye(void **state)
 {
 	struct rec r = {0};
-	struct hosttab *t = hosttab_new(0, on_event, on_query, &r);
+	struct hosttab *t = table(0, &r);
 	struct beacon_msg b = msg("a", "i1", 1, "alpha");
 	const struct host *h;
 	(void)state;
@@ -106,18 +134,22 @@ test_rows_restarts_goodbye(void **state)
 	assert_int_equal(h->restarts, 1);
 	assert_int_equal(r.events[EV_RESTART], 1);
 	assert_int_equal(hosttab_count(t), 1);
-	b.seq = 2;
+	b.seq = 3;
 	b.state = BEACON_STATE_BYE;
 	assert_int_equal(feed(t, &b, 3500), HT_UPDATED);
 	assert_int_equal(h->status, HOST_LEFT);
 	assert_string_equal(h->reason, "said goodbye");
 	assert_int_equal(r.events[EV_LEAVE], 1);
-	/* Late beacons of that instance do not bring it back. */
+	b.seq = 4; /* the second goodbye */
+	assert_int_equal(feed(t, &b, 3501), HT_UPDATED);
+	assert_int_equal(r.events[EV_LEAVE], 1);
+	/* Beacons sent before the goodbye, arriving late, or again, do
+	   not bring it back. */
 	b.state = BEACON_STATE_UP;
 	b.seq = 1;
-	assert_int_equal(feed(t, &b, 3600), HT_OLD);
-	b.seq = 3;
-	assert_int_equal(feed(t, &b, 3700), HT_OLD);
+	assert_int_equal(feed(t, &b, 3600), HT_DUPLICATE);
+	b.seq = 2;
+	assert_int_equal(feed(t, &b, 3610), HT_OLD);
 	assert_int_equal(h->status, HOST_LEFT);
 	/* Left hosts are never queried nor expired. */
 	run(t, 3700, 60000);
@@ -130,7 +162,7 @@ static void
 test_conflict(void **state)
 {
 	struct rec r = {0};
-	struct hosttab *t = hosttab_new(0, on_event, NULL, &r);
+	struct hosttab *t = table(0, &r);
 	struct beacon_msg a = msg("a", "i", 1, "twin"),
 			  b = msg("b", "j", 1, "TWIN");
 	(void)state;
@@ -149,33 +181,49 @@ test_conflict(void **state)
 	hosttab_free(t);
 }
 
+/* n beacons of b, one a second from `from`. */
+static uint64_t
+beacons(struct hosttab *t, struct beacon_msg *b, unsigned n, uint64_t from)
+{
+	unsigned k;
+
+	for (k = 0; k < n; k++, from += 1000) {
+		b->seq++;
+		feed(t, b, from);
+	}
+	return from;
+}
+
 static void
 test_bound(void **state)
 {
 	struct rec r = {0};
-	struct hosttab *t = hosttab_new(2, on_event, NULL, &r);
-	struct beacon_msg a = msg("a", "i", 1, "a"), b = msg("b", "i", 1, "b"),
-			  c = msg("c", "i", 1, "c");
+	struct hosttab *t = table(2, &r);
+	struct beacon_msg a = msg("a", "i", 0, "a"), b = msg("b", "i", 0, "b"),
+			  c = msg("c", "i", 0, "c"), d = msg("d", "i", 0, "d");
 	(void)state;
 
-	assert_int_equal(feed(t, &a, 0), HT_NEW);
-	assert_int_equal(feed(t, &b, 0), HT_NEW);
-	assert_int_equal(feed(t, &c, 0), HT_FULL);
-	assert_int_equal(hosttab_refused(t), 1);
-	/* Known hosts keep updating when full. */
-	a.seq = 2;
-	assert_int_equal(feed(t, &a, 500), HT_UPDATED);
-	/* Once b has expired, its row makes room. */
-	for (uint64_t now = 1000; now < 40000; now += 10) {
-		a.seq++;
-		if (now % 1000 == 0)
-			feed(t, &a, now);
-		hosttab_tick(t, now);
-	}
-	assert_int_equal(hosttab_find(t, "b")->status, HOST_EXPIRED);
-	assert_int_equal(feed(t, &c, 40000), HT_NEW);
+	beacons(t, &a, 3, 0); /* a has a history */
+	b.seq = 1;
+	assert_int_equal(feed(t, &b, 2500), HT_NEW);
+	/* Full: a newcomer takes the row of one without a history. */
+	c.seq = 1;
+	assert_int_equal(feed(t, &c, 2600), HT_NEW);
 	assert_null(hosttab_find(t, "b"));
-	assert_int_equal(hosttab_find(t, "a")->status, HOST_ALIVE);
+	assert_non_null(hosttab_find(t, "a"));
+	beacons(t, &c, 3, 3000);
+	/* Both live with a history: the newcomer is refused, counted. */
+	d.seq = 1;
+	assert_int_equal(feed(t, &d, 5500), HT_REFUSED);
+	assert_int_equal(hosttab_refused(t, HR_TABLE_FULL), 1);
+	/* A goodbye (forged or not) does not free the row at once ... */
+	a.seq = 4;
+	a.state = BEACON_STATE_BYE;
+	assert_int_equal(feed(t, &a, 5600), HT_UPDATED);
+	assert_int_equal(feed(t, &d, 5700), HT_REFUSED);
+	/* ... only once it has stood for an interval. */
+	assert_int_equal(feed(t, &d, 6700), HT_NEW);
+	assert_null(hosttab_find(t, "a"));
 	hosttab_free(t);
 }
 
@@ -195,6 +243,9 @@ history(struct hosttab *t, struct rec *r, unsigned n, const char *pattern)
 		if (pattern[k % strlen(pattern)] == '.')
 			hosttab_update(t, &b, "198.18.0.5", "lab0", now);
 	}
+	b.seq++;
+	now += 1000;
+	run(t, now - 990, now);
 	/* The last one always arrives. */
 	hosttab_update(t, &b, "198.18.0.5", "lab0", now);
 	/* Queries went unanswered (nothing answers here), yet a live host
@@ -208,7 +259,7 @@ static void
 test_clean_link_expires_within_ttl(void **state)
 {
 	struct rec r = {0};
-	struct hosttab *t = hosttab_new(0, on_event, on_query, &r);
+	struct hosttab *t = table(0, &r);
 	uint64_t last = history(t, &r, 200, ".");
 	const struct host *h = hosttab_find(t, "h");
 	(void)state;
@@ -229,7 +280,7 @@ static void
 test_lossy_link_waits_longer(void **state)
 {
 	struct rec r = {0};
-	struct hosttab *t = hosttab_new(0, on_event, on_query, &r);
+	struct hosttab *t = table(0, &r);
 	/* 30% loss: 3 of every 10 lost, in a run. */
 	uint64_t last = history(t, &r, 200, ".......xxx");
 	const struct host *h = hosttab_find(t, "h");
@@ -249,7 +300,7 @@ static void
 test_hard_cap(void **state)
 {
 	struct rec r = {0};
-	struct hosttab *t = hosttab_new(0, on_event, on_query, &r);
+	struct hosttab *t = table(0, &r);
 	/* 80% loss measured: phi never reaches 8 in time; 10 x TTL ends it. */
 	uint64_t last = history(t, &r, 100, ".xxxx");
 	(void)state;
@@ -257,6 +308,284 @@ test_hard_cap(void **state)
 	run(t, last, last + 40000);
 	assert_int_equal(r.expire_at, last + 30000);
 	hosttab_free(t);
+}
+
+/* A link the probe knows is clean (other hosts' long histories): a young
+   host there, killed after 3 beacons, expires at its TTL plus one query
+   round, not after the cautious prior's 10+ intervals. */
+static void
+test_young_host_on_known_link(void **state)
+{
+	struct rec r = {0};
+	struct hosttab *t = table(0, &r);
+	struct beacon_msg o = msg("old", "i", 0, "old"),
+			  y = msg("young", "i", 0, "young");
+	const struct host *h;
+	uint64_t last;
+	(void)state;
+
+	beacons(t, &o, 100, 0);
+	last = beacons(t, &y, 3, 100000) - 1000;
+	h = hosttab_find(t, "young");
+	assert_true(host_loss(h) < 0.02);
+	for (uint64_t now = last; now <= last + 20000; now += 10) {
+		if (now % 1000 == 0) {
+			o.seq++;
+			hosttab_update(t, &o, "198.18.0.6", "lab0", now);
+		}
+		tick(t, now);
+	}
+	assert_int_equal(h->status, HOST_EXPIRED);
+	assert_true(r.expire_at >= last + 3000);
+	assert_true(r.expire_at <= last + 3000 + 300);
+	hosttab_free(t);
+}
+
+/* Knowing nothing of the link, the prior is cautious: no expiry at the
+   TTL, but within the lossy bound. */
+static void
+test_young_host_on_unknown_link(void **state)
+{
+	struct rec r = {0};
+	struct hosttab *t = table(0, &r);
+	struct beacon_msg y = msg("young", "i", 0, "young");
+	uint64_t last = beacons(t, &y, 2, 0) - 1000;
+	(void)state;
+
+	assert_true(host_loss(hosttab_find(t, "young")) > 0.2);
+	run(t, last, last + 40000);
+	assert_true(r.expire_at > last + 3000);
+	assert_true(r.expire_at <= last + 14 * 1100 + 100);
+	hosttab_free(t);
+}
+
+/* A host that has sent n beacons at 1 s, the last at 10000 ms. */
+static struct hosttab *
+live_host(struct rec *r, struct beacon_msg *b)
+{
+	struct hosttab *t = table(0, r);
+
+	*b = msg("h", "i", 0, "real");
+	beacons(t, b, 11, 0);
+	return t;
+}
+
+static void
+test_forged_seq_jump_is_refused(void **state)
+{
+	struct rec r = {0};
+	struct beacon_msg b, f;
+	struct hosttab *t = live_host(&r, &b);
+	const struct host *h = hosttab_find(t, "h");
+	(void)state;
+
+	f = b;
+	f.seq = BEACON_MAX_SEQ;
+	strcpy(f.hostname, "evil");
+	assert_int_equal(feed_from(t, &f, "198.18.0.66", 10100), HT_REFUSED);
+	f.state = BEACON_STATE_BYE;
+	assert_int_equal(feed_from(t, &f, "198.18.0.66", 10200), HT_REFUSED);
+	assert_int_equal(hosttab_refused(t, HR_SEQ_WINDOW), 2);
+	assert_string_equal(h->hostname, "real");
+	assert_int_equal(h->status, HOST_ALIVE);
+	/* Not frozen: the real beacons go on counting. */
+	b.seq++;
+	assert_int_equal(feed(t, &b, 11000), HT_UPDATED);
+	assert_int_equal(h->seq, 12);
+	assert_int_equal(h->lost, 0);
+	hosttab_free(t);
+}
+
+static void
+test_forged_jump_within_window_is_rewound(void **state)
+{
+	struct rec r = {0};
+	struct beacon_msg b, f;
+	struct hosttab *t = live_host(&r, &b);
+	const struct host *h = hosttab_find(t, "h");
+	(void)state;
+
+	f = b;
+	f.seq = b.seq + 40;
+	strcpy(f.hostname, "evil");
+	assert_int_equal(feed_from(t, &f, "198.18.0.66", 10100), HT_UPDATED);
+	assert_string_equal(h->hostname, "evil");
+	/* The host's own next beacon, an interval later, takes it back. */
+	b.seq++;
+	assert_int_equal(feed(t, &b, 11000), HT_UPDATED);
+	assert_string_equal(h->hostname, "real");
+	assert_int_equal(h->seq, b.seq);
+	assert_int_equal(h->lost, 0);
+	assert_int_equal(hosttab_refused(t, HR_SEQ_FORGED), 1);
+	hosttab_free(t);
+}
+
+static void
+test_forged_goodbye_is_undone(void **state)
+{
+	struct rec r = {0};
+	struct beacon_msg b, f;
+	struct hosttab *t = live_host(&r, &b);
+	const struct host *h = hosttab_find(t, "h");
+	(void)state;
+
+	f = b;
+	f.seq = b.seq + 1; /* guessed right */
+	f.state = BEACON_STATE_BYE;
+	assert_int_equal(feed_from(t, &f, "198.18.0.66", 10100), HT_UPDATED);
+	assert_int_equal(h->status, HOST_LEFT);
+	/* The host goes on: its next beacon (the seq the forger used) ends
+	   it, one interval later. */
+	b.seq++;
+	assert_int_equal(feed(t, &b, 11000), HT_UPDATED);
+	assert_int_equal(h->status, HOST_ALIVE);
+	assert_int_equal(hosttab_refused(t, HR_AFTER_GOODBYE), 1);
+	/* And it stays alive while it sends. */
+	beacons(t, &b, 5, 12000);
+	assert_int_equal(h->status, HOST_ALIVE);
+	hosttab_free(t);
+}
+
+static void
+test_forged_beacon_after_goodbye_lasts_one_interval(void **state)
+{
+	struct rec r = {0};
+	struct beacon_msg b;
+	struct hosttab *t = live_host(&r, &b);
+	const struct host *h = hosttab_find(t, "h");
+	(void)state;
+
+	b.seq++;
+	b.state = BEACON_STATE_BYE;
+	feed(t, &b, 10500);
+	assert_int_equal(h->status, HOST_LEFT);
+	/* A forger continues the sequence after the real goodbye. */
+	b.seq++;
+	b.state = BEACON_STATE_UP;
+	assert_int_equal(feed_from(t, &b, "198.18.0.66", 20000), HT_UPDATED);
+	assert_int_equal(h->status, HOST_ALIVE);
+	run(t, 20000, 30000);
+	assert_int_equal(h->status, HOST_LEFT);
+	/* Back at one missed beacon and one unanswered query. */
+	assert_true(h->status_ms <= 20000 + 1100 + 100 + 10 + 100 + 10);
+	hosttab_free(t);
+}
+
+static void
+test_replay_does_not_keep_a_dead_host(void **state)
+{
+	struct rec r = {0};
+	struct beacon_msg b;
+	struct hosttab *t = live_host(&r, &b);
+	const struct host *h = hosttab_find(t, "h");
+	(void)state;
+
+	/* The host dies at 10000; its last beacon is replayed every 500 ms. */
+	for (uint64_t now = 10000; now <= 30000; now += 10) {
+		if (now % 500 == 0)
+			assert_int_equal(feed_from(t, &b, "198.18.0.66", now),
+					 HT_DUPLICATE);
+		tick(t, now);
+	}
+	assert_int_equal(h->status, HOST_EXPIRED);
+	assert_true(r.expire_at <= 10000 + 14 * 1100 + 100); /* as if silent */
+	hosttab_free(t);
+}
+
+static void
+test_timing_capped(void **state)
+{
+	struct rec r = {0};
+	struct hosttab_opts o;
+	struct hosttab *t;
+	struct beacon_msg b = msg("h", "i", 1, "h");
+	(void)state;
+
+	memset(&o, 0, sizeof(o));
+	o.max_ttl_ms = 5000;
+	t = hosttab_new(&o, on_event, &r);
+	b.interval_ms = 86400000;
+	b.ttl_ms = 864000000;
+	hosttab_update(t, &b, "198.18.0.5", "lab0", 0);
+	assert_int_equal(hosttab_find(t, "h")->interval_ms, 5000);
+	assert_int_equal(hosttab_find(t, "h")->ttl_ms, 5000);
+	run(t, 0, 60000);
+	assert_int_equal(hosttab_find(t, "h")->status, HOST_EXPIRED);
+	hosttab_free(t);
+}
+
+static void
+test_new_hosts_per_source(void **state)
+{
+	struct rec r = {0};
+	struct hosttab *t = table(0, &r);
+	unsigned k, taken = 0;
+	char id[16];
+	(void)state;
+
+	for (k = 0; k < 300; k++) {
+		struct beacon_msg b;
+		snprintf(id, sizeof(id), "f%u", k);
+		b = msg(id, "i", 1, id);
+		taken += hosttab_update(t, &b, "198.18.0.66", "lab0", 0) ==
+			 HT_NEW;
+	}
+	assert_int_equal(taken, (unsigned)HOSTTAB_NEW_BURST);
+	assert_int_equal(hosttab_refused(t, HR_NEW_RATE),
+			 300 - (unsigned)HOSTTAB_NEW_BURST);
+	/* Another source is not held back ... */
+	{
+		struct beacon_msg b = msg("real", "i", 1, "real");
+		assert_int_equal(hosttab_update(t, &b, "198.18.0.5", "lab0", 0),
+				 HT_NEW);
+	}
+	/* ... and the first one gets HOSTTAB_NEW_PER_S more a second. */
+	for (k = 300, taken = 0; k < 400; k++) {
+		struct beacon_msg b;
+		snprintf(id, sizeof(id), "f%u", k);
+		b = msg(id, "i", 1, id);
+		taken += hosttab_update(t, &b, "198.18.0.66", "lab0", 1000) ==
+			 HT_NEW;
+	}
+	assert_int_equal(taken, (unsigned)HOSTTAB_NEW_PER_S);
+	hosttab_free(t);
+}
+
+/* Beacons the probe dropped itself are not the link's loss. */
+static void
+test_probe_drops_not_charged(void **state)
+{
+	struct rec r = {0};
+	struct beacon_msg b;
+	struct hosttab *t = live_host(&r, &b);
+	const struct host *h = hosttab_find(t, "h");
+	(void)state;
+
+	hosttab_set_drops(t, 5000, 0.5);
+	b.seq += 3;
+	feed(t, &b, 13000);
+	assert_int_equal(h->lost, 0);
+	assert_int_equal(h->lost_local, 2);
+	b.seq += 3; /* no drops since: the link's */
+	feed(t, &b, 16000);
+	assert_int_equal(h->lost, 2);
+	hosttab_free(t);
+}
+
+static void
+test_siphash(void **state)
+{
+	/* The reference vector (SipHash paper, appendix A). */
+	uint64_t key[2] = {0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull};
+	uint8_t m[15];
+	size_t i;
+	(void)state;
+
+	for (i = 0; i < sizeof(m); i++)
+		m[i] = (uint8_t)i;
+	assert_true(hosttab_hash(key, m, sizeof(m)) == 0xa129ca6149be45e5ull);
+	key[0] ^= 1;
+	assert_true(hosttab_hash(key, m, sizeof(m)) != 0xa129ca6149be45e5ull);
 }
 
 int
@@ -269,6 +598,18 @@ main(void)
 		cmocka_unit_test(test_clean_link_expires_within_ttl),
 		cmocka_unit_test(test_lossy_link_waits_longer),
 		cmocka_unit_test(test_hard_cap),
+		cmocka_unit_test(test_young_host_on_known_link),
+		cmocka_unit_test(test_young_host_on_unknown_link),
+		cmocka_unit_test(test_forged_seq_jump_is_refused),
+		cmocka_unit_test(test_forged_jump_within_window_is_rewound),
+		cmocka_unit_test(test_forged_goodbye_is_undone),
+		cmocka_unit_test(
+			test_forged_beacon_after_goodbye_lasts_one_interval),
+		cmocka_unit_test(test_replay_does_not_keep_a_dead_host),
+		cmocka_unit_test(test_timing_capped),
+		cmocka_unit_test(test_new_hosts_per_source),
+		cmocka_unit_test(test_probe_drops_not_charged),
+		cmocka_unit_test(test_siphash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

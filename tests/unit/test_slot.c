@@ -344,12 +344,21 @@ test_queue_bound_and_ignore_own(void **state)
 		n = encode("\\MAILSLOT\\q", "theirs", (uint16_t)(100 + i), dg);
 		send_raw(port + 1000, port, dg, n);
 	}
-	wait_datagrams(s, 4);
+	/* A full queue leaves the rest in the socket (a flood overflows
+	   the kernel's buffer, counted there, not our queue). */
+	wait_datagrams(s, 3);
 	assert_int_equal(st->own, 1);
 	assert_int_equal(st->messages, 2);
-	assert_int_equal(st->queue_full, 1);
 	assert_int_equal(mailslot_info(s, &info), MAILSLOT_OK);
 	assert_int_equal(info.count, 2);
+	assert_int_equal(st->datagrams, 3);
+	assert_int_equal(mailslot_read(s, dg, sizeof(dg), &n, NULL),
+			 MAILSLOT_OK);
+	assert_int_equal(mailslot_read(s, dg, sizeof(dg), &n, NULL),
+			 MAILSLOT_OK);
+	wait_datagrams(s, 4);
+	assert_int_equal(st->messages, 3);
+	assert_int_equal(st->queue_full, 0);
 	mailslot_client_close(c);
 	mailslot_close(s);
 }

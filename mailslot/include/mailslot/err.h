@@ -52,6 +52,8 @@ enum mailslot_err {
 	MAILSLOT_E_RESOLVE,         /* host name did not resolve */
 	MAILSLOT_E_NO_INTERFACE,    /* no usable broadcast interface */
 	MAILSLOT_E_BROADCAST_ADDR,  /* 255.255.255.255 or not an IPv4 address */
+	MAILSLOT_E_NOT_ON_LINK,     /* a direct write to an address outside
+				       the subnets of the interface named */
 	MAILSLOT_E_NOMEM,
 	MAILSLOT_E_SYSTEM, /* a system call failed; see errno */
 

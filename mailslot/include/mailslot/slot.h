@@ -75,14 +75,17 @@ struct mailslot_info {
 
 /* What the server saw, every datagram counted exactly once. */
 struct mailslot_stats {
-	uint64_t datagrams;  /* read from the socket */
-	uint64_t messages;   /* queued for reading */
-	uint64_t own;        /* ignored: our own (ignore_own) */
-	uint64_t other_slot; /* valid, for another mailslot name */
-	uint64_t duplicates; /* same source IP, datagram id and bytes within
+	uint64_t datagrams;    /* read from the socket */
+	uint64_t messages;     /* queued for reading */
+	uint64_t own;          /* ignored: our own (ignore_own) */
+	uint64_t other_slot;   /* valid, for another mailslot name */
+	uint64_t duplicates;   /* same source IP, datagram id and bytes within
 				    the window */
-	uint64_t oversize;   /* over max_message */
-	uint64_t queue_full; /* queue_max reached */
+	uint64_t oversize;     /* over max_message */
+	uint64_t queue_full;   /* queue_max reached */
+	uint64_t rcvbuf_drops; /* dropped by the kernel, the socket's receive
+				  buffer full (SO_RXQ_OVFL): never read, so
+				  not in datagrams */
 	uint64_t invalid[MAILSLOT_E__COUNT]; /* decode errors, by reason */
 };
 
@@ -156,6 +159,7 @@ struct mailslot_client_opts {
 	size_t n_broadcast;
 	const char *const *interfaces;
 	size_t n_interfaces;
+	bool all_interfaces; /* container/VM interfaces too (mailslot/iface.h) */
 };
 
 struct mailslot_client;
@@ -181,6 +185,27 @@ enum mailslot_err mailslot_open(const char *unc,
  */
 enum mailslot_err mailslot_write(struct mailslot_client *c, const void *buf,
 				 size_t len);
+
+/*
+ * A client for one mailslot on any host of the LAN, named with each write:
+ * unc is \\*\mailslot\NAME; writes go DIRECT_UNIQUE to "*<00>" through
+ * one socket on an ephemeral port, opened here once (it never takes a
+ * server's datagrams). Errors as mailslot_open().
+ */
+enum mailslot_err mailslot_open_direct(const char *unc,
+				       const struct mailslot_client_opts *o,
+				       struct mailslot_client **out)
+	__attribute__((warn_unused_result));
+
+/*
+ * Send one message to addr (IPv4, host order), only if addr lies on a
+ * subnet of one of ifname's addresses: a direct write never leaves the link
+ * it is meant for (MAILSLOT_E_NOT_ON_LINK otherwise). Only for clients from
+ * mailslot_open_direct().
+ */
+enum mailslot_err mailslot_write_to(struct mailslot_client *c, uint32_t addr,
+				    const char *ifname, const void *buf,
+				    size_t len);
 
 /* Largest message: the Windows limit for \\* and domains (424 for "beacon"),
    else what one UDP datagram holds. */
