@@ -9,7 +9,8 @@
 
 #include "beacon/beacon.h"
 
-#define AGENT_LIST_MAX 32
+#define AGENT_LIST_MAX   32
+#define AGENT_EXIT_USAGE 64 /* EX_USAGE, as beacon-probe and mailslot */
 
 struct agent_config {
 	uint16_t port;
@@ -33,17 +34,17 @@ struct agent_config {
 /* config.c */
 /*
  * Parse argv into *c. Returns 0 to go on, or the exit status to leave with
- * (0 after -h/-V, 2 on a usage error, with the message on stderr).
+ * (0 after -h/-V, AGENT_EXIT_USAGE on a usage error, with the message on
+ * stderr).
  */
 int config_parse(int argc, char **argv, struct agent_config *c, bool *done);
 
 /* facts.c: what the beacon says about this host. */
-bool facts_virtual_ifname(const char *name);
-/* Fill the host facts of *b (hostname, addresses, OS, uptime) and the names
-   of the interfaces to broadcast on. Returns false with a message in err
-   when the hostname is not usable. */
+/* Fill the host facts of *b (hostname, addresses, OS, uptime). *truncated
+   tells a system hostname cut to 63 bytes. Returns false with a message
+   in err when the hostname is not usable. */
 bool facts_gather(const struct agent_config *c, struct beacon_msg *b,
-		  char ifnames[][16], size_t *n_if, char *err, size_t errlen);
+		  bool *truncated, char *err, size_t errlen);
 /* The host id from --id or the machine id; false with a message in err. */
 bool facts_host_id(const struct agent_config *c, char *out, size_t len,
 		   char *err, size_t errlen);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* beacon-agent's command line, parsed into struct agent_config. */
 #include <getopt.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "agent.h"
+#include "mailslot/iface.h"
 #include "num.h"
 
 static const char usage[] =
@@ -41,7 +43,7 @@ static const char usage[] =
 	"  -V, --version         show the version\n"
 	"\n"
 	"Signals: SIGTERM and SIGINT send a goodbye beacon (twice) and exit 0.\n"
-	"Exit status: 0 success, 1 error, 2 usage error.\n";
+	"Exit status: 0 success, 1 error, 64 usage error.\n";
 
 enum { OPT_ALL_IF = 256, OPT_ID, OPT_ONCE, OPT_PRINT };
 
@@ -70,7 +72,15 @@ bad(const char *msg, const char *arg)
 	fprintf(stderr, "beacon-agent: %s%s%s\n", msg, arg ? ": " : "",
 		arg ? arg : "");
 	fprintf(stderr, "Try 'beacon-agent --help'.\n");
-	return 2;
+	return AGENT_EXIT_USAGE;
+}
+
+static int
+bad2(const char *opt, const char *arg, const char *why)
+{
+	fprintf(stderr, "beacon-agent: %s %s: %s\n", opt, arg, why);
+	fprintf(stderr, "Try 'beacon-agent --help'.\n");
+	return AGENT_EXIT_USAGE;
 }
 
 static int
@@ -108,6 +118,7 @@ int
 config_parse(int argc, char **argv, struct agent_config *c, bool *done)
 {
 	uint64_t v, ttl_ms = 0;
+	const char *why;
 	int ch, rc;
 
 	memset(c, 0, sizeof(*c));
@@ -124,11 +135,19 @@ config_parse(int argc, char **argv, struct agent_config *c, bool *done)
 			c->port = (uint16_t)v;
 			break;
 		case 'b':
+			if ((why = mailslot_check_broadcast(optarg)) != NULL)
+				return bad2("--broadcast", optarg, why);
 			if (c->n_broadcast == AGENT_LIST_MAX)
 				return bad("too many --broadcast", optarg);
 			c->broadcast[c->n_broadcast++] = optarg;
 			break;
 		case 'i':
+			/* One that does not exist yet may come (a VPN, a
+			   USB link): the agent waits for it. */
+			if ((why = mailslot_check_interface(optarg)) != NULL &&
+			    if_nametoindex(optarg) == 0 &&
+			    strlen(optarg) >= IF_NAMESIZE)
+				return bad2("--interface", optarg, why);
 			if (c->n_interfaces == AGENT_LIST_MAX)
 				return bad("too many --interface", optarg);
 			c->interfaces[c->n_interfaces++] = optarg;
@@ -171,6 +190,8 @@ config_parse(int argc, char **argv, struct agent_config *c, bool *done)
 				return rc;
 			break;
 		case 'w':
+			if ((why = mailslot_check_workgroup(optarg)) != NULL)
+				return bad2("--workgroup", optarg, why);
 			c->workgroup = optarg;
 			break;
 		case OPT_ONCE:

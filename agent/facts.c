@@ -15,27 +15,8 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "mailslot/iface.h"
 #include "text.h"
-
-/* Container and VM plumbing: a beacon from them would show a host twice. */
-static const char *const virtual_prefixes[] = {
-	"docker", "veth",   "virbr",   "br-",       "vnet",
-	"cni",    "podman", "lxcbr",   "lxdbr",     "flannel",
-	"cali",   "vmnet",  "vboxnet", "tailscale", "zt",
-};
-
-bool
-facts_virtual_ifname(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(virtual_prefixes) / sizeof(*virtual_prefixes);
-	     i++)
-		if (strncmp(name, virtual_prefixes[i],
-			    strlen(virtual_prefixes[i])) == 0)
-			return true;
-	return false;
-}
 
 static bool
 selected(const struct agent_config *c, const struct ifaddrs *i)
@@ -50,18 +31,19 @@ selected(const struct agent_config *c, const struct ifaddrs *i)
 	}
 	if (!(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK))
 		return false;
-	return c->all_interfaces || !facts_virtual_ifname(i->ifa_name);
+	return c->all_interfaces || !mailslot_if_virtual(i->ifa_name);
 }
 
+/* The addresses the beacon claims: every address of the interfaces that
+   are up and not loopback or container/VM plumbing (or of those named),
+   /32s and tunnels included; where broadcasts go is the transport's
+   choice (mailslot/iface.h). */
 static void
-addresses(const struct agent_config *c, struct beacon_msg *b,
-	  char ifnames[][16], size_t *n_if)
+addresses(const struct agent_config *c, struct beacon_msg *b)
 {
 	struct ifaddrs *ifa, *i;
-	size_t k;
 
 	b->n_ipv4 = b->n_ipv6 = 0;
-	*n_if = 0;
 	if (getifaddrs(&ifa) < 0)
 		return;
 	for (i = ifa; i != NULL; i = i->ifa_next) {
@@ -74,12 +56,6 @@ addresses(const struct agent_config *c, struct beacon_msg *b,
 			if (b->n_ipv4 < BEACON_MAX_ADDRS)
 				inet_ntop(AF_INET, a, b->ipv4[b->n_ipv4++],
 					  sizeof(b->ipv4[0]));
-			for (k = 0; k < *n_if; k++)
-				if (strcmp(ifnames[k], i->ifa_name) == 0)
-					break;
-			if (k == *n_if && *n_if < AGENT_LIST_MAX)
-				snprintf(ifnames[(*n_if)++], 16, "%s",
-					 i->ifa_name);
 		} else if (i->ifa_addr->sa_family == AF_INET6) {
 			a = &((struct sockaddr_in6 *)(void *)i->ifa_addr)
 				     ->sin6_addr;
@@ -136,11 +112,12 @@ os_release(struct beacon_msg *b)
 
 bool
 facts_gather(const struct agent_config *c, struct beacon_msg *b,
-	     char ifnames[][16], size_t *n_if, char *err, size_t errlen)
+	     bool *truncated, char *err, size_t errlen)
 {
-	char host[256];
+	char host[256], shown[64 * 4 + 1];
 	struct timespec ts;
 
+	*truncated = false;
 	if (c->hostname != NULL) {
 		snprintf(b->hostname, sizeof(b->hostname), "%s", c->hostname);
 	} else {
@@ -150,16 +127,23 @@ facts_gather(const struct agent_config *c, struct beacon_msg *b,
 			return false;
 		}
 		host[sizeof(host) - 1] = '\0';
+		/* Linux allows 64 bytes; a beacon holds 63 (a DNS label's
+		   limit): announce the first 63 and say so. */
+		if (strlen(host) > BEACON_MAX_HOSTNAME) {
+			host[BEACON_MAX_HOSTNAME] = '\0';
+			*truncated = true;
+		}
 		if (!beacon_hostname_valid(host)) {
+			text_escape(host, strlen(host), shown, sizeof(shown));
 			snprintf(err, errlen,
-				 "hostname '%.64s' cannot be announced "
+				 "hostname '%s' cannot be announced "
 				 "(1-63 of A-Z a-z 0-9 . _ -); give --hostname",
-				 host);
+				 shown);
 			return false;
 		}
 		memcpy(b->hostname, host, strlen(host) + 1);
 	}
-	addresses(c, b, ifnames, n_if);
+	addresses(c, b);
 	os_release(b);
 	b->has_uptime = clock_gettime(CLOCK_BOOTTIME, &ts) == 0;
 	b->uptime_s = b->has_uptime ? (uint64_t)ts.tv_sec : 0;
@@ -187,7 +171,9 @@ facts_host_id(const struct agent_config *c, char *out, size_t len, char *err,
 		fclose(f);
 		mid[n] = '\0';
 		mid[strcspn(mid, " \t\r\n")] = '\0';
-		if (mid[0] != '\0') {
+		/* systemd writes "uninitialized" until the first boot is
+		   complete: every such host would get one id. */
+		if (mid[0] != '\0' && strcmp(mid, "uninitialized") != 0) {
 			char id[17];
 			beacon_host_id(mid, id);
 			snprintf(out, len, "%s", id);
@@ -195,8 +181,9 @@ facts_host_id(const struct agent_config *c, char *out, size_t len, char *err,
 		}
 	}
 	snprintf(err, errlen,
-		 "cannot read a machine id from /etc/machine-id (run "
-		 "systemd-machine-id-setup), or give --id");
+		 "no machine id in /etc/machine-id (missing, empty or "
+		 "\"uninitialized\"): run systemd-machine-id-setup, or "
+		 "give --id");
 	return false;
 }
 

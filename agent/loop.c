@@ -5,6 +5,7 @@
  * (which signals renames), with one timer: the schedule's next deadline. So
  * the agent wakes only to send, to answer, or when something changed.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
@@ -21,26 +22,29 @@
 
 #include "agent.h"
 #include "clock.h"
+#include "log.h"
+#include "mailslot/iface.h"
 #include "mailslot/slot.h"
 
-#define BUDGET     (BEACON_MAX_WIRE - BEACON_SIG_RESERVE)
-#define NONCES     8
-#define LOG_GAP_MS 60000 /* the same failure is logged once a minute */
+#define BUDGET    (BEACON_MAX_WIRE - BEACON_SIG_RESERVE)
+#define NONCES    8
+#define CHANGE_MS 250 /* at most one change announcement per CHANGE_MS */
 
 struct agent {
 	const struct agent_config *c;
 	struct beacon_msg msg;
-	char ifnames[AGENT_LIST_MAX][16];
-	size_t n_if;
+	uint32_t dests[MAILSLOT_IF_MAX]; /* the client's broadcasts */
+	size_t n_dests;
 	struct mailslot_client *client; /* NULL while no interface is usable */
+	uint64_t change_ms;             /* a change to look at then; 0: none */
+	uint64_t announced_ms;          /* the last change announcement */
+	bool said_truncated;
 	struct mailslot_server *query;
 	int sigfd, nlfd, hostfd;
 	struct sched sched;
 	char nonces[NONCES][BEACON_MAX_ID + 1];
 	size_t nonce_next;
 	uint64_t rng;
-	uint64_t logged_ms;
-	enum mailslot_err logged_err;
 };
 
 /* xorshift64*, seeded from getrandom: the schedule's jitter. */
@@ -57,27 +61,53 @@ rnd(void *ctx)
 }
 
 static void
-log_err(struct agent *a, const char *what, enum mailslot_err err)
+log_err(const char *what, enum mailslot_err err)
 {
-	uint64_t now = clock_mono_ms();
 	const char *hint = mailslot_hint(err);
-	int saved = errno;
 
-	if (err == a->logged_err && now - a->logged_ms < LOG_GAP_MS)
-		return;
-	a->logged_err = err;
-	a->logged_ms = now;
-	fprintf(stderr, "beacon-agent: %s: %s%s%s\n", what,
-		err == MAILSLOT_E_SYSTEM ? strerror(saved)
-					 : mailslot_strerror(err),
-		hint[0] ? "; " : "", hint);
+	if (err == MAILSLOT_E_SYSTEM)
+		log_warn("%s", what);
+	else
+		log_warnx("%s: %s%s%s", what, mailslot_strerror(err),
+			  hint[0] ? "; " : "", hint);
 }
 
-/* (Re)open the client for the current interfaces. */
+/* Where broadcasts go and why not elsewhere: at start, and for --print. */
+static void
+log_interfaces(const struct agent_config *c)
+{
+	struct mailslot_if_filter f = {c->interfaces, c->n_interfaces,
+				       c->all_interfaces};
+	struct mailslot_if ifs[MAILSLOT_IF_MAX];
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	size_t n, i;
+
+	if (c->n_broadcast > 0) {
+		for (i = 0; i < c->n_broadcast; i++)
+			log_info("broadcast to %s (--broadcast)",
+				 c->broadcast[i]);
+		return;
+	}
+	if (mailslot_interfaces(&f, ifs, MAILSLOT_IF_MAX, &n) != MAILSLOT_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		struct in_addr x = {htonl(ifs[i].addr)},
+			       y = {htonl(ifs[i].bcast)};
+		inet_ntop(AF_INET, &x, a, sizeof(a));
+		inet_ntop(AF_INET, &y, b, sizeof(b));
+		if (ifs[i].use == MAILSLOT_IF_USED)
+			log_info("%s %s: broadcast to %s", ifs[i].name, a, b);
+		else
+			log_info("%s %s: skipped, %s", ifs[i].name, a,
+				 mailslot_if_use_text(ifs[i].use));
+	}
+}
+
+/* (Re)open the client for the interfaces there are now. The daemon never
+   gives up for want of one: it waits for rtnetlink to announce one. */
 static enum mailslot_err
 open_client(struct agent *a)
 {
-	const char *ifs[AGENT_LIST_MAX];
 	struct mailslot_client_opts o;
 	char from[16];
 	enum mailslot_err err;
@@ -85,6 +115,7 @@ open_client(struct agent *a)
 
 	mailslot_client_close(a->client);
 	a->client = NULL;
+	a->n_dests = 0;
 	mailslot_client_opts_init(&o);
 	o.port = a->c->port;
 	o.workgroup = a->c->workgroup;
@@ -93,32 +124,65 @@ open_client(struct agent *a)
 	o.from = from;
 	o.broadcast = a->c->broadcast;
 	o.n_broadcast = a->c->n_broadcast;
-	for (i = 0; i < a->n_if; i++)
-		ifs[i] = a->ifnames[i];
-	o.interfaces = ifs;
-	o.n_interfaces = a->n_if;
-	if (o.n_broadcast == 0 && o.n_interfaces == 0) {
-		log_err(a,
-			"no up IPv4 interface to broadcast on (waiting for "
-			"one)",
-			MAILSLOT_E_NO_INTERFACE);
-		return MAILSLOT_E_NO_INTERFACE;
-	}
+	o.interfaces = a->c->interfaces;
+	o.n_interfaces = a->c->n_interfaces;
+	o.all_interfaces = a->c->all_interfaces;
 	err = mailslot_open("\\\\*\\mailslot\\beacon", &o, &a->client);
-	if (err != MAILSLOT_OK && err != MAILSLOT_E_PRIVILEGED_PORT)
-		log_err(a, "cannot send to \\\\*\\mailslot\\beacon", err);
+	if (err == MAILSLOT_E_NO_INTERFACE)
+		log_warnx("no IPv4 interface to broadcast on yet (%s); "
+			  "waiting for one",
+			  a->c->n_interfaces ? "the one named by --interface "
+					       "has no broadcast address"
+					     : "none up with a broadcast "
+					       "address");
+	else if (err != MAILSLOT_OK && err != MAILSLOT_E_PRIVILEGED_PORT)
+		log_err("cannot send to \\\\*\\mailslot\\beacon", err);
+	if (a->client != NULL) {
+		a->n_dests = mailslot_client_ndest(a->client);
+		for (i = 0; i < a->n_dests && i < MAILSLOT_IF_MAX; i++)
+			a->dests[i] = mailslot_client_dest(a->client, i);
+	}
 	return err;
+}
+
+/* Would a client opened now broadcast to other addresses? */
+static bool
+dests_changed(const struct agent *a)
+{
+	struct mailslot_if_filter f = {a->c->interfaces, a->c->n_interfaces,
+				       a->c->all_interfaces};
+	struct mailslot_if ifs[MAILSLOT_IF_MAX];
+	size_t n, i, used = 0;
+
+	if (a->c->n_broadcast > 0)
+		return a->client == NULL;
+	if (mailslot_interfaces(&f, ifs, MAILSLOT_IF_MAX, &n) != MAILSLOT_OK)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (ifs[i].use != MAILSLOT_IF_USED)
+			continue;
+		if (used >= a->n_dests || a->dests[used] != ifs[i].bcast)
+			return true;
+		used++;
+	}
+	return used != a->n_dests;
 }
 
 static bool
 gather(struct agent *a, struct beacon_msg *m)
 {
-	char err[160];
+	char err[400];
+	bool truncated;
 
-	if (!facts_gather(a->c, m, a->ifnames, &a->n_if, err, sizeof(err))) {
-		fprintf(stderr, "beacon-agent: %s\n", err);
+	if (!facts_gather(a->c, m, &truncated, err, sizeof(err))) {
+		log_warnx("%s", err);
 		return false;
 	}
+	if (truncated && !a->said_truncated)
+		log_warnx("the hostname is over 63 bytes: announcing its "
+			  "first 63, %s (give --hostname to choose)",
+			  m->hostname);
+	a->said_truncated = truncated;
 	return true;
 }
 
@@ -138,41 +202,58 @@ send_beacon(struct agent *a, enum beacon_state state)
 		a->msg.uptime_s = (uint64_t)ts.tv_sec;
 	be = beacon_encode(&a->msg, BUDGET, out, sizeof(out), &len, &dropped);
 	if (be != BEACON_OK) {
-		fprintf(stderr, "beacon-agent: cannot encode the beacon: %s\n",
-			beacon_strerror(be));
+		log_warnx("cannot encode the beacon: %s", beacon_strerror(be));
 		return;
 	}
 	if (a->client == NULL)
 		return;
 	err = mailslot_write(a->client, out, len);
 	if (err != MAILSLOT_OK)
-		log_err(a, "send", err);
-	else if (a->c->verbose)
-		fprintf(stderr,
-			"beacon-agent: sent %s seq %llu, %zu bytes, to "
-			"%zu destinations\n",
-			state == BEACON_STATE_BYE ? "bye" : "beacon",
-			(unsigned long long)a->msg.seq, len,
-			mailslot_client_ndest(a->client));
+		log_err("send", err);
+	else
+		log_debug("sent %s seq %llu, %zu bytes, to %zu destinations",
+			  state == BEACON_STATE_BYE ? "bye" : "beacon",
+			  (unsigned long long)a->msg.seq, len,
+			  mailslot_client_ndest(a->client));
 }
 
-/* Facts again; announce at once when they changed. */
+/* Something changed (rtnetlink, the hostname): look at it within
+   CHANGE_MS of the last announcement, so a burst of changes makes one
+   beacon with the last state. */
 static void
-refresh(struct agent *a)
+changed(struct agent *a, uint64_t now)
+{
+	uint64_t at = a->announced_ms + CHANGE_MS;
+
+	if (a->change_ms == 0)
+		a->change_ms = at > now ? at : now;
+}
+
+/* Facts and interfaces again; announce when they changed. */
+static void
+refresh(struct agent *a, uint64_t now)
 {
 	struct beacon_msg m = a->msg;
+	bool same, reopen;
 
+	a->change_ms = 0;
 	if (!gather(a, &m))
 		return;
-	if (facts_same(&m, &a->msg) && a->client != NULL)
+	same = facts_same(&m, &a->msg);
+	reopen = a->client == NULL || dests_changed(a) ||
+		 strcmp(m.hostname, a->msg.hostname) != 0;
+	if (same && !reopen)
 		return;
 	a->msg = m;
-	(void)open_client(a); /* failures are logged; we wait for a change */
-	if (a->c->verbose)
-		fprintf(stderr,
-			"beacon-agent: hostname or addresses changed\n");
+	if (reopen) {
+		(void)open_client(a); /* failures are logged */
+		if (a->client != NULL)
+			log_interfaces(a->c);
+	}
+	log_debug("hostname, addresses or interfaces changed");
 	send_beacon(a, BEACON_STATE_UP);
-	sched_sent(&a->sched, clock_mono_ms(), rnd, a);
+	a->announced_ms = now;
+	sched_sent(&a->sched, now, rnd, a);
 }
 
 static bool
@@ -251,6 +332,7 @@ setup(struct agent *a, const struct agent_config *c)
 	memset(a, 0, sizeof(*a));
 	a->c = c;
 	a->sigfd = a->nlfd = a->hostfd = -1;
+	log_init("beacon-agent", c->verbose);
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = clock_mono_ms() ^ (uint64_t)getpid();
 	a->rng = seed | 1;
@@ -260,21 +342,24 @@ setup(struct agent *a, const struct agent_config *c)
 	memcpy(a->msg.tags, c->tags, sizeof(c->tags));
 	a->msg.n_tags = c->n_tags;
 	if (!facts_host_id(c, a->msg.id, sizeof(a->msg.id), e, sizeof(e))) {
-		fprintf(stderr, "beacon-agent: %s\n", e);
+		log_warnx("%s", e);
 		return 1;
 	}
 	facts_random_hex(a->msg.instance);
 	if (!gather(a, &a->msg))
 		return 1;
-	if (c->print)
+	if (c->print) {
+		log_interfaces(c);
 		return 0;
+	}
 	if (open_client(a) == MAILSLOT_E_PRIVILEGED_PORT) {
-		fprintf(stderr, "beacon-agent: UDP port %u is privileged: %s\n",
-			c->port, mailslot_hint(MAILSLOT_E_PRIVILEGED_PORT));
+		log_warnx("UDP port %u is privileged: %s", c->port,
+			  mailslot_hint(MAILSLOT_E_PRIVILEGED_PORT));
 		return 1;
 	}
+	log_interfaces(c);
 	if (c->once)
-		return a->client != NULL ? 0 : 1;
+		return a->client != NULL ? 0 : 1; /* nothing usable at all */
 
 	mailslot_server_opts_init(&so);
 	so.port = c->port;
@@ -283,19 +368,16 @@ setup(struct agent *a, const struct agent_config *c)
 	err = mailslot_create("\\\\.\\mailslot\\beacon\\query", &so, &a->query);
 	if (err != MAILSLOT_OK) {
 		if (err == MAILSLOT_E_PRIVILEGED_PORT)
-			fprintf(stderr,
-				"beacon-agent: UDP port %u is privileged: %s\n",
-				c->port, mailslot_hint(err));
+			log_warnx("UDP port %u is privileged: %s", c->port,
+				  mailslot_hint(err));
 		else
-			log_err(a, "cannot listen for queries", err);
+			log_err("cannot listen for queries", err);
 		return 1;
 	}
 	a->nlfd = open_netlink();
 	if (a->nlfd < 0)
-		fprintf(stderr,
-			"beacon-agent: no netlink (%s): address "
-			"changes are seen at the next beacon\n",
-			strerror(errno));
+		log_warn("no netlink: address changes are seen at the next "
+			 "beacon");
 	if (c->hostname == NULL)
 		a->hostfd =
 			open("/proc/sys/kernel/hostname", O_RDONLY | O_CLOEXEC);
@@ -326,15 +408,13 @@ print_beacon(struct agent *a)
 	a->msg.seq = 1;
 	be = beacon_encode(&a->msg, BUDGET, out, sizeof(out), &len, &dropped);
 	if (be != BEACON_OK) {
-		fprintf(stderr, "beacon-agent: cannot encode the beacon: %s\n",
-			beacon_strerror(be));
+		log_warnx("cannot encode the beacon: %s", beacon_strerror(be));
 		return 1;
 	}
 	puts(out);
-	fprintf(stderr,
-		"beacon-agent: %zu bytes (budget %d of %d, %d kept for a "
-		"signature); %u optional items dropped to fit\n",
-		len, BUDGET, BEACON_MAX_WIRE, BEACON_SIG_RESERVE, dropped);
+	log_info("%zu bytes (budget %d of %d, %d kept for a signature); %u "
+		 "optional items dropped to fit",
+		 len, BUDGET, BEACON_MAX_WIRE, BEACON_SIG_RESERVE, dropped);
 	return 0;
 }
 
@@ -349,8 +429,7 @@ loop(struct agent *a)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	a->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (a->sigfd < 0) {
-		fprintf(stderr, "beacon-agent: signalfd: %s\n",
-			strerror(errno));
+		log_warn("signalfd");
 		return 1;
 	}
 	sched_init(&a->sched, clock_mono_ms(), a->c->interval_ms, rnd, a);
@@ -362,13 +441,15 @@ loop(struct agent *a)
 			{a->hostfd, POLLPRI, 0},
 		};
 		uint64_t now = clock_mono_ms(), due = sched_due(&a->sched);
+
+		if (a->change_ms != 0 && a->change_ms < due)
+			due = a->change_ms;
 		int timeout = due <= now             ? 0
 			      : due - now > 86400000 ? 86400000
 						     : (int)(due - now);
 
 		if (poll(p, 4, timeout) < 0 && errno != EINTR) {
-			fprintf(stderr, "beacon-agent: poll: %s\n",
-				strerror(errno));
+			log_warn("poll");
 			return 1;
 		}
 		if (p[0].revents & POLLIN) {
@@ -380,15 +461,17 @@ loop(struct agent *a)
 				return 0;
 			}
 		}
+		now = clock_mono_ms();
 		if (p[2].revents & POLLIN) {
 			drain(a->nlfd);
-			refresh(a);
+			changed(a, now);
 		}
 		if (p[3].revents & (POLLPRI | POLLERR))
-			refresh(a);
+			changed(a, now);
+		if (a->change_ms != 0 && now >= a->change_ms)
+			refresh(a, now);
 		if (p[1].revents & POLLIN)
 			read_queries(a);
-		now = clock_mono_ms();
 		if (now >= sched_due(&a->sched)) {
 			send_beacon(a, BEACON_STATE_UP);
 			sched_sent(&a->sched, now, rnd, a);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mailslot/iface.h"
 #include "num.h"
 #include "probe.h"
 
@@ -98,6 +99,14 @@ bad(const char *msg, const char *arg)
 	return EXIT_USAGE;
 }
 
+static int
+bad2(const char *opt, const char *arg, const char *why)
+{
+	fprintf(stderr, "beacon-probe: %s %s: %s\n", opt, arg, why);
+	fprintf(stderr, "Try 'beacon-probe --help'.\n");
+	return EXIT_USAGE;
+}
+
 static bool
 add(const char **list, size_t *n, const char *v)
 {
@@ -112,7 +121,7 @@ config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 {
 	static const char *const statuses[] = {"alive", "stale", "left",
 					       "expired", "conflict"};
-	const char *cmd;
+	const char *cmd, *why;
 	uint64_t v;
 	size_t i;
 	int ch;
@@ -170,14 +179,20 @@ config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 			c->port = (uint16_t)v;
 			break;
 		case 'b':
+			if ((why = mailslot_check_broadcast(optarg)) != NULL)
+				return bad2("--broadcast", optarg, why);
 			if (!add(c->broadcast, &c->n_broadcast, optarg))
 				return bad("too many --broadcast", optarg);
 			break;
 		case 'i':
+			if ((why = mailslot_check_interface(optarg)) != NULL)
+				return bad2("--interface", optarg, why);
 			if (!add(c->interfaces, &c->n_interfaces, optarg))
 				return bad("too many --interface", optarg);
 			break;
 		case 'w':
+			if ((why = mailslot_check_workgroup(optarg)) != NULL)
+				return bad2("--workgroup", optarg, why);
 			c->workgroup = optarg;
 			break;
 		case 'W':

@@ -6,7 +6,7 @@
 #include "mailslot/err.h"
 
 /* Exit statuses: 0 success, 1 an error, 2 a usage error. */
-#define EXIT_USAGE 2
+#define EXIT_USAGE 64 /* EX_USAGE, as beacon-agent and beacon-probe */
 
 int cli_send(int argc, char **argv);
 int cli_listen(int argc, char **argv);

@@ -45,7 +45,7 @@ static const char usage[] =
 	"  -h, --help          show this help\n"
 	"\n"
 	"When ready it prints 'listening on 0.0.0.0:PORT' to standard error.\n"
-	"Exit status: 0 success, 1 error or timeout before --count, 2 usage.\n";
+	"Exit status: 0 success, 1 error or timeout before --count, 64 usage.\n";
 
 static const struct option longopts[] = {
 	{"port", required_argument, NULL, 'p'},

@@ -17,7 +17,7 @@ static const char usage[] =
 	"  listen   receive messages and print one line each (or JSON)\n"
 	"\n"
 	"'mailslot COMMAND --help' describes each command's options.\n"
-	"Exit status: 0 success, 1 error, 2 usage error.\n";
+	"Exit status: 0 success, 1 error, 64 usage error.\n";
 
 int
 main(int argc, char **argv)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mailslot/iface.h"
 #include "mailslot/slot.h"
 #include "num.h"
 
@@ -51,7 +52,7 @@ static const char usage[] =
 	"A message to \\\\* or a domain may hold at most 424 bytes (less for\n"
 	"names over 8 bytes: 432 minus the name length rounded up to 4), as\n"
 	"on Windows; a larger one is refused and nothing is sent.\n"
-	"Exit status: 0 sent, 1 error, 2 usage error.\n";
+	"Exit status: 0 sent, 1 error, 64 usage error.\n";
 
 enum { OPT_PADDED = 256, OPT_PRIORITY, OPT_HOST, OPT_DOMAIN };
 
@@ -142,6 +143,16 @@ cli_send(int argc, char **argv)
 				return report_usage("send",
 						    "too many of option",
 						    argv[optind - 1]);
+			if (ch == 'b' && mailslot_check_broadcast(optarg))
+				return report_usage(
+					"send",
+					mailslot_check_broadcast(optarg),
+					optarg);
+			if (ch == 'i' && mailslot_check_interface(optarg))
+				return report_usage(
+					"send",
+					mailslot_check_interface(optarg),
+					optarg);
 			if (ch == 'b')
 				bcast[o.n_broadcast++] = optarg;
 			else if (ch == 'i')
@@ -150,6 +161,11 @@ cli_send(int argc, char **argv)
 				msgs[nmsg++] = optarg;
 			break;
 		case 'w':
+			if (mailslot_check_workgroup(optarg))
+				return report_usage(
+					"send",
+					mailslot_check_workgroup(optarg),
+					optarg);
 			o.workgroup = optarg;
 			break;
 		case 'f':

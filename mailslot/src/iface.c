@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "iface.h"
+#include "mailslot/wire.h"
 #include "mailslot/iface.h"
 
 /* Container and VM plumbing: a beacon through them would reach the host's
@@ -189,4 +190,44 @@ iface_local_addrs(uint32_t *addrs, size_t max)
 			addrs[n++] = in4(i->ifa_addr);
 	freeifaddrs(ifa);
 	return n;
+}
+
+const char *
+mailslot_check_broadcast(const char *s)
+{
+	struct in_addr in;
+	uint32_t a;
+
+	if (inet_pton(AF_INET, s, &in) != 1)
+		return "not an IPv4 address (e.g. 198.18.0.255 or "
+		       "127.255.255.255)";
+	a = ntohl(in.s_addr);
+	if (a == INADDR_BROADCAST)
+		return "255.255.255.255 is never used: give a subnet's "
+		       "directed broadcast";
+	if (a == INADDR_ANY || IN_MULTICAST(a))
+		return "0.0.0.0 and multicast addresses are not broadcasts";
+	return NULL;
+}
+
+const char *
+mailslot_check_workgroup(const char *s)
+{
+	struct mailslot_nbname n;
+
+	if (strcmp(s, "*") == 0 ||
+	    mailslot_nbname_set(&n, s, 0x00) != MAILSLOT_OK)
+		return "not a NetBIOS name (1-15 bytes, no . * \\ / : ; | "
+		       "= + ? < > \" [ ] or spaces)";
+	return NULL;
+}
+
+const char *
+mailslot_check_interface(const char *s)
+{
+	if (s[0] == '\0' || strlen(s) >= IF_NAMESIZE || strchr(s, '/'))
+		return "not an interface name";
+	if (if_nametoindex(s) == 0)
+		return "no such interface (ip link lists them)";
+	return NULL;
 }

@@ -41,19 +41,50 @@ usage = [
     (("listen", "\\\\*\\mailslot\\x"), b"\\\\.\\mailslot\\NAME"),
     (("listen", "a", "b"), b"one SLOT"),
 ]
+usage += [
+    (("send", "-b", "255.255.255.255", "-m", "a", "\\\\*\\mailslot\\x"),
+     b"255.255.255.255 is never used"),
+    (("send", "-b", "nonsense", "-m", "a", "\\\\*\\mailslot\\x"),
+     b"not an IPv4 address"),
+    (("send", "-i", "nonexistent0", "-m", "a", "\\\\*\\mailslot\\x"),
+     b"no such interface"),
+    (("send", "-w", "a.b", "-m", "a", "\\\\*\\mailslot\\x"),
+     b"not a NetBIOS name"),
+]
 for args, says in usage:
     r = run(*args)
-    t.check(r.returncode == 2, f"{args}: exit {r.returncode}, want 2")
+    t.check(r.returncode == 64, f"{args}: exit {r.returncode}, want 64")
     t.check(says in r.stderr, f"{args}: stderr says {says!r}: {r.stderr!r}")
+
+# The same checks, and the same usage status, in the other two programs.
+for prog, args, says in [
+    (os.environ["BEACON_AGENT"], ("--broadcast", "nonsense"), b"not an IPv4 address"),
+    (os.environ["BEACON_AGENT"], ("--broadcast", "0.0.0.0"), b"not broadcasts"),
+    (os.environ["BEACON_AGENT"], ("--workgroup", "*"), b"not a NetBIOS name"),
+    (os.environ["BEACON_AGENT"], ("--interface", "x" * 20), b"not an interface name"),
+    (os.environ["BEACON_AGENT"], ("--bogus",), b"invalid option"),
+    (os.environ["BEACON_PROBE"], ("list", "--broadcast", "255.255.255.255"),
+     b"never used"),
+    (os.environ["BEACON_PROBE"], ("list", "--interface", "nonexistent0"),
+     b"no such interface"),
+    (os.environ["BEACON_PROBE"], ("list", "--workgroup", "way-too-long-for-netbios"),
+     b"not a NetBIOS name"),
+    (os.environ["BEACON_PROBE"], ("serve", "--export", "/dev/null"),
+     None),
+]:
+    r = subprocess.run([prog, *args], capture_output=True, timeout=20)
+    if says is None:
+        # Not a usage error: refused at start, never replaced.
+        t.check(r.returncode == 1 and b"character device" in r.stderr,
+                f"serve --export /dev/null refused: {r.returncode} {r.stderr!r}")
+        t.check(os.path.exists("/dev/null") and
+                not os.path.isfile("/dev/null"), "/dev/null untouched")
+        continue
+    t.check(r.returncode == 64, f"{prog} {args}: exit {r.returncode}, want 64")
+    t.check(says in r.stderr, f"{prog} {args}: stderr says {says!r}: {r.stderr!r}")
 
 port = str(t.free_port())
 errors = [
-    (("send", "--port", port, "-b", "255.255.255.255", "-m", "a",
-      "\\\\*\\mailslot\\x"), b"255.255.255.255 is never used"),
-    (("send", "--port", port, "-b", "nonsense", "-m", "a",
-      "\\\\*\\mailslot\\x"), b"invalid broadcast address"),
-    (("send", "--port", port, "-i", "nonexistent0", "-m", "a",
-      "\\\\*\\mailslot\\x"), b"--interface"),
     (("send", "--port", port, "--from", "bad.name", "-m", "a",
       "\\\\127.0.0.1\\mailslot\\x"), b"NetBIOS name"),
     (("listen", "--port", port, "--count", "1", "--timeout", "0.3",

@@ -60,4 +60,16 @@ const char *mailslot_if_use_text(enum mailslot_if_use u);
 /* Container and VM plumbing by its name (docker0, veth1234, virbr0...)? */
 bool mailslot_if_virtual(const char *name);
 
+/*
+ * The network options every program takes, checked at start so that a
+ * typo is a usage error, not a program that runs and sends nothing. Each
+ * returns NULL when the value is fine, else what is wrong with it.
+ * --broadcast: an IPv4 address, not 0.0.0.0, 255.255.255.255 or multicast.
+ * --workgroup: a NetBIOS name (1-15 bytes, no . * \\ / : and the like).
+ * --interface: a name the system knows now.
+ */
+const char *mailslot_check_broadcast(const char *s);
+const char *mailslot_check_workgroup(const char *s);
+const char *mailslot_check_interface(const char *s);
+
 #endif
