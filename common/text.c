@@ -68,6 +68,42 @@ text_printable(const void *v, size_t n)
 	return true;
 }
 
+static uint32_t
+decode(const uint8_t *p, size_t l)
+{
+	static const uint8_t lead[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+	uint32_t cp = p[0] & lead[l];
+	size_t i;
+
+	for (i = 1; i < l; i++)
+		cp = cp << 6 | (p[i] & 0x3fu);
+	return cp;
+}
+
+/* Unicode's format characters (general category Cf: bidi controls, zero
+   widths, invisible operators, tags) and the line and paragraph
+   separators: printable in the sense of UTF-8, yet they reorder, hide or
+   break what a terminal shows. Unicode 15. */
+static bool
+invisible(uint32_t cp)
+{
+	static const uint32_t r[][2] = {
+		{0x00ad, 0x00ad},   {0x0600, 0x0605},   {0x061c, 0x061c},
+		{0x06dd, 0x06dd},   {0x070f, 0x070f},   {0x0890, 0x0891},
+		{0x08e2, 0x08e2},   {0x180e, 0x180e},   {0x200b, 0x200f},
+		{0x2028, 0x202e},   {0x2060, 0x2064},   {0x2066, 0x206f},
+		{0xfeff, 0xfeff},   {0xfff9, 0xfffb},   {0x110bd, 0x110bd},
+		{0x110cd, 0x110cd}, {0x13430, 0x1343f}, {0x1bca0, 0x1bca3},
+		{0x1d173, 0x1d17a}, {0xe0001, 0xe0001}, {0xe0020, 0xe007f},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		if (cp >= r[i][0] && cp <= r[i][1])
+			return true;
+	return false;
+}
+
 size_t
 text_escape(const void *v, size_t n, char *out, size_t cap)
 {
@@ -88,6 +124,9 @@ text_escape(const void *v, size_t n, char *out, size_t cap)
 			/* C1 controls (U+0080..U+009F) act like ESC sequences */
 			el = (size_t)snprintf(esc, sizeof(esc),
 					      "\\x%02x\\x%02x", p[i], p[i + 1]);
+		} else if (l >= 2 && invisible(decode(p + i, l))) {
+			el = (size_t)snprintf(esc, sizeof(esc), "\\u{%04x}",
+					      (unsigned)decode(p + i, l));
 		} else if (l >= 2) {
 			memcpy(esc, p + i, l);
 			el = l;
@@ -144,4 +183,16 @@ text_base64(const void *v, size_t n, char *out, size_t cap)
 	}
 	out[o] = '\0';
 	return o;
+}
+
+size_t
+text_cut(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return n;
+	while (max > 0 && ((uint8_t)s[max] & 0xc0) == 0x80)
+		max--; /* never inside a UTF-8 character */
+	return max;
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Text from the network, made safe to show. Nothing that arrives in a
- * datagram may move a terminal's cursor or start an escape sequence, so
- * control bytes, DEL, C1 controls and invalid UTF-8 come out as \xNN (and a
- * backslash as \\); valid printable UTF-8 is kept.
+ * datagram may move a terminal's cursor, start an escape sequence, or
+ * reorder or hide what is shown, so control bytes, DEL, C1 controls and
+ * invalid UTF-8 come out as \xNN, format characters (bidi controls such as
+ * U+202E, zero widths such as U+200B: Unicode's Cf) and U+2028/U+2029 as
+ * \u{XXXX}, and a backslash as \\; other valid UTF-8 is kept.
  */
 #ifndef BEACON_COMMON_TEXT_H
 #define BEACON_COMMON_TEXT_H
@@ -24,6 +26,9 @@ bool text_printable(const void *p, size_t n);
  * cut at a whole escape). Returns the length the whole escape needs.
  */
 size_t text_escape(const void *p, size_t n, char *out, size_t cap);
+
+/* The length of s cut to at most max bytes on a character boundary. */
+size_t text_cut(const char *s, size_t max);
 
 /* Base64 (RFC 4648, padded) of p[0..n) into out; needs 4*((n+2)/3)+1 bytes.
    Returns the length written, or 0 with out[0] = 0 if cap is too small. */

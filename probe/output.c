@@ -142,14 +142,55 @@ duration(uint64_t s, char *out, size_t len)
 		snprintf(out, len, "%llus", (unsigned long long)s);
 }
 
-/* One cell, escaped, cut to width with "..." when longer. */
+/* One cell, escaped, cut to width with "..." when longer (never inside a
+   character or an escape). */
 static void
 cell(char *out, size_t len, const char *s, size_t width)
 {
-	size_t n = text_escape(s, strlen(s), out, len);
+	size_t n = text_escape(s, strlen(s), out, len), cut, i, end;
 
-	if (n > width && width > 3 && width < len)
-		strcpy(out + width - 3, "...");
+	if (n <= width || width <= 3 || width >= len)
+		return;
+	cut = text_cut(out, width - 3);
+	/* Not inside an escape (\\, \xNN, \u{...}) either. */
+	for (i = 0; i < cut; i = end) {
+		const char *close;
+		end = i + 1;
+		if (out[i] != '\\')
+			continue;
+		close = out[i + 1] == 'u' ? strchr(out + i, '}') : NULL;
+		end = out[i + 1] == 'x' ? i + 4
+		      : close != NULL   ? (size_t)(close - out) + 1
+					: i + 2;
+		if (end > cut) {
+			cut = i;
+			break;
+		}
+	}
+	strcpy(out + cut, "...");
+}
+
+/* A tag for the table: key=value, the value in double quotes (a quote
+   inside doubled) when it holds a comma, an equals sign, a quote or a
+   space, or is empty, so that "x,role=db" never reads as two tags. */
+static void
+tag_text(const struct beacon_tag *t, char *out, size_t len)
+{
+	const char *v = t->value;
+	size_t used, i;
+
+	if (v[0] != '\0' && strpbrk(v, ",=\" ") == NULL) {
+		snprintf(out, len, "%s=%s", t->key, v);
+		return;
+	}
+	used = (size_t)snprintf(out, len, "%s=\"", t->key);
+	for (i = 0; v[i] != '\0' && used + 3 < len; i++) {
+		if (v[i] == '"')
+			out[used++] = '"';
+		out[used++] = v[i];
+	}
+	out[used++] = '"';
+	out[used] = '\0';
 }
 
 #define COLS 7
@@ -170,7 +211,7 @@ output_table(FILE *f, const struct probe *p, uint64_t now)
 	static const char *const head[COLS] = {
 		"HOSTNAME",  "ID",     "ADDRESSES", "STATUS",
 		"LAST SEEN", "UPTIME", "TAGS"};
-	static const size_t cap[COLS] = {32, 8, 48, 16, 10, 8, 48};
+	static const size_t cap[COLS] = {32, 8, 48, 16, 10, 8, 160};
 	size_t n, i, c, w[COLS];
 	const struct host **r = rows(p, &n);
 	char(*cells)[COLS][200];
@@ -211,12 +252,14 @@ output_table(FILE *f, const struct probe *p, uint64_t now)
 		else
 			strcpy(t, "-");
 		cell(cells[i][5], 200, t, cap[5]);
-		for (k = used = 0, buf[0] = '\0'; k < h->n_tags; k++)
+		for (k = used = 0, buf[0] = '\0'; k < h->n_tags; k++) {
+			char tag[2 * BEACON_MAX_TAG_VALUE + 40];
+			tag_text(&h->tags[k], tag, sizeof(tag));
 			used += (size_t)snprintf(
 				buf + used,
 				used < sizeof(buf) ? sizeof(buf) - used : 0,
-				"%s%s=%s", k ? "," : "", h->tags[k].key,
-				h->tags[k].value);
+				"%s%s", k ? "," : "", tag);
+		}
 		cell(cells[i][6], 200, buf, cap[6]);
 		for (c = 0; c < COLS; c++)
 			if (strlen(cells[i][c]) > w[c])
@@ -233,6 +276,16 @@ output_table(FILE *f, const struct probe *p, uint64_t now)
 	free(cells);
 	free(r);
 	return n;
+}
+
+static void
+add_uint(cJSON *o, const char *key, uint64_t v)
+{
+	char n[24];
+
+	/* Exact: cJSON prints numbers as doubles (2^53 and up round). */
+	snprintf(n, sizeof(n), "%llu", (unsigned long long)v);
+	cJSON_AddRawToObject(o, key, n);
 }
 
 static cJSON *
@@ -295,7 +348,7 @@ host_json(const struct host *h, uint64_t now)
 	for (i = 0; tags && i < h->n_tags; i++)
 		cJSON_AddStringToObject(tags, h->tags[i].key, h->tags[i].value);
 	cJSON_AddStringToObject(o, "instance", h->instance);
-	cJSON_AddNumberToObject(o, "seq", (double)h->seq);
+	add_uint(o, "seq", h->seq);
 	cJSON_AddNumberToObject(o, "beacons_received", (double)h->received);
 	cJSON_AddNumberToObject(o, "beacons_lost", (double)h->lost);
 	cJSON_AddNumberToObject(o, "loss", host_loss(h));

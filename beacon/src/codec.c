@@ -426,6 +426,17 @@ struct keep {
 	bool osver, os, uptime;
 };
 
+static void
+add_uint(cJSON *o, const char *key, uint64_t v)
+{
+	char n[24];
+
+	/* Exact: cJSON prints numbers as doubles, which round past 2^53
+	   and print some integers in exponent form. */
+	snprintf(n, sizeof(n), "%llu", (unsigned long long)v);
+	cJSON_AddRawToObject(o, key, n);
+}
+
 static cJSON *
 build(const struct beacon_msg *b, const struct keep *k)
 {
@@ -437,14 +448,14 @@ build(const struct beacon_msg *b, const struct keep *k)
 	cJSON_AddNumberToObject(o, "v", BEACON_FORMAT);
 	cJSON_AddStringToObject(o, "id", b->id);
 	cJSON_AddStringToObject(o, "inst", b->instance);
-	cJSON_AddNumberToObject(o, "seq", (double)b->seq);
+	add_uint(o, "seq", b->seq);
 	cJSON_AddStringToObject(o, "state",
 				b->state == BEACON_STATE_BYE ? "bye" : "up");
 	cJSON_AddStringToObject(o, "host", b->hostname);
 	cJSON_AddNumberToObject(o, "int_ms", b->interval_ms);
 	cJSON_AddNumberToObject(o, "ttl_ms", b->ttl_ms);
 	if (k->uptime)
-		cJSON_AddNumberToObject(o, "uptime_s", (double)b->uptime_s);
+		add_uint(o, "uptime_s", b->uptime_s);
 	if (k->os)
 		cJSON_AddStringToObject(o, "os", b->os);
 	if (k->osver)

@@ -204,7 +204,8 @@ try:
                       "tags": {"x": "\x1b[2J"}})
     odd = json.dumps({"v": 1, "id": "odd", "inst": "i", "seq": 1, "state": "up",
                       "host": "odd", "int_ms": 30000, "ttl_ms": 90000,
-                      "tags": {"path": "C:\\temp", "name": "caf\u00e9"}},
+                      "tags": {"bidi": "a\u202eb\u2066c", "path": "C:\\temp",
+                               "name": "caf\u00e9", "note": "x,role=db"}},
                      ensure_ascii=False)
     listers = [subprocess.Popen([PROBE, "list", *NET, "--no-solicit", "--wait", "2",
                                  *mode], stdout=subprocess.PIPE, text=True)
@@ -224,6 +225,13 @@ try:
     t.check(line and "C:\\\\temp" in line[0] and "caf\u00e9" in line[0],
             f"text table escapes backslashes, keeps UTF-8: {line}")
     t.check("\x1b" not in text, "no escape character reaches the terminal")
+    t.check(line and 'note="x,role=db"' in line[0],
+            f"a comma or = in a tag value cannot pass for another tag: {line}")
+    t.check(line and "a\\u{202e}b\\u{2066}c" in line[0] and "\u202e" not in text,
+            f"bidi controls are escaped in the table: {line}")
+    odd_json = [h for h in doc["hosts"] if h["id"] == "odd"]
+    t.check(odd_json and odd_json[0]["tags"]["bidi"] == "a\u202eb\u2066c",
+            "JSON keeps the data as it came")
 
     # The largest beacon with default settings.
     r = subprocess.run([AGENT, "--print"], capture_output=True, text=True, timeout=10)

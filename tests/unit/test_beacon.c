@@ -348,6 +348,37 @@ test_query(void **state)
 			 BEACON_E_STRING);
 }
 
+/* Integers travel exactly: the largest seq comes back as sent,
+   and one past the largest seq is refused. */
+static void
+test_exact_integers(void **state)
+{
+	struct beacon_msg b, d;
+	char out[BEACON_MAX_WIRE + 1];
+	unsigned dropped;
+	size_t len;
+	(void)state;
+
+	full(&b);
+	b.seq = BEACON_MAX_SEQ;
+	b.uptime_s = 9007199254740990ull;
+	assert_int_equal(beacon_encode(&b, BEACON_MAX_WIRE, out, sizeof(out),
+				       &len, &dropped),
+			 BEACON_OK);
+	assert_non_null(strstr(out, "\"seq\":9007199254740991"));
+	assert_int_equal(beacon_decode(out, len, &d), BEACON_OK);
+	assert_true(d.seq == BEACON_MAX_SEQ);
+	b.seq = BEACON_MAX_SEQ + 1;
+	assert_int_not_equal(beacon_encode(&b, BEACON_MAX_WIRE, out,
+					   sizeof(out), &len, &dropped),
+			     BEACON_OK);
+	strcpy(out,
+	       "{\"v\":1,\"id\":\"a\",\"inst\":\"b\",\"seq\":9007199254740992,"
+	       "\"state\":\"up\",\"host\":\"h\",\"int_ms\":1000,"
+	       "\"ttl_ms\":3000}");
+	assert_int_equal(beacon_decode(out, strlen(out), &d), BEACON_E_RANGE);
+}
+
 int
 main(void)
 {
@@ -355,6 +386,7 @@ main(void)
 		cmocka_unit_test(test_sha256_vectors),
 		cmocka_unit_test(test_host_id),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_exact_integers),
 		cmocka_unit_test(test_budget_drops_in_order),
 		cmocka_unit_test(test_encode_refuses_invalid),
 		cmocka_unit_test(test_decode_errors),

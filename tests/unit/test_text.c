@@ -37,6 +37,23 @@ test_escape(void **state)
 	esc_is("\xff\xc3", 2, "\\xff\\xc3");          /* invalid UTF-8 */
 	esc_is("\xed\xa0\x80", 3, "\\xed\\xa0\\x80"); /* surrogate */
 	esc_is("\xe0\x80\xaf", 3, "\\xe0\\x80\\xaf"); /* overlong */
+	/* Format characters: bidi override and isolate, zero width space,
+	   BOM, line separator, a tag character; others are kept. */
+	esc_is("a\xe2\x80\xae"
+	       "b",
+	       5, "a\\u{202e}b");
+	esc_is("\xe2\x81\xa6"
+	       "x",
+	       4, "\\u{2066}x");
+	esc_is("\xe2\x80\x8b", 3, "\\u{200b}");
+	esc_is("\xef\xbb\xbf", 3, "\\u{feff}");
+	esc_is("\xe2\x80\xa8", 3, "\\u{2028}");
+	esc_is("\xf3\xa0\x80\x81", 4, "\\u{e0001}");
+	esc_is("\xe2\x80\x94", 3, "\xe2\x80\x94"); /* an em dash stays */
+	/* Cutting never splits a character. */
+	assert_int_equal(text_cut("caf\xc3\xa9", 4), 3);
+	assert_int_equal(text_cut("caf\xc3\xa9", 5), 5);
+	assert_int_equal(text_cut("abc", 10), 3);
 }
 
 static void
