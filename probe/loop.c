@@ -206,6 +206,7 @@ probe_run(const struct probe_config *c)
 	size_t i;
 
 	memset(&l, 0, sizeof(l));
+	log_init("beacon-probe", 0);
 	if (c->cmd == CMD_SERVE &&
 	    output_export_check(c->export_path, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
