@@ -39,6 +39,7 @@ struct agent {
 	uint64_t change_ms;             /* a change to look at then; 0: none */
 	uint64_t announced_ms;          /* the last change announcement */
 	bool said_truncated;
+	bool waiting; /* for an interface: said once */
 	struct mailslot_server *query;
 	int sigfd, nlfd, hostfd;
 	struct sched sched;
@@ -128,7 +129,7 @@ open_client(struct agent *a)
 	o.n_interfaces = a->c->n_interfaces;
 	o.all_interfaces = a->c->all_interfaces;
 	err = mailslot_open("\\\\*\\mailslot\\beacon", &o, &a->client);
-	if (err == MAILSLOT_E_NO_INTERFACE)
+	if (err == MAILSLOT_E_NO_INTERFACE && !a->waiting)
 		log_warnx("no IPv4 interface to broadcast on yet (%s); "
 			  "waiting for one",
 			  a->c->n_interfaces ? "the one named by --interface "
@@ -137,6 +138,9 @@ open_client(struct agent *a)
 					       "address");
 	else if (err != MAILSLOT_OK && err != MAILSLOT_E_PRIVILEGED_PORT)
 		log_err("cannot send to \\\\*\\mailslot\\beacon", err);
+	if (err == MAILSLOT_OK && a->waiting)
+		log_info("an interface is usable again: sending");
+	a->waiting = err == MAILSLOT_E_NO_INTERFACE;
 	if (a->client != NULL) {
 		a->n_dests = mailslot_client_ndest(a->client);
 		for (i = 0; i < a->n_dests && i < MAILSLOT_IF_MAX; i++)
