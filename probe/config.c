@@ -52,6 +52,10 @@ static const char usage[] =
 	"                        second (default 10, bursts of 100)\n"
 	"      --max-queries N   direct queries to silent hosts per second, in\n"
 	"                        all (default 50)\n"
+	"      --max-per-source N\n"
+	"                        beacons decoded per source address per second,\n"
+	"                        in bursts of 2N (default 1000; an agent sends\n"
+	"                        at most about 35)\n"
 	"  -h, --help            show this help\n"
 	"  -V, --version         show the version\n"
 	"\n"
@@ -64,6 +68,7 @@ enum {
 	OPT_MAX_TTL,
 	OPT_NEW_PER_SOURCE,
 	OPT_MAX_QUERIES,
+	OPT_MAX_PER_SOURCE,
 };
 
 static const struct option longopts[] = {
@@ -85,6 +90,7 @@ static const struct option longopts[] = {
 	{"max-ttl", required_argument, NULL, OPT_MAX_TTL},
 	{"new-hosts-per-source", required_argument, NULL, OPT_NEW_PER_SOURCE},
 	{"max-queries", required_argument, NULL, OPT_MAX_QUERIES},
+	{"max-per-source", required_argument, NULL, OPT_MAX_PER_SOURCE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -136,6 +142,7 @@ config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 	c->new_per_source = HOSTTAB_NEW_PER_S;
 	c->new_burst = HOSTTAB_NEW_BURST;
 	c->max_queries = 50;
+	c->max_per_source = 1000;
 	*done = false;
 	if (argc >= 2 &&
 	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
@@ -280,6 +287,13 @@ config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 				return bad("max-queries must be 1 to 100000",
 					   optarg);
 			c->max_queries = (unsigned)v;
+			break;
+		case OPT_MAX_PER_SOURCE:
+			if (!num_parse_u64(optarg, 1, 10000000, &v))
+				return bad("max-per-source must be 1 to "
+					   "10000000",
+					   optarg);
+			c->max_per_source = (unsigned)v;
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -28,7 +28,7 @@
 #define REDRAW_MIN_MS  200
 #define REDRAW_AGES_MS 1000
 #define RESOLICIT_MS   1100
-#define SAMPLE_MS      1000
+#define SAMPLE_MS      100
 
 struct loop {
 	struct probe p;

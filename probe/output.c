@@ -394,6 +394,7 @@ stats_json(const struct probe *p)
 	cJSON_AddNumberToObject(d, "oversize", (double)ms->oversize);
 	cJSON_AddNumberToObject(d, "queue_full", (double)ms->queue_full);
 	cJSON_AddNumberToObject(d, "receive_buffer", (double)ms->rcvbuf_drops);
+	cJSON_AddNumberToObject(d, "source_rate", (double)p->st.source_rate);
 	for (i = 0; i < HR__COUNT; i++)
 		cJSON_AddNumberToObject(
 			d, hosttab_refusal_name((enum hosttab_refusal)i),

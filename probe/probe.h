@@ -13,6 +13,7 @@
 #include "mailslot/slot.h"
 
 #define PROBE_LIST_MAX 32
+#define PROBE_SOURCES  1024
 #define EXIT_NONE      2 /* list: no host matched */
 #define EXIT_USAGE     64 /* sysexits' EX_USAGE: the same in all three programs */
 
@@ -39,7 +40,8 @@ struct probe_config {
 	uint32_t max_ttl_ms;   /* cap on announced interval and TTL */
 	double new_per_source; /* new hosts per source address per second */
 	double new_burst;
-	unsigned max_queries; /* direct queries per second, in all */
+	unsigned max_queries;    /* direct queries per second, in all */
+	unsigned max_per_source; /* beacons decoded per source per second */
 };
 
 struct probe_stats {
@@ -50,6 +52,7 @@ struct probe_stats {
 	uint64_t queries;          /* directed queries sent */
 	uint64_t queries_capped;   /* not sent: over max_queries a second */
 	uint64_t queries_off_link; /* unicast not sent: address off the link */
+	uint64_t source_rate;      /* over max_per_source: not decoded */
 	uint64_t invalid[BEACON_E__COUNT];
 };
 
@@ -61,6 +64,13 @@ struct probe {
 	uint64_t ask_window_ms;
 	unsigned asks_in_window;
 	uint64_t drops_at_sample, seen_at_sample;
+	double rx_loss;  /* fraction dropped in the last second */
+	uint64_t key[2]; /* for hashing source addresses */
+	struct source_rate {
+		uint64_t key;
+		double tokens;
+		uint64_t at_ms;
+	} sources[PROBE_SOURCES];
 	struct hosttab *tab;
 	struct probe_stats st;
 	char nonce_prefix[9];

@@ -115,6 +115,7 @@ probe_open(struct probe *p, const struct probe_config *c)
 		log_warn("getrandom");
 		return 1;
 	}
+	memcpy(p->key, to.key, sizeof(p->key));
 	p->tab = hosttab_new(&to, on_event, p);
 	if (p->tab == NULL) {
 		log_warnx("out of memory");
@@ -167,6 +168,31 @@ probe_close(struct probe *p)
 	hosttab_free(p->tab);
 }
 
+/* At most c->max_per_source beacons a second from one source address
+   (bursts of twice that) reach the JSON decoder: a flood from one address
+   costs a header decode each, and leaves the CPU to everyone else. */
+static bool
+source_ok(struct probe *p, uint32_t ip, uint64_t now)
+{
+	uint64_t k = hosttab_hash(p->key, &ip, sizeof(ip)) | 1;
+	struct source_rate *r = &p->sources[k % PROBE_SOURCES];
+	double rate = (double)p->c->max_per_source;
+
+	if (r->key != k) {
+		r->key = k;
+		r->tokens = 2 * rate;
+		r->at_ms = now;
+	}
+	r->tokens += (double)(now - r->at_ms) * rate / 1000;
+	if (r->tokens > 2 * rate)
+		r->tokens = 2 * rate;
+	r->at_ms = now;
+	if (r->tokens < 1)
+		return false;
+	r->tokens -= 1;
+	return true;
+}
+
 size_t
 probe_receive(struct probe *p, uint64_t now, size_t max)
 {
@@ -175,13 +201,22 @@ probe_receive(struct probe *p, uint64_t now, size_t max)
 	struct beacon_msg b;
 	char src[INET_ADDRSTRLEN];
 	enum beacon_err be;
+	const struct mailslot_stats *ms = mailslot_stats(p->srv);
 	size_t len, n;
 
+	/* The drops so far, so that a gap they explain is not charged to a
+	   host (the kernel reports them with the next datagram read). */
+	hosttab_set_drops(p->tab, ms->rcvbuf_drops + ms->queue_full,
+			  p->rx_loss);
 	for (n = 0; n < max; n++) {
 		struct in_addr a;
 		if (mailslot_read(p->srv, buf, sizeof(buf), &len, &m) !=
 		    MAILSLOT_OK)
 			break;
+		if (!source_ok(p, m.src_ip, now)) {
+			p->st.source_rate++;
+			continue;
+		}
 		be = beacon_decode(buf, len, &b);
 		if (be != BEACON_OK) {
 			p->st.invalid[be]++;
@@ -209,7 +244,9 @@ probe_receive(struct probe *p, uint64_t now, size_t max)
 }
 
 /* What the probe drops itself, for the table: a full receive buffer or
-   queue. Sampled once a second. */
+   queue. Sampled every SAMPLE_MS by the loop; the fraction follows a rise
+   at once and a fall slowly (x0.9 a sample), so a flood is accounted for
+   from its first moments and for a while after. */
 void
 probe_sample_drops(struct probe *p)
 {
@@ -223,5 +260,6 @@ probe_sample_drops(struct probe *p)
 		    (double)(seen - p->seen_at_sample);
 	p->drops_at_sample = drops;
 	p->seen_at_sample = seen;
-	hosttab_set_drops(p->tab, drops, d);
+	p->rx_loss = d > 0.9 * p->rx_loss ? d : 0.9 * p->rx_loss;
+	hosttab_set_drops(p->tab, drops, p->rx_loss);
 }
