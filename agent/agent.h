@@ -37,7 +37,8 @@ struct agent_config {
  * (0 after -h/-V, AGENT_EXIT_USAGE on a usage error, with the message on
  * stderr).
  */
-int config_parse(int argc, char **argv, struct agent_config *c, bool *done);
+int agent_config_parse(int argc, char **argv, struct agent_config *c,
+		       bool *done);
 
 /* facts.c: what the beacon says about this host. */
 /* Fill the host facts of *b (hostname, addresses, OS, uptime). *truncated

@@ -86,27 +86,14 @@ bad2(const char *opt, const char *arg, const char *why)
 static int
 add_tag(struct agent_config *c, const char *arg)
 {
-	const char *eq = strchr(arg, '=');
-	struct beacon_tag *t;
-	size_t kl, i;
+	struct beacon_tag *t = &c->tags[c->n_tags];
+	const char *why;
+	size_t i;
 
 	if (c->n_tags == BEACON_MAX_TAGS)
 		return bad("at most 16 tags", arg);
-	if (eq == NULL)
-		return bad("a tag is KEY=VALUE", arg);
-	kl = (size_t)(eq - arg);
-	t = &c->tags[c->n_tags];
-	if (kl == 0 || kl > BEACON_MAX_TAG_KEY ||
-	    strlen(eq + 1) > BEACON_MAX_TAG_VALUE)
-		return bad("tag key must be 1-32 and value 0-64 bytes", arg);
-	memcpy(t->key, arg, kl);
-	t->key[kl] = '\0';
-	if (!beacon_ident_valid(t->key, BEACON_MAX_TAG_KEY))
-		return bad("tag key may hold A-Z a-z 0-9 . _ - only", arg);
-	strcpy(t->value, eq + 1);
-	if (!beacon_text_valid(t->value, BEACON_MAX_TAG_VALUE))
-		return bad("tag value must be UTF-8 without control characters",
-			   arg);
+	if ((why = beacon_tag_parse(arg, t)) != NULL)
+		return bad(why, arg);
 	for (i = 0; i < c->n_tags; i++)
 		if (strcmp(c->tags[i].key, t->key) == 0)
 			return bad("tag given twice", t->key);
@@ -115,7 +102,7 @@ add_tag(struct agent_config *c, const char *arg)
 }
 
 int
-config_parse(int argc, char **argv, struct agent_config *c, bool *done)
+agent_config_parse(int argc, char **argv, struct agent_config *c, bool *done)
 {
 	uint64_t v, ttl_ms = 0;
 	const char *why;
@@ -125,7 +112,7 @@ config_parse(int argc, char **argv, struct agent_config *c, bool *done)
 	c->port = 138;
 	c->interval_ms = 10000;
 	*done = false;
-	optind = 1;
+	optind = 0; /* a full reset of getopt: parsed more than once in tests */
 	while ((ch = getopt_long(argc, argv, "p:b:i:I:t:n:T:w:vhV", longopts,
 				 NULL)) != -1) {
 		switch (ch) {
@@ -144,10 +131,11 @@ config_parse(int argc, char **argv, struct agent_config *c, bool *done)
 		case 'i':
 			/* One that does not exist yet may come (a VPN, a
 			   USB link): the agent waits for it. */
-			if ((why = mailslot_check_interface(optarg)) != NULL &&
-			    if_nametoindex(optarg) == 0 &&
-			    strlen(optarg) >= IF_NAMESIZE)
-				return bad2("--interface", optarg, why);
+			if (optarg[0] == '\0' ||
+			    strlen(optarg) >= IF_NAMESIZE ||
+			    strpbrk(optarg, "/ \t") != NULL)
+				return bad2("--interface", optarg,
+					    "not an interface name");
 			if (c->n_interfaces == AGENT_LIST_MAX)
 				return bad("too many --interface", optarg);
 			c->interfaces[c->n_interfaces++] = optarg;

@@ -123,7 +123,7 @@ add(const char **list, size_t *n, const char *v)
 }
 
 int
-config_parse(int argc, char **argv, struct probe_config *c, bool *done)
+probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 {
 	static const char *const statuses[] = {"alive", "stale", "left",
 					       "expired", "conflict"};
@@ -176,7 +176,7 @@ config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 		snprintf(prog, sizeof(prog), "beacon-probe %s", cmd);
 		argv[0] = prog;
 	}
-	optind = 1;
+	optind = 0; /* a full reset of getopt: parsed more than once in tests */
 	while ((ch = getopt_long(argc, argv, "p:b:i:w:W:jet:s:aHo:hV", longopts,
 				 NULL)) != -1) {
 		switch (ch) {
@@ -216,20 +216,14 @@ config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 		case 'e':
 			c->events = true;
 			break;
-		case 't': {
-			const char *eq = strchr(optarg, '=');
-			struct beacon_tag *t = &c->tags[c->n_tags];
-			size_t kl = eq ? (size_t)(eq - optarg) : 0;
-			if (c->n_tags == PROBE_LIST_MAX || eq == NULL ||
-			    kl == 0 || kl > BEACON_MAX_TAG_KEY ||
-			    strlen(eq + 1) > BEACON_MAX_TAG_VALUE)
-				return bad("a tag filter is KEY=VALUE", optarg);
-			memcpy(t->key, optarg, kl);
-			t->key[kl] = '\0';
-			strcpy(t->value, eq + 1);
+		case 't':
+			if (c->n_tags == PROBE_LIST_MAX)
+				return bad("too many --tag", optarg);
+			if ((why = beacon_tag_parse(
+				     optarg, &c->tags[c->n_tags])) != NULL)
+				return bad(why, optarg);
 			c->n_tags++;
 			break;
-		}
 		case 's':
 			for (i = 0; i < 5; i++)
 				if (strcmp(optarg, statuses[i]) == 0)

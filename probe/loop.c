@@ -224,8 +224,7 @@ probe_run(const struct probe_config *c)
 		return rc;
 	}
 	l.tty = isatty(STDOUT_FILENO);
-	if (c->events)
-		l.p.events = stdout;
+	l.p.want_events = c->events;
 	l.start = clock_mono_ms();
 	l.end = c->cmd == CMD_LIST ? l.start + c->wait_ms : UINT64_MAX;
 	l.sample_due = l.start + SAMPLE_MS;
@@ -273,7 +272,10 @@ probe_run(const struct probe_config *c)
 		for (i = 0; i < NJOBS && !l.stop; i++)
 			if (jobs[i].due(&l) <= now)
 				jobs[i].run(&l, now);
+		if (probe_flush_events(&l.p, stdout) < 0 && errno == EPIPE)
+			break; /* the reader went away */
 	}
+	(void)probe_flush_events(&l.p, stdout);
 out:
 	if (rc == 0 && c->cmd == CMD_LIST)
 		rc = finish_list(&l.p, clock_mono_ms());

@@ -7,7 +7,7 @@ main(int argc, char **argv)
 {
 	struct probe_config c;
 	bool done;
-	int rc = config_parse(argc, argv, &c, &done);
+	int rc = probe_config_parse(argc, argv, &c, &done);
 
 	if (rc != 0 || done)
 		return rc;

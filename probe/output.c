@@ -583,18 +583,17 @@ fail:
 	return -1;
 }
 
-void
-output_event(FILE *f, enum host_event ev, const struct host *h,
-	     const char *reason)
+char *
+output_event(enum host_event ev, const struct host *h, const char *reason,
+	     uint64_t now)
 {
 	const char *addr[3 * BEACON_MAX_ADDRS];
-	uint64_t now = clock_mono_ms();
 	cJSON *o = cJSON_CreateObject(), *a;
 	char t[64], *line;
 	size_t i, na = addresses(h, addr, 3 * BEACON_MAX_ADDRS);
 
 	if (o == NULL)
-		return;
+		return NULL;
 	cJSON_AddStringToObject(o, "event", host_event_name(ev));
 	rfc3339(now, now, t, sizeof(t));
 	cJSON_AddStringToObject(o, "time", t);
@@ -608,10 +607,6 @@ output_event(FILE *f, enum host_event ev, const struct host *h,
 	for (i = 0; a && i < na; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(addr[i]));
 	line = cJSON_PrintUnformatted(o);
-	if (line != NULL) {
-		fprintf(f, "%s\n", line);
-		fflush(f);
-		cJSON_free(line);
-	}
 	cJSON_Delete(o);
+	return line;
 }

@@ -12,10 +12,11 @@
 #include "hosttab.h"
 #include "mailslot/slot.h"
 
-#define PROBE_LIST_MAX 32
-#define PROBE_SOURCES  1024
-#define EXIT_NONE      2 /* list: no host matched */
-#define EXIT_USAGE     64 /* sysexits' EX_USAGE: the same in all three programs */
+#define PROBE_LIST_MAX   32
+#define PROBE_SOURCES    1024
+#define PROBE_EVENTS_MAX (4u << 20) /* bytes of events pending at most */
+#define EXIT_NONE        2          /* list: no host matched */
+#define EXIT_USAGE       64 /* sysexits' EX_USAGE: the same in all three programs */
 
 enum probe_cmd { CMD_LIST, CMD_WATCH, CMD_SERVE };
 
@@ -75,12 +76,17 @@ struct probe {
 	struct probe_stats st;
 	char nonce_prefix[9];
 	uint64_t nonce_n;
-	bool dirty;   /* the table changed since the last output */
-	FILE *events; /* NDJSON events go here (watch --events) */
+	bool dirty;       /* the table changed since the last output */
+	bool want_events; /* watch --events */
+	char *events;     /* NDJSON lines not yet written: the table's
+			     callback only formats, the loop writes */
+	size_t events_len, events_cap;
+	uint64_t events_dropped; /* over PROBE_EVENTS_MAX bytes pending */
 };
 
 /* config.c: 0 to go on, or the exit status (after -h, or EXIT_USAGE). */
-int config_parse(int argc, char **argv, struct probe_config *c, bool *done);
+int probe_config_parse(int argc, char **argv, struct probe_config *c,
+		       bool *done);
 
 /* rx.c */
 int probe_open(struct probe *p, const struct probe_config *c);
@@ -93,6 +99,8 @@ void probe_solicit(struct probe *p);
 void probe_ask(struct probe *p, const struct hosttab_ask *a, uint64_t now_ms);
 /* Tell the table what the probe itself is dropping. */
 void probe_sample_drops(struct probe *p);
+/* Write the pending events to f; -1 when f fails. */
+int probe_flush_events(struct probe *p, FILE *f);
 
 /* output.c */
 bool output_match(const struct probe_config *c, const struct host *h);
@@ -109,8 +117,10 @@ int output_export_check(const char *path, char *err, size_t len);
    rename(2); every failure closes and removes the temporary file. -1 with
    errno. */
 int output_export(const struct probe *p, const char *path, uint64_t now_ms);
-void output_event(FILE *f, enum host_event ev, const struct host *h,
-		  const char *reason);
+/* One event as an NDJSON line (no newline); caller frees with free().
+   NULL when out of memory. */
+char *output_event(enum host_event ev, const struct host *h, const char *reason,
+		   uint64_t now_ms);
 
 /* loop.c */
 int probe_run(const struct probe_config *c);

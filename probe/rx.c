@@ -23,10 +23,55 @@ on_event(void *ctx, enum host_event ev, const struct host *h,
 {
 	struct probe *p = ctx;
 
-	(void)now;
+	char *line;
+	size_t len;
+
 	p->dirty = true;
-	if (p->events != NULL)
-		output_event(p->events, ev, h, reason);
+	if (!p->want_events)
+		return;
+	line = output_event(ev, h, reason, now);
+	if (line == NULL) {
+		p->events_dropped++;
+		return;
+	}
+	len = strlen(line);
+	if (p->events_len + len + 1 > p->events_cap) {
+		size_t cap = p->events_cap ? 2 * p->events_cap : 4096;
+		char *e;
+		while (cap < p->events_len + len + 1)
+			cap *= 2;
+		e = cap <= PROBE_EVENTS_MAX ? realloc(p->events, cap) : NULL;
+		if (e == NULL) {
+			p->events_dropped++;
+			free(line);
+			return;
+		}
+		p->events = e;
+		p->events_cap = cap;
+	}
+	memcpy(p->events + p->events_len, line, len);
+	p->events[p->events_len + len] = '\n';
+	p->events_len += len + 1;
+	free(line);
+}
+
+int
+probe_flush_events(struct probe *p, FILE *f)
+{
+	int rc = 0;
+
+	if (p->events_len > 0 &&
+	    (fwrite(p->events, 1, p->events_len, f) != p->events_len ||
+	     fflush(f) != 0))
+		rc = -1;
+	p->events_len = 0;
+	if (p->events_dropped > 0) {
+		log_warnx("%llu events dropped (out of memory or output too "
+			  "slow)",
+			  (unsigned long long)p->events_dropped);
+		p->events_dropped = 0;
+	}
+	return rc;
 }
 
 static void
@@ -166,6 +211,7 @@ probe_close(struct probe *p)
 	mailslot_client_close(p->direct);
 	mailslot_close(p->srv);
 	hosttab_free(p->tab);
+	free(p->events);
 }
 
 /* At most c->max_per_source beacons a second from one source address

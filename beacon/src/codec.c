@@ -107,6 +107,28 @@ beacon_text_valid(const char *s, size_t max)
 	return text_ok(s, max, true);
 }
 
+const char *
+beacon_tag_parse(const char *arg, struct beacon_tag *t)
+{
+	const char *eq = strchr(arg, '=');
+	size_t kl;
+
+	if (eq == NULL)
+		return "a tag is KEY=VALUE";
+	kl = (size_t)(eq - arg);
+	if (kl == 0 || kl > BEACON_MAX_TAG_KEY ||
+	    strlen(eq + 1) > BEACON_MAX_TAG_VALUE)
+		return "a tag's key must be 1-32 bytes and its value 0-64";
+	memcpy(t->key, arg, kl);
+	t->key[kl] = '\0';
+	if (!beacon_ident_valid(t->key, BEACON_MAX_TAG_KEY))
+		return "a tag's key may hold A-Z a-z 0-9 . _ - only";
+	strcpy(t->value, eq + 1);
+	if (!beacon_text_valid(t->value, BEACON_MAX_TAG_VALUE))
+		return "a tag's value must be UTF-8 without control characters";
+	return NULL;
+}
+
 static bool
 addr_ok(const char *s, int af)
 {

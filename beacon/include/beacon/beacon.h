@@ -129,6 +129,14 @@ bool beacon_text_valid(const char *s, size_t max);
 bool beacon_hostname_valid(const char *s);
 
 /*
+ * KEY=VALUE from a command line into *t, under the identifier policy for
+ * the key and the free-text policy for the value (the first '=' splits, so
+ * a value may hold '='). NULL when fine, else what is wrong, for a usage
+ * message.
+ */
+const char *beacon_tag_parse(const char *arg, struct beacon_tag *t);
+
+/*
  * The stable host id: the first 16 hex digits of SHA-256 over
  * "beacon-host-id:" and the machine id, so the machine id itself is not
  * exposed and other applications' ids from it do not match ours.
