@@ -56,16 +56,6 @@ name_len(const struct mailslot_nbname *n)
 	return len;
 }
 
-void
-mailslot_nbname_text(const struct mailslot_nbname *n,
-		     char out[MAILSLOT_NB_NAME_MAX + 1])
-{
-	size_t len = name_len(n);
-
-	memcpy(out, n->raw, len);
-	out[len] = '\0';
-}
-
 size_t
 mailslot_nbname_format(const struct mailslot_nbname *n, char *buf, size_t len)
 {

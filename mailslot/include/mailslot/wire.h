@@ -111,10 +111,6 @@ enum mailslot_err mailslot_nbname_set(struct mailslot_nbname *n,
 size_t mailslot_nbname_format(const struct mailslot_nbname *n, char *buf,
 			      size_t len);
 
-/* The name without its padding, as a C string (raw bytes, may be binary). */
-void mailslot_nbname_text(const struct mailslot_nbname *n,
-			  char out[MAILSLOT_NB_NAME_MAX + 1]);
-
 /*
  * Second-level encode *n (length byte 32, 32 characters, scope labels, 0)
  * into buf. *used gets the length. Errors: MAILSLOT_E_NOSPACE,
