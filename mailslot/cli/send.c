@@ -33,8 +33,11 @@ static const char usage[] =
 	"  -b, --broadcast ADDR  send broadcasts to ADDR, e.g. 198.18.0.255 or\n"
 	"                        127.255.255.255 (repeatable; replaces the\n"
 	"                        interface list)\n"
-	"  -i, --interface IF    broadcast on IF only (repeatable; default: every\n"
-	"                        up IPv4 interface except loopback)\n"
+	"  -i, --interface IF    broadcast on IF only (repeatable; default: the\n"
+	"                        directed broadcast of every up IPv4 address,\n"
+	"                        skipping /32s, point-to-point links, loopback\n"
+	"                        and container/VM interfaces)\n"
+	"      --all-interfaces  do not skip container/VM interfaces\n"
 	"  -w, --workgroup W     workgroup or domain for \\\\* (default WORKGROUP)\n"
 	"  -f, --from NAME       source NetBIOS name (default: this host's name)\n"
 	"  -m, --message TEXT    send TEXT as one message (repeatable: one\n"
@@ -54,10 +57,11 @@ static const char usage[] =
 	"on Windows; a larger one is refused and nothing is sent.\n"
 	"Exit status: 0 sent, 1 error, 64 usage error.\n";
 
-enum { OPT_PADDED = 256, OPT_PRIORITY, OPT_HOST, OPT_DOMAIN };
+enum { OPT_PADDED = 256, OPT_PRIORITY, OPT_HOST, OPT_DOMAIN, OPT_ALL_IF };
 
 static const struct option longopts[] = {
 	{"port", required_argument, NULL, 'p'},
+	{"all-interfaces", no_argument, NULL, OPT_ALL_IF},
 	{"broadcast", required_argument, NULL, 'b'},
 	{"interface", required_argument, NULL, 'i'},
 	{"workgroup", required_argument, NULL, 'w'},
@@ -170,6 +174,9 @@ cli_send(int argc, char **argv)
 			break;
 		case 'f':
 			o.from = optarg;
+			break;
+		case OPT_ALL_IF:
+			o.all_interfaces = true;
 			break;
 		case OPT_PADDED:
 			o.style = MAILSLOT_STYLE_PADDED;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The client side: map a UNC name to NetBIOS names and IP destinations
- * (mailslot-wire.md 3), then send each write as one datagram per
+ * (docs/wire.md 3), then send each write as one datagram per
  * destination.
  *
  * Each destination gets its own socket, bound to 0.0.0.0:PORT with

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One mailslot write as a NetBIOS datagram (mailslot-wire.md 1, 2).
+ * One mailslot write as a NetBIOS datagram (docs/wire.md 1, 2).
  *
  * The decoder accepts what Windows, Samba and macOS send and what the spec
  * allows a client to send: types 0x10-0x12, any SNT bits, padded or not. It

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * NetBIOS names (RFC 1001 14, RFC 1002 4.1; mailslot-wire.md 1.2): the
+ * NetBIOS names (RFC 1001 14, RFC 1002 4.1; docs/wire.md 1.2): the
  * 16-byte name, its first-level encoding into 32 letters 'A'..'P', and the
  * second-level form used in datagrams (length 32, the letters, scope labels,
  * a zero byte). Label pointers are refused: no datagram sender uses them.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The datagram codec: the reference's "hello" example byte for byte in both
- * styles (mailslot-wire.md 2.3), round trips, and every decode error.
+ * styles (docs/wire.md 2.3), round trips, and every decode error.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 
 #include "mailslot/wire.h"
 
-/* mailslot-wire.md 2.3, style A (padded) and style B (unpadded). */
+/* docs/wire.md 2.3, style A (padded) and style B (unpadded). */
 static const char hello_a_hex[] =
 	"11021234c0a8010a008a00a100002046444546454f4545454646434341434143"
 	"4143414341434143414341434141410020464845504643454c45484643455046"

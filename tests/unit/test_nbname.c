@@ -10,7 +10,7 @@
 
 #include "mailslot/wire.h"
 
-/* mailslot-wire.md 1.2: WORKGROUP<00>. */
+/* docs/wire.md 1.2: WORKGROUP<00>. */
 static const uint8_t workgroup_wire[34] = {
 	0x20, 'F', 'H', 'E', 'P', 'F', 'C', 'E', 'L', 'E', 'H', 'F',
 	'C',  'E', 'P', 'F', 'F', 'F', 'A', 'C', 'A', 'C', 'A', 'C',

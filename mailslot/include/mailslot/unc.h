@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Mailslot UNC names, as Win32 takes them (mailslot-wire.md 3):
+ * Mailslot UNC names, as Win32 takes them (docs/wire.md 3):
  *
  *   \\.\mailslot\NAME        this machine only (the only form a server takes)
  *   \\*\mailslot\NAME        every mailslot NAME in our workgroup or domain

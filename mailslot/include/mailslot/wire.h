@@ -7,7 +7,7 @@
  * Pure functions: no I/O, no clock, no allocation, no global state. The
  * decoder reads only through a checked cursor and locates the payload by
  * DataOffset/DataCount alone, so it is safe on any input (it is fuzzed).
- * Section numbers below refer to shared/reference/mailslot-wire.md.
+ * Section numbers below refer to docs/wire.md.
  */
 #ifndef BEACON_MAILSLOT_WIRE_H
 #define BEACON_MAILSLOT_WIRE_H
