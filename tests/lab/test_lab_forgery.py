@@ -7,6 +7,7 @@ the probe's own events. Root only; skips (77) elsewhere."""
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -43,6 +44,7 @@ with lablib.Lab("fg") as lab:
     probe = lab.host("probe")
     real = lab.host("real")
     evil = lab.host("evil")
+    evil2 = lab.host("evil2")
     serve = pr.Serve(probe)
     watch = pr.Watch(probe)
     agent = pr.agent(real, "--id", "real", "--hostname", "real", interval="1")
@@ -118,7 +120,57 @@ with lablib.Lab("fg") as lab:
         t.check(all(h["ttl_ms"] <= 3600000 for h in forged),
                 "a forged one-day TTL is capped at 1 hour")
 
-    # 6. A forged beacon after the real goodbye: back to left after one
+    # 6. A beacon from a spoofed source off the probe's subnets (reachable
+    # through lab0 by a route, as a remote address would be): when it falls
+    # silent, its direct queries go only as a broadcast, never unicast to
+    # the address a forger chose.
+    probe.run_ok("ip", "route", "add", "198.19.200.0/24", "dev", "lab0")
+    before = serve.doc()["stats"]
+    spoof = build(json.dumps({"v": 1, "id": "spoofed", "inst": "i", "seq": 1,
+                              "state": "up", "host": "spoofed", "int_ms": 100,
+                              "ttl_ms": 300}).encode(),
+                  path="\\MAILSLOT\\beacon", src_ip="198.19.200.1", dgm_id=7)
+    raw = """
+import socket, struct, sys
+data = sys.stdin.buffer.read()
+udp = struct.pack(">HHHH", 138, 138, 8 + len(data), 0) + data
+ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                 socket.inet_aton("198.19.200.1"), socket.inet_aton("198.18.0.255"))
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s.sendto(ip + udp, ("198.18.0.255", 0))
+"""
+    r = subprocess.run(["ip", "netns", "exec", evil2.ns, pr.PY, "-c", raw],
+                       input=spoof, capture_output=True, timeout=20)
+    t.check(r.returncode == 0, f"a datagram from a spoofed source: {r.stderr}")
+    d = t.wait_for(lambda: (lambda x: x if x and x["stats"]["direct_unicasts_off_link"] >
+                            before["direct_unicasts_off_link"] else None)(serve.doc()), 5)
+    t.check(d is not None and "spoofed" in {h["id"] for h in d["hosts"]},
+            f"no unicast query to a spoofed off-link source: {serve.doc()['stats']}")
+
+    # 7. Forged hosts that fall silent at once cannot make the probe an
+    # amplifier: at most --max-queries (50) direct queries a second.
+    before = serve.doc()["stats"]
+    t0 = time.monotonic()
+    short = [build(json.dumps({"v": 1, "id": f"s{i}", "inst": "i", "seq": 1,
+                               "state": "up", "host": f"s{i}", "int_ms": 100,
+                               "ttl_ms": 300}).encode(),
+                   path="\\MAILSLOT\\beacon", src_ip=evil2.addrs[0], dgm_id=i)
+             for i in range(100)]
+    pr.send_raw(evil2, short)
+    d = t.wait_for(lambda: (lambda x: x if x and x["stats"]["direct_queries_capped"] >
+                            before["direct_queries_capped"] + 100 else None)(serve.doc()), 10)
+    elapsed = time.monotonic() - t0
+    t.check(d is not None, f"direct queries are capped: {serve.doc()['stats']}")
+    if d:
+        sent = d["stats"]["direct_queries"] - before["direct_queries"]
+        figures["direct_queries_sent"] = sent
+        figures["direct_queries_capped"] = (d["stats"]["direct_queries_capped"] -
+                                            before["direct_queries_capped"])
+        figures["queries_window_s"] = round(elapsed, 2)
+        t.check(sent <= 50 * (elapsed + 1), f"{sent} direct queries in {elapsed:.2f} s")
+
+    # 8. A forged beacon after the real goodbye: back to left after one
     # missed beacon and one unanswered query.
     agent.send_signal(signal.SIGTERM)
     t.check(watch.wait("leave", "real", 5) is not None and agent.wait(5) == 0,
