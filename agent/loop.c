@@ -347,11 +347,11 @@ setup(struct agent *a, const struct agent_config *c)
 	a->msg.n_tags = c->n_tags;
 	if (!facts_host_id(c, a->msg.id, sizeof(a->msg.id), e, sizeof(e))) {
 		log_warnx("%s", e);
-		return 1;
+		return -1;
 	}
 	facts_random_hex(a->msg.instance);
 	if (!gather(a, &a->msg))
-		return 1;
+		return -1;
 	if (c->print) {
 		log_interfaces(c);
 		return 0;
@@ -359,11 +359,11 @@ setup(struct agent *a, const struct agent_config *c)
 	if (open_client(a) == MAILSLOT_E_PRIVILEGED_PORT) {
 		log_warnx("UDP port %u is privileged: %s", c->port,
 			  mailslot_hint(MAILSLOT_E_PRIVILEGED_PORT));
-		return 1;
+		return -1;
 	}
 	log_interfaces(c);
 	if (c->once)
-		return a->client != NULL ? 0 : 1; /* nothing usable at all */
+		return a->client != NULL ? 0 : -1; /* nothing usable at all */
 
 	mailslot_server_opts_init(&so);
 	so.port = c->port;
@@ -376,7 +376,7 @@ setup(struct agent *a, const struct agent_config *c)
 				  mailslot_hint(err));
 		else
 			log_err("cannot listen for queries", err);
-		return 1;
+		return -1;
 	}
 	a->nlfd = open_netlink();
 	if (a->nlfd < 0)
@@ -413,7 +413,7 @@ print_beacon(struct agent *a)
 	be = beacon_encode(&a->msg, BUDGET, out, sizeof(out), &len, &dropped);
 	if (be != BEACON_OK) {
 		log_warnx("cannot encode the beacon: %s", beacon_strerror(be));
-		return 1;
+		return -1;
 	}
 	puts(out);
 	log_info("%zu bytes (budget %d of %d, %d kept for a signature); %u "
@@ -434,7 +434,7 @@ loop(struct agent *a)
 	a->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (a->sigfd < 0) {
 		log_warn("signalfd");
-		return 1;
+		return -1;
 	}
 	sched_init(&a->sched, clock_mono_ms(), a->c->interval_ms, rnd, a);
 	for (;;) {
@@ -454,7 +454,7 @@ loop(struct agent *a)
 
 		if (poll(p, 4, timeout) < 0 && errno != EINTR) {
 			log_warn("poll");
-			return 1;
+			return -1;
 		}
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -483,6 +483,8 @@ loop(struct agent *a)
 	}
 }
 
+/* Helpers return 0 or -1 (having logged why); only this maps them to the
+   exit status. */
 int
 agent_run(const struct agent_config *c)
 {
@@ -499,5 +501,5 @@ agent_run(const struct agent_config *c)
 			rc = loop(&a);
 	}
 	teardown(&a);
-	return rc;
+	return rc < 0 ? 1 : 0;
 }

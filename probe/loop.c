@@ -217,12 +217,12 @@ probe_run(const struct probe_config *c)
 		log_warn("signalfd");
 		return 1;
 	}
-	rc = probe_open(&l.p, c);
-	if (rc != 0) {
+	if (probe_open(&l.p, c) < 0) {
 		probe_close(&l.p);
 		close(sigfd);
-		return rc;
+		return 1;
 	}
+	rc = 0;
 	l.tty = isatty(STDOUT_FILENO);
 	l.p.want_events = c->events;
 	l.start = clock_mono_ms();

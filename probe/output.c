@@ -485,9 +485,10 @@ output_export_check(const char *path, char *err, size_t len)
 
 	if (path[0] == '\0' || tmp_template(path, tmp, sizeof(tmp)) < 0) {
 		snprintf(err, len,
-			 "%s: not a usable file name (empty, too long "
-			 "or ending in /)",
-			 path);
+			 "the export path is not a usable file name (empty, "
+			 "ending in /, or over %d bytes with its temporary "
+			 "name): %.100s%s",
+			 PATH_MAX, path, strlen(path) > 100 ? "..." : "");
 		return -1;
 	}
 	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {

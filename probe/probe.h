@@ -89,6 +89,7 @@ int probe_config_parse(int argc, char **argv, struct probe_config *c,
 		       bool *done);
 
 /* rx.c */
+/* 0, or -1 having logged why. */
 int probe_open(struct probe *p, const struct probe_config *c);
 void probe_close(struct probe *p);
 /* Take up to max waiting datagrams into the table; returns how many. */

@@ -158,13 +158,13 @@ probe_open(struct probe *p, const struct probe_config *c)
 	to.new_burst = c->new_burst;
 	if (getrandom(to.key, sizeof(to.key), 0) != sizeof(to.key)) {
 		log_warn("getrandom");
-		return 1;
+		return -1;
 	}
 	memcpy(p->key, to.key, sizeof(p->key));
 	p->tab = hosttab_new(&to, on_event, p);
 	if (p->tab == NULL) {
 		log_warnx("out of memory");
-		return 1;
+		return -1;
 	}
 	mailslot_server_opts_init(&so);
 	so.port = c->port;
@@ -179,7 +179,7 @@ probe_open(struct probe *p, const struct probe_config *c)
 			log_warn("cannot listen on UDP port %u", c->port);
 		else
 			log_warnx("cannot listen: %s", mailslot_strerror(err));
-		return 1;
+		return -1;
 	}
 	mailslot_client_opts_init(&co);
 	co.port = c->port;

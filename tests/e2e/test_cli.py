@@ -4,6 +4,8 @@ name the cause and the fix (exit 1), timeouts, signals, and escaping of
 network text in the terminal output. Loopback only."""
 import os
 import shutil
+import stat
+import tempfile
 import signal
 import subprocess
 import sys
@@ -56,7 +58,13 @@ for args, says in usage:
     t.check(r.returncode == 64, f"{args}: exit {r.returncode}, want 64")
     t.check(says in r.stderr, f"{args}: stderr says {says!r}: {r.stderr!r}")
 
-# The same checks, and the same usage status, in the other two programs.
+# The same checks, and the same usage status, in the other two programs;
+# and export paths that must never be replaced.
+EXPORT_DIR = tempfile.mkdtemp(prefix="beacon-cli-")
+EXPORT_FIFO = os.path.join(EXPORT_DIR, "fifo")
+os.mkfifo(EXPORT_FIFO)
+EXPORT_LINK = os.path.join(EXPORT_DIR, "link")
+os.symlink(EXPORT_FIFO, EXPORT_LINK)
 for prog, args, says in [
     (os.environ["BEACON_AGENT"], ("--broadcast", "nonsense"), b"not an IPv4 address"),
     (os.environ["BEACON_AGENT"], ("--broadcast", "0.0.0.0"), b"not broadcasts"),
@@ -70,18 +78,29 @@ for prog, args, says in [
     (os.environ["BEACON_PROBE"], ("list", "--workgroup", "way-too-long-for-netbios"),
      b"not a NetBIOS name"),
     (os.environ["BEACON_PROBE"], ("serve", "--export", "/dev/null"),
-     None),
+     b"character device"),
+    (os.environ["BEACON_PROBE"], ("serve", "--export", EXPORT_DIR), b"a directory"),
+    (os.environ["BEACON_PROBE"], ("serve", "--export", EXPORT_FIFO), b"a FIFO"),
+    (os.environ["BEACON_PROBE"], ("serve", "--export", EXPORT_LINK),
+     b"a symbolic link"),
+    (os.environ["BEACON_PROBE"], ("serve", "--export", EXPORT_DIR + "/" + "x" * 5000),
+     b"not a usable file name"),
+    (os.environ["BEACON_PROBE"], ("serve", "--export", EXPORT_DIR + "/no/such/x.json"),
+     b"does not exist"),
 ]:
     r = subprocess.run([prog, *args], capture_output=True, timeout=20)
-    if says is None:
-        # Not a usage error: refused at start, never replaced.
-        t.check(r.returncode == 1 and b"character device" in r.stderr,
-                f"serve --export /dev/null refused: {r.returncode} {r.stderr!r}")
-        t.check(os.path.exists("/dev/null") and
-                not os.path.isfile("/dev/null"), "/dev/null untouched")
+    if args[0] == "serve":
+        # Not a usage error: refused at start, never replaced, nothing bound.
+        t.check(r.returncode == 1 and says in r.stderr,
+                f"serve --export {args[2][:60]} refused: {r.returncode} {r.stderr!r}")
         continue
     t.check(r.returncode == 64, f"{prog} {args}: exit {r.returncode}, want 64")
     t.check(says in r.stderr, f"{prog} {args}: stderr says {says!r}: {r.stderr!r}")
+t.check(os.path.exists("/dev/null") and not os.path.isfile("/dev/null"),
+        "/dev/null untouched")
+t.check(stat.S_ISFIFO(os.stat(EXPORT_FIFO).st_mode) and os.path.islink(EXPORT_LINK),
+        "the FIFO and the link are untouched")
+shutil.rmtree(EXPORT_DIR)
 
 port = str(t.free_port())
 errors = [
