@@ -29,12 +29,14 @@
 #define REDRAW_AGES_MS 1000
 #define RESOLICIT_MS   1100
 #define SAMPLE_MS      100
+#define IFACES_MS      2000 /* watch and serve look for new interfaces */
 
 struct loop {
 	struct probe p;
 	bool tty, stop, failed;
 	int rc;
 	uint64_t start, end, table_due, resolicit, last_out, sample_due;
+	uint64_t ifaces_due;
 };
 
 static uint64_t
@@ -174,13 +176,30 @@ sample_run(struct loop *l, uint64_t now)
 	l->sample_due = now + SAMPLE_MS;
 }
 
+static uint64_t
+ifaces_due(const struct loop *l)
+{
+	return l->p.c->cmd == CMD_LIST ? UINT64_MAX : l->ifaces_due;
+}
+
+/* Interfaces come and go: queries follow them, and a new one is asked at
+   once. */
+static void
+ifaces_run(struct loop *l, uint64_t now)
+{
+	l->ifaces_due = now + IFACES_MS;
+	if (probe_refresh_solicit(&l->p) && l->p.c->solicit)
+		probe_solicit(&l->p);
+}
+
 static const struct job {
 	uint64_t (*due)(const struct loop *l);
 	void (*run)(struct loop *l, uint64_t now);
 } jobs[] = {
 	{table_due, table_run},     {sample_due, sample_run},
 	{solicit_due, solicit_run}, {redraw_due, redraw_run},
-	{export_due, export_run},   {end_due, end_run},
+	{export_due, export_run},   {ifaces_due, ifaces_run},
+	{end_due, end_run},
 };
 #define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
 
@@ -228,6 +247,7 @@ probe_run(const struct probe_config *c)
 	l.start = clock_mono_ms();
 	l.end = c->cmd == CMD_LIST ? l.start + c->wait_ms : UINT64_MAX;
 	l.sample_due = l.start + SAMPLE_MS;
+	l.ifaces_due = l.start + IFACES_MS;
 	if (c->solicit) {
 		probe_solicit(&l.p);
 		/* A second query for the agents that missed the first one,

@@ -62,6 +62,7 @@ struct probe {
 	struct mailslot_server *srv;
 	struct mailslot_client *solicit;
 	struct mailslot_client *direct; /* unicast queries, one socket */
+	bool said_listening_only;
 	uint64_t ask_window_ms;
 	unsigned asks_in_window;
 	uint64_t drops_at_sample, seen_at_sample;
@@ -96,6 +97,9 @@ void probe_close(struct probe *p);
 size_t probe_receive(struct probe *p, uint64_t now_ms, size_t max);
 /* Ask every agent (general query). */
 void probe_solicit(struct probe *p);
+/* (Re)open the query client if the interfaces changed since; true when a
+   new one is open (the caller may ask again through it). */
+bool probe_refresh_solicit(struct probe *p);
 /* Ask one silent host (rate-limited). */
 void probe_ask(struct probe *p, const struct hosttab_ask *a, uint64_t now_ms);
 /* Tell the table what the probe itself is dropping. */

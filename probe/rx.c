@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mailslot/iface.h"
 #include "probe.h"
 
 static void
@@ -137,6 +138,77 @@ probe_solicit(struct probe *p)
 		log_warn("cannot send a query");
 }
 
+static void
+query_opts(const struct probe_config *c, struct mailslot_client_opts *co)
+{
+	mailslot_client_opts_init(co);
+	co->port = c->port;
+	co->workgroup = c->workgroup;
+	co->broadcast = c->broadcast;
+	co->n_broadcast = c->n_broadcast;
+	co->interfaces = c->interfaces;
+	co->n_interfaces = c->n_interfaces;
+}
+
+/* Would the solicitation client broadcast elsewhere now? */
+static bool
+solicit_stale(const struct probe *p)
+{
+	struct mailslot_if_filter f = {p->c->interfaces, p->c->n_interfaces,
+				       false};
+	struct mailslot_if ifs[MAILSLOT_IF_MAX];
+	size_t n, i, used = 0;
+
+	if (p->solicit == NULL)
+		return true;
+	if (p->c->n_broadcast > 0)
+		return false;
+	if (mailslot_interfaces(&f, ifs, MAILSLOT_IF_MAX, &n) != MAILSLOT_OK)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (ifs[i].use != MAILSLOT_IF_USED)
+			continue;
+		if (used >= mailslot_client_ndest(p->solicit) ||
+		    mailslot_client_dest(p->solicit, used) != ifs[i].bcast)
+			return true;
+		used++;
+	}
+	return used != mailslot_client_ndest(p->solicit);
+}
+
+bool
+probe_refresh_solicit(struct probe *p)
+{
+	struct mailslot_client_opts co;
+	enum mailslot_err err;
+	bool had = p->solicit != NULL;
+
+	if (!solicit_stale(p))
+		return false;
+	query_opts(p->c, &co);
+	mailslot_client_close(p->solicit);
+	p->solicit = NULL;
+	err = mailslot_open("\\\\*\\mailslot\\beacon\\query", &co, &p->solicit);
+	if (err != MAILSLOT_OK) {
+		const char *hint = mailslot_hint(err);
+		/* Listening alone still works: say so (once), go on. */
+		if (had || !p->said_listening_only)
+			log_warnx("cannot send queries: %s%s%s; listening only "
+				  "until an interface is usable",
+				  err == MAILSLOT_E_SYSTEM
+					  ? strerror(errno)
+					  : mailslot_strerror(err),
+				  hint[0] ? "; " : "", hint);
+		p->said_listening_only = true;
+		p->solicit = NULL;
+		return false;
+	}
+	if (p->said_listening_only)
+		log_info("sending queries again");
+	p->said_listening_only = false;
+	return true;
+}
+
 int
 probe_open(struct probe *p, const struct probe_config *c)
 {
@@ -181,23 +253,8 @@ probe_open(struct probe *p, const struct probe_config *c)
 			log_warnx("cannot listen: %s", mailslot_strerror(err));
 		return -1;
 	}
-	mailslot_client_opts_init(&co);
-	co.port = c->port;
-	co.workgroup = c->workgroup;
-	co.broadcast = c->broadcast;
-	co.n_broadcast = c->n_broadcast;
-	co.interfaces = c->interfaces;
-	co.n_interfaces = c->n_interfaces;
-	err = mailslot_open("\\\\*\\mailslot\\beacon\\query", &co, &p->solicit);
-	if (err != MAILSLOT_OK) {
-		const char *hint = mailslot_hint(err);
-		/* Listening alone still works: say so, go on. */
-		log_warnx("cannot send queries: %s%s%s; listening only",
-			  err == MAILSLOT_E_SYSTEM ? strerror(errno)
-						   : mailslot_strerror(err),
-			  hint[0] ? "; " : "", hint);
-		p->solicit = NULL;
-	}
+	(void)probe_refresh_solicit(p);
+	query_opts(c, &co);
 	if (mailslot_open_direct("\\\\*\\mailslot\\beacon\\query", &co,
 				 &p->direct) != MAILSLOT_OK)
 		p->direct = NULL; /* the broadcast copy still goes */

@@ -108,5 +108,34 @@ with lablib.Lab("if") as lab:
     t.check(sum(1 for l in open(err) if "waiting for one" in l) == 1,
             "said once")
 
+    # A probe that starts with no interface listens, and starts asking as
+    # soon as one is usable (it looks every 2 s): the quiet agent "late"
+    # (interval 30 s) is found by its answer, not by its schedule.
+    p2 = lab.host("probe2")
+    p2.run_ok("ip", "addr", "flush", "dev", "lab0")
+    p2err = os.path.join(lab.dir, "probe2.err")
+    w2path = os.path.join(lab.dir, "probe2.events")
+    p2.spawn(pr.PROBE, "watch", "--events", stdout=open(w2path, "w"),
+             stderr=open(p2err, "w"))
+    t.check(t.wait_for(lambda: "listening only" in open(p2err).read(), 5) is not None,
+            "a probe with no interface says it listens only")
+    t0 = time.time()
+    p2.run_ok("ip", "addr", "add", f"{p2.addrs[0]}/24", "brd", "198.18.0.255",
+              "dev", "lab0")
+
+    def p2_found():
+        for line in open(w2path):
+            e = json.loads(line)
+            if e["event"] == "join" and e["id"] == "late":
+                return e
+        return None
+    e = t.wait_for(p2_found, 8)
+    t.check(e is not None, "and finds the quiet agent once its interface is up")
+    if e:
+        figures["probe_interface_found_s"] = round(pr.event_time(e) - t0, 2)
+        t.check(pr.event_time(e) - t0 < 3.5,
+                f"within the 2 s look and an answer: {figures['probe_interface_found_s']} s")
+    t.check("sending queries again" in open(p2err).read(), "and says so")
+
 print("figures:", json.dumps(figures))
 t.finish()
