@@ -1,0 +1,353 @@
+# SPDX-License-Identifier: MIT
+"""The probe and the agent at this machine's limits, in one run.
+
+    python3 tests/bench/bench.py [--build build/release] [--smoke] [--json FILE]
+
+Everything runs in a private network namespace (root: unshare -n), over its
+loopback, sender and receiver pinned to different cores, with beacons of a
+default agent's size made by the real encoders (tests/bench/beacons.c).
+It measures:
+
+  * CPU ns per beacon of a bare recvmmsg receiver and of beacon-probe's
+    real receive path (its own binary), and their ratio, with 1,000, 20,000
+    and 100,000 hosts in the table;
+  * loss at paced rates (100k, 200k, 400k beacons/s), from the probe's own
+    counters and the kernel's RcvbufErrors;
+  * how many of 20,000 hosts answering within 0.5 s a fresh `list` shows,
+    and when;
+  * resident bytes per host, and the time to write the export (SIGTERM to
+    exit), at 20,000 and 100,000 hosts;
+  * user-space instructions per beacon on the steady-state path (callgrind
+    over bench_ingest);
+  * the agent's resident size and its wake-ups per beacon.
+
+It prints a table and writes JSON. --smoke runs the same steps with small
+numbers in seconds and asserts nothing about time (CTest's bench.smoke).
+Every load is bounded in count and time; only 127.0.0.1 is a target.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default="build/release",
+                    help="the build directory (default build/release)")
+    ap.add_argument("--smoke", action="store_true",
+                    help="small and quick: checks that every step runs")
+    ap.add_argument("--json", help="write the results here "
+                    "(default BUILD/bench-results.json)")
+    return ap.parse_args()
+
+
+args = parse_args()
+BUILD = os.path.abspath(args.build)
+PROBE = os.path.join(BUILD, "probe", "beacon-probe")
+AGENT = os.path.join(BUILD, "agent", "beacon-agent")
+SEND = os.path.join(BUILD, "tests", "bench_send")
+RECV = os.path.join(BUILD, "tests", "bench_recv")
+INGEST = os.path.join(BUILD, "tests", "bench_ingest")
+OUT = args.json or os.path.join(BUILD, "bench-results.json")
+
+if os.environ.get("BEACON_BENCH_NS") != "1":
+    for prog in (PROBE, AGENT, SEND, RECV, INGEST):
+        if not os.access(prog, os.X_OK):
+            sys.exit(f"bench: {prog} is missing: build first "
+                     f"(cmake --preset release && cmake --build --preset release)")
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        print("bench: needs root and unshare for a private network namespace")
+        sys.exit(SKIP)
+    env = dict(os.environ, BEACON_BENCH_NS="1")
+    os.execvpe("unshare", ["unshare", "--net", sys.executable, *sys.argv], env)
+
+subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+TMP = tempfile.mkdtemp(prefix="beacon-bench-")
+NCPU = os.cpu_count() or 1
+RX_CPU, TX_CPU = ("1", "0") if NCPU >= 2 else ("0", "0")
+HZ = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+port_n = [47900]
+procs = []
+results = {"smoke": args.smoke, "cpus": NCPU}
+
+if args.smoke:
+    HOSTS, RATE, SECONDS, RATES, LIST_HOSTS = [200, 1000], 20000, 0.3, [20000], 500
+    TABLE_HOSTS = [200, 1000]
+else:
+    HOSTS, RATE, SECONDS, RATES, LIST_HOSTS = [1000, 20000, 100000], 200000, 3.0, \
+        [100000, 200000, 400000], 20000
+    TABLE_HOSTS = [20000, 100000]
+# New hosts arrive at this rate when a table is filled (a LAN's hosts
+# answering a probe's query over a few seconds).
+FILL_RATE = 20000
+
+
+def next_port():
+    port_n[0] += 1
+    return port_n[0]
+
+
+def pinned(cpu, *cmd, **kw):
+    p = subprocess.Popen(["taskset", "-c", cpu, *cmd], **kw)
+    procs.append(p)
+    return p
+
+
+def send(port, hosts, rounds, rate, first=0):
+    r = subprocess.run(["taskset", "-c", TX_CPU, SEND, str(port), str(hosts),
+                        str(rounds), str(rate), "0", str(first)],
+                       capture_output=True, text=True, timeout=120, check=True)
+    m = re.match(r"sent (\d+) in ([\d.]+) s", r.stdout)
+    return int(m.group(1)), float(m.group(2))
+
+
+def bound(port, timeout=10):
+    """Wait until something is bound to UDP port in this namespace."""
+    want = f":{port:04X} "
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open("/proc/net/udp") as f:
+            if any(want in line.split("\n")[0] for line in f.readlines()[1:]):
+                return True
+        time.sleep(0.01)
+    raise RuntimeError(f"nothing bound to {port}")
+
+
+def cpu_ns(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1e9 / HZ
+
+
+def status(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def rcvbuf_errors():
+    with open("/proc/net/snmp") as f:
+        rows = [l.split() for l in f if l.startswith("Udp:")]
+    return int(rows[1][rows[0].index("RcvbufErrors")])
+
+
+def settle(pid, limit=60):
+    """Wait until the process has caught up: its CPU time stops growing."""
+    deadline = time.monotonic() + limit
+    last = cpu_ns(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = cpu_ns(pid)
+        if now - last < 2e7:  # under 10% of the 0.2 s: idle
+            return
+        last = now
+
+
+def rounds_for(hosts, rate, seconds):
+    return max(1, int(rate * seconds / hosts))
+
+
+# ---- 1. Bare receiver vs the probe's receive path ----
+
+def bare(hosts, rate):
+    port = next_port()
+    rounds = rounds_for(hosts, rate, SECONDS)
+    r = pinned(RX_CPU, RECV, str(port), str(hosts * rounds), "0.5",
+               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    bound(port)
+    sent, _ = send(port, hosts, rounds, rate)
+    out, _ = r.communicate(timeout=70)
+    m = re.match(r"received (\d+) cpu_ns (\d+)", out)
+    got, ns = int(m.group(1)), int(m.group(2))
+    return {"sent": sent, "received": got, "ns_per_beacon": ns / max(got, 1)}
+
+
+class Probe:
+    """beacon-probe serve with room for hosts, exporting only at exit."""
+
+    def __init__(self, hosts):
+        self.port = next_port()
+        self.export = os.path.join(TMP, f"probe-{self.port}.json")
+        self.p = pinned(RX_CPU, PROBE, "serve", "--port", str(self.port),
+                        "--broadcast", "127.255.255.255", "--no-solicit",
+                        "--export", self.export, "--export-interval", "86400",
+                        "--max-hosts", str(hosts + 1000),
+                        "--new-hosts-per-source", "1000000",
+                        "--max-per-source", "10000000",
+                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        bound(self.port)
+
+    def stop(self):
+        t0 = time.monotonic()
+        self.p.send_signal(signal.SIGTERM)
+        self.p.wait(60)
+        took = time.monotonic() - t0
+        with open(self.export) as f:
+            doc = json.load(f)
+        return took, doc
+
+
+def probe_path(hosts, rate):
+    pr = Probe(hosts)
+    rss0 = status(pr.p.pid, "VmRSS")
+    send(pr.port, hosts, 1, FILL_RATE)  # fill the table
+    settle(pr.p.pid)
+    rss1 = status(pr.p.pid, "VmRSS")
+    c0, e0 = cpu_ns(pr.p.pid), rcvbuf_errors()
+    rounds = rounds_for(hosts, rate, SECONDS)
+    sent, secs = send(pr.port, hosts, rounds, rate, first=1)
+    settle(pr.p.pid)
+    c1, e1 = cpu_ns(pr.p.pid), rcvbuf_errors()
+    took, doc = pr.stop()
+    st = doc["stats"]
+    steady = sent - (e1 - e0)  # what reached the probe's socket
+    return {"hosts": hosts, "sent": sent, "rate": round(sent / secs),
+            "beacons": steady, "listed": len(doc["hosts"]),
+            "taken": st["beacons"],
+            "lost_probe": st["dropped"]["receive_buffer"] + st["dropped"]["queue_full"],
+            "rcvbuf_errors": e1 - e0,
+            "ns_per_beacon": (c1 - c0) / max(steady, 1),
+            "rss_bytes_per_host": (rss1 - rss0) * 1024 / hosts,
+            "export_exit_s": round(took, 3)}
+
+
+print(f"bench: {'smoke, ' if args.smoke else ''}{NCPU} cpus, receiver on cpu {RX_CPU}, "
+      f"sender on cpu {TX_CPU}")
+rows = []
+try:
+    for hosts in HOSTS:
+        b = bare(hosts, RATE)
+        p = probe_path(hosts, RATE)
+        rows.append({"hosts": hosts, "rate": RATE, "bare": b, "probe": p,
+                     "ratio": p["ns_per_beacon"] / max(b["ns_per_beacon"], 1e-9)})
+    results["receive"] = rows
+
+    # ---- 2. Loss at paced rates, 20,000 hosts (or the smoke's) ----
+    loss = []
+    for rate in RATES:
+        p = probe_path(HOSTS[-2] if len(HOSTS) > 1 else HOSTS[0], rate)
+        loss.append({"rate": rate, "sent": p["sent"], "achieved": p["rate"],
+                     "lost": p["sent"] - p["beacons"],
+                     "probe_counted": p["lost_probe"],
+                     "rcvbuf_errors": p["rcvbuf_errors"]})
+    results["loss"] = loss
+
+    # ---- 3. A fresh list, LIST_HOSTS answering within 0.5 s ----
+    port = next_port()
+    wait = 2.5
+    lst = pinned(RX_CPU, PROBE, "list", "--port", str(port), "--broadcast",
+                 "127.255.255.255", "--no-solicit", "--wait", str(wait), "--json",
+                 "--max-hosts", str(LIST_HOSTS + 1000),
+                 "--new-hosts-per-source", "1000000", "--max-per-source", "10000000",
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    bound(port)
+    t0 = time.monotonic()
+    send(port, LIST_HOSTS, 1, LIST_HOSTS / 0.5)
+    last = time.monotonic()
+    out, _ = lst.communicate(timeout=60)
+    done = time.monotonic()
+    listed = len(json.loads(out)["hosts"])
+    results["fresh_list"] = {"hosts": LIST_HOSTS, "listed": listed,
+                             "answers_s": round(last - t0, 3),
+                             "printed_after_last_answer_s": round(done - last, 3)}
+
+    # ---- 4. Memory and export time at the table sizes ----
+    table = []
+    for hosts in TABLE_HOSTS:
+        pr = Probe(hosts)
+        rss0 = status(pr.p.pid, "VmRSS")
+        send(pr.port, hosts, 1, FILL_RATE)
+        settle(pr.p.pid)
+        rss1 = status(pr.p.pid, "VmRSS")
+        took, doc = pr.stop()
+        table.append({"hosts": hosts, "listed": len(doc["hosts"]),
+                      "rss_bytes_per_host": round((rss1 - rss0) * 1024 /
+                                                  max(len(doc["hosts"]), 1)),
+                      "export_bytes": os.path.getsize(pr.export),
+                      "sigterm_to_exit_s": round(took, 3)})
+    results["table"] = table
+
+    # ---- 5. Instructions per beacon (callgrind, steady state) ----
+    vg = shutil.which("valgrind")
+    asan = b"__asan_init" in open(INGEST, "rb").read()
+    if vg and not asan:
+        hosts, rounds = (200, 2) if args.smoke else (1000, 5)
+        cg = os.path.join(TMP, "callgrind.out")
+        subprocess.run([vg, "--tool=callgrind", "--toggle-collect=ingest_round",
+                        f"--callgrind-out-file={cg}", INGEST, str(hosts), str(rounds)],
+                       capture_output=True, check=True, timeout=600)
+        total = 0
+        with open(cg) as f:
+            for line in f:
+                if line.startswith("summary:") or line.startswith("totals:"):
+                    total = int(line.split()[1])
+        # ingest_round runs once to fill and then once per round.
+        results["callgrind"] = {"hosts": hosts, "beacons": hosts * (rounds + 1),
+                                "instructions_per_beacon": round(total / (hosts * (rounds + 1)))}
+    else:
+        results["callgrind"] = {"skipped": "no valgrind" if not vg else "ASan build"}
+
+    # ---- 6. The agent: resident size, wake-ups per beacon ----
+    port = next_port()
+    rcv = pinned(RX_CPU, RECV, str(port), "100000", "2",
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    bound(port)
+    ag = pinned(TX_CPU, AGENT, "--port", str(port), "--broadcast", "127.255.255.255",
+                "--interval", "0.1", "--id", "bench", "--hostname", "bench",
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0 if args.smoke else 4.0)  # past the fast start: a window to observe
+    w0 = status(ag.pid, "voluntary_ctxt_switches") + status(ag.pid, "nonvoluntary_ctxt_switches")
+    time.sleep(1.0 if args.smoke else 5.0)
+    w1 = status(ag.pid, "voluntary_ctxt_switches") + status(ag.pid, "nonvoluntary_ctxt_switches")
+    rss = status(ag.pid, "VmRSS")
+    ag.send_signal(signal.SIGTERM)
+    ag.wait(10)
+    window = 1.0 if args.smoke else 5.0
+    results["agent"] = {"rss_kib": rss, "wakeups": w1 - w0,
+                        "beacons_expected": round(window / 0.1),
+                        "wakeups_per_beacon": round((w1 - w0) / (window / 0.1), 2)}
+    rcv.kill()
+finally:
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    shutil.rmtree(TMP, ignore_errors=True)
+
+# ---- The table ----
+print(f"\n{'hosts':>7} {'bare ns':>8} {'probe ns':>9} {'ratio':>6} {'sent':>8} "
+      f"{'read':>8} {'in table':>8}")
+for r in results["receive"]:
+    print(f"{r['hosts']:>7} {r['bare']['ns_per_beacon']:>8.0f} "
+          f"{r['probe']['ns_per_beacon']:>9.0f} {r['ratio']:>6.2f} "
+          f"{r['probe']['sent']:>8} {r['probe']['beacons']:>8} "
+          f"{r['probe']['listed']:>8}")
+print(f"\n{'rate/s':>8} {'achieved':>9} {'lost':>7} {'probe':>7} {'rcvbuf':>7}")
+for r in results["loss"]:
+    print(f"{r['rate']:>8} {r['achieved']:>9} {r['lost']:>7} {r['probe_counted']:>7} "
+          f"{r['rcvbuf_errors']:>7}")
+f = results["fresh_list"]
+print(f"\nfresh list: {f['listed']} of {f['hosts']} hosts answering in {f['answers_s']} s, "
+      f"printed {f['printed_after_last_answer_s']} s after the last answer")
+for r in results["table"]:
+    print(f"{r['hosts']} hosts ({r['listed']} in the table): "
+          f"{r['rss_bytes_per_host']} resident bytes per host, "
+          f"export {r['export_bytes']} bytes, SIGTERM to exit {r['sigterm_to_exit_s']} s")
+print(f"callgrind: {results['callgrind']}")
+a = results["agent"]
+print(f"agent: {a['rss_kib']} KiB resident, {a['wakeups_per_beacon']} wake-ups per beacon")
+with open(OUT, "w") as f:
+    json.dump(results, f, indent=1)
+print(f"\nJSON: {OUT}")
