@@ -5,6 +5,7 @@
  * departed rows first, and refuse (and count) new hosts only when every row
  * is live.
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +25,24 @@ struct link {
 	double lost, expected;
 };
 
+struct name_slot {
+	uint64_t hash; /* of the lower-cased name, | 1; 0: never used */
+	uint32_t head; /* first row + 1 with it; 0: none now */
+};
+
 struct hosttab {
 	struct host *hosts;
 	size_t n, cap, max;
 	uint32_t *index; /* row + 1; 0 = empty */
 	size_t index_size;
+	/* Live rows by due time (a binary min-heap of row indices), so a
+	   tick touches only the rows that need it. */
+	uint32_t *heap;
+	size_t heap_n;
+	/* Rows by hostname, so a conflict check touches only the rows that
+	   claim that name; same size as the index. */
+	struct name_slot *names;
+	size_t names_used;
 	uint64_t key[2];
 	uint32_t max_ttl_ms;
 	double new_per_s, new_burst;
@@ -147,8 +161,10 @@ hosttab_new(const struct hosttab_opts *o, hosttab_event_fn ev, void *ctx)
 	for (t->index_size = 16; t->index_size < 2 * t->max;)
 		t->index_size *= 2;
 	t->index = calloc(t->index_size, sizeof(*t->index));
-	if (t->index == NULL) {
-		free(t);
+	t->names = calloc(t->index_size, sizeof(*t->names));
+	t->heap = calloc(t->max, sizeof(*t->heap));
+	if (t->index == NULL || t->names == NULL || t->heap == NULL) {
+		hosttab_free(t);
 		return NULL;
 	}
 	t->ev = ev;
@@ -163,6 +179,8 @@ hosttab_free(struct hosttab *t)
 		return;
 	free(t->hosts);
 	free(t->index);
+	free(t->names);
+	free(t->heap);
 	free(t);
 }
 
@@ -185,14 +203,160 @@ hosttab_find(const struct hosttab *t, const char *id)
 	return t->index[i] ? &t->hosts[t->index[i] - 1] : NULL;
 }
 
+/* ---- the timer heap ---- */
+
+static bool
+earlier(const struct hosttab *t, size_t a, size_t b)
+{
+	return t->hosts[t->heap[a]].due_ms < t->hosts[t->heap[b]].due_ms;
+}
+
 static void
-reindex(struct hosttab *t)
+heap_swap(struct hosttab *t, size_t a, size_t b)
+{
+	uint32_t r = t->heap[a];
+
+	t->heap[a] = t->heap[b];
+	t->heap[b] = r;
+	t->hosts[t->heap[a]].heap_pos = (uint32_t)(a + 1);
+	t->hosts[t->heap[b]].heap_pos = (uint32_t)(b + 1);
+}
+
+static void
+heap_fix(struct hosttab *t, size_t i)
+{
+	while (i > 0 && earlier(t, i, (i - 1) / 2)) {
+		heap_swap(t, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < t->heap_n && earlier(t, l, m))
+			m = l;
+		if (r < t->heap_n && earlier(t, r, m))
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(t, i, m);
+		i = m;
+	}
+}
+
+static void
+heap_remove(struct hosttab *t, struct host *h)
+{
+	size_t i;
+
+	if (h->heap_pos == 0)
+		return;
+	i = h->heap_pos - 1;
+	h->heap_pos = 0;
+	if (i == --t->heap_n)
+		return;
+	t->heap[i] = t->heap[t->heap_n];
+	t->hosts[t->heap[i]].heap_pos = (uint32_t)(i + 1);
+	heap_fix(t, i);
+}
+
+/* Look at h again at due (UINT64_MAX: never, it is not live). */
+static void
+schedule(struct hosttab *t, struct host *h, uint64_t due)
+{
+	if (due == UINT64_MAX) {
+		heap_remove(t, h);
+		return;
+	}
+	h->due_ms = due;
+	if (h->heap_pos == 0) {
+		t->heap[t->heap_n] = (uint32_t)(h - t->hosts);
+		h->heap_pos = (uint32_t)(++t->heap_n);
+	}
+	heap_fix(t, h->heap_pos - 1);
+}
+
+/* ---- rows by hostname ---- */
+
+static uint64_t
+name_hash(const struct hosttab *t, const char *name)
+{
+	char low[BEACON_MAX_HOSTNAME + 1];
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i < BEACON_MAX_HOSTNAME; i++)
+		low[i] = (char)tolower((unsigned char)name[i]);
+	return hosttab_hash(t->key, low, i) | 1;
+}
+
+static struct name_slot *
+name_slot(struct hosttab *t, uint64_t hash, bool create)
+{
+	size_t mask = t->index_size - 1, i = (size_t)hash & mask;
+
+	while (t->names[i].hash != 0 && t->names[i].hash != hash)
+		i = (i + 1) & mask;
+	if (t->names[i].hash == 0) {
+		if (!create)
+			return NULL;
+		t->names[i].hash = hash;
+		t->names_used++;
+	}
+	return &t->names[i];
+}
+
+static void
+name_link(struct hosttab *t, struct host *h)
+{
+	struct name_slot *n = name_slot(t, name_hash(t, h->hostname), true);
+
+	h->name_next = n->head;
+	n->head = (uint32_t)(h - t->hosts) + 1;
+}
+
+static void
+name_unlink(struct hosttab *t, struct host *h, const char *name)
+{
+	struct name_slot *n = name_slot(t, name_hash(t, name), false);
+	uint32_t row = (uint32_t)(h - t->hosts) + 1, *p;
+
+	if (n == NULL)
+		return;
+	for (p = &n->head; *p != 0; p = &t->hosts[*p - 1].name_next)
+		if (*p == row) {
+			*p = h->name_next;
+			break;
+		}
+	h->name_next = 0;
+}
+
+static void rebuild(struct hosttab *t);
+
+/* The names table keeps a slot for every name it has seen: rebuilt
+   from the rows when that fills it past three quarters. */
+static void
+names_room(struct hosttab *t)
+{
+	if (t->names_used + 1 > t->index_size / 4 * 3)
+		rebuild(t);
+}
+
+/* Index, names and heap anew from the rows (after rows moved). */
+static void
+rebuild(struct hosttab *t)
 {
 	size_t i;
 
 	memset(t->index, 0, t->index_size * sizeof(*t->index));
-	for (i = 0; i < t->n; i++)
-		t->index[slot_of(t, t->hosts[i].id)] = (uint32_t)(i + 1);
+	memset(t->names, 0, t->index_size * sizeof(*t->names));
+	t->names_used = 0;
+	t->heap_n = 0;
+	for (i = 0; i < t->n; i++) {
+		struct host *h = &t->hosts[i];
+		t->index[slot_of(t, h->id)] = (uint32_t)(i + 1);
+		name_link(t, h);
+		h->heap_pos = 0;
+		if (h->status == HOST_ALIVE || h->status == HOST_STALE)
+			schedule(t, h, h->due_ms);
+	}
 }
 
 static bool
@@ -235,7 +399,7 @@ make_room(struct hosttab *t, uint64_t now)
 		t->hosts[victim] = t->hosts[--j];
 	}
 	t->n = j;
-	reindex(t);
+	rebuild(t);
 	return true;
 }
 
@@ -364,17 +528,22 @@ emit(struct hosttab *t, enum host_event ev, const struct host *h,
 static void
 check_conflict(struct hosttab *t, const char *name, uint64_t now)
 {
-	size_t i, claims = 0;
+	struct name_slot *n;
+	size_t claims = 0;
 	char reason[160];
+	uint32_t r;
 
 	if (name[0] == '\0')
 		return;
-	for (i = 0; i < t->n; i++)
-		if (live(&t->hosts[i]) &&
-		    strcasecmp(t->hosts[i].hostname, name) == 0)
+	n = name_slot(t, name_hash(t, name), false);
+	if (n == NULL)
+		return;
+	for (r = n->head; r != 0; r = t->hosts[r - 1].name_next)
+		if (live(&t->hosts[r - 1]) &&
+		    strcasecmp(t->hosts[r - 1].hostname, name) == 0)
 			claims++;
-	for (i = 0; i < t->n; i++) {
-		struct host *h = &t->hosts[i];
+	for (r = n->head; r != 0; r = t->hosts[r - 1].name_next) {
+		struct host *h = &t->hosts[r - 1];
 		bool c;
 		if (strcasecmp(h->hostname, name) != 0)
 			continue;
@@ -459,11 +628,14 @@ apply(struct host *h, const struct beacon_msg *b, uint64_t now, char *what,
 }
 
 static void
-set_status(struct host *h, enum host_status s, const char *reason, uint64_t now)
+set_status(struct hosttab *t, struct host *h, enum host_status s,
+	   const char *reason, uint64_t now)
 {
 	h->status = s;
 	h->status_ms = now;
 	snprintf(h->reason, sizeof(h->reason), "%s", reason);
+	if (s == HOST_LEFT || s == HOST_EXPIRED)
+		heap_remove(t, h);
 }
 
 static void
@@ -507,9 +679,17 @@ said_goodbye(struct hosttab *t, struct host *h, uint64_t seq, uint64_t now)
 		h->bye_ms = now;
 	}
 	if (h->status != HOST_LEFT) {
-		set_status(h, HOST_LEFT, "said goodbye", now);
+		set_status(t, h, HOST_LEFT, "said goodbye", now);
 		emit(t, EV_LEAVE, h, "said goodbye", now);
 	}
+}
+
+/* After a beacon, nothing is due before the next one is missed. */
+static uint64_t
+first_miss(const struct host *h)
+{
+	return h->last_seen_ms + LIVENESS_MARGIN_MS +
+	       (uint64_t)ceil(LIVENESS_SLACK * h->interval_ms);
 }
 
 static enum hosttab_result
@@ -540,6 +720,7 @@ add(struct hosttab *t, const struct beacon_msg *b, const char *src,
 		t->hosts = hs;
 		t->cap = cap;
 	}
+	names_room(t);
 	h = &t->hosts[t->n];
 	memset(h, 0, sizeof(*h));
 	memcpy(h->id, b->id, sizeof(h->id));
@@ -553,10 +734,12 @@ add(struct hosttab *t, const struct beacon_msg *b, const char *src,
 	count_beacons(t, h, 0);
 	t->index[slot_of(t, h->id)] = (uint32_t)(t->n + 1);
 	t->n++;
+	name_link(t, h);
 	if (b->state == BEACON_STATE_BYE) {
 		said_goodbye(t, h, b->seq, now);
 	} else {
-		set_status(h, HOST_ALIVE, "beacons arriving", now);
+		set_status(t, h, HOST_ALIVE, "beacons arriving", now);
+		schedule(t, h, first_miss(h));
 		emit(t, EV_JOIN, h, "first beacon", now);
 		check_conflict(t, h->hostname, now);
 	}
@@ -662,6 +845,7 @@ hosttab_update(struct hosttab *t, const struct beacon_msg *b, const char *src,
 	enum hosttab_result r;
 	char what[96], reason[160], oldname[BEACON_MAX_HOSTNAME + 1];
 	struct host *h;
+	bool renamed;
 
 	if (t->index[slot] == 0)
 		return add(t, b, src, ifname, now);
@@ -686,7 +870,14 @@ hosttab_update(struct hosttab *t, const struct beacon_msg *b, const char *src,
 			return HT_OLD; /* sent just before its goodbye */
 	}
 	memcpy(oldname, h->hostname, sizeof(oldname));
+	renamed = strcmp(h->hostname, b->hostname) != 0;
+	if (renamed) {
+		names_room(t);
+		name_unlink(t, h, oldname);
+	}
 	apply(h, b, now, what, sizeof(what));
+	if (renamed)
+		name_link(t, h);
 	timing(t, h);
 	heard(t, h, src, ifname, now);
 	if (live(h))
@@ -710,7 +901,7 @@ hosttab_update(struct hosttab *t, const struct beacon_msg *b, const char *src,
 			h->disputed = was;
 		}
 		h->bye_seq = h->bye_ms = 0;
-		set_status(h, HOST_ALIVE, "beacons arriving", now);
+		set_status(t, h, HOST_ALIVE, "beacons arriving", now);
 		emit(t, was == HOST_STALE ? EV_UPDATE : EV_JOIN, h, reason,
 		     now);
 	} else {
@@ -719,10 +910,11 @@ hosttab_update(struct hosttab *t, const struct beacon_msg *b, const char *src,
 			emit(t, EV_UPDATE, h, reason, now);
 		}
 	}
-	if (strcmp(oldname, h->hostname) != 0)
+	if (live(h))
+		schedule(t, h, first_miss(h));
+	if (renamed)
 		check_conflict(t, oldname, now);
-	if (live(h) != (was == HOST_ALIVE || was == HOST_STALE) ||
-	    strcmp(oldname, h->hostname) != 0)
+	if (live(h) != (was == HOST_ALIVE || was == HOST_STALE) || renamed)
 		check_conflict(t, h->hostname, now);
 	return HT_UPDATED;
 }
@@ -781,7 +973,7 @@ tick_host(struct hosttab *t, struct host *h, uint64_t now,
 	if (missed >= 1 && !h->query_out &&
 	    h->queries_sent < LIVENESS_QUERIES && now >= h->next_query_ms) {
 		const struct host_seen *s = last_seen(h);
-		if (*n < max) {
+		if (*n < max) { /* the caller leaves room */
 			struct hosttab_ask *a = &asks[(*n)++];
 			memcpy(a->id, h->id, sizeof(a->id));
 			snprintf(a->addr, sizeof(a->addr), "%s",
@@ -792,8 +984,6 @@ tick_host(struct hosttab *t, struct host *h, uint64_t now,
 			h->query_out = true;
 			h->query_due_ms = now + LIVENESS_ANSWER_MS;
 			h->next_query_ms = now + query_gap(h);
-		} else {
-			next = now; /* no room this time: ask at once */
 		}
 	}
 	if (h->disputed != HOST_ALIVE && missed >= 1 && h->unanswered >= 1) {
@@ -801,7 +991,7 @@ tick_host(struct hosttab *t, struct host *h, uint64_t now,
 		   not the host's. */
 		enum host_status back = h->disputed;
 		h->disputed = HOST_ALIVE;
-		set_status(h, back,
+		set_status(t, h, back,
 			   back == HOST_LEFT
 				   ? "said goodbye (one later beacon, then "
 				     "silence)"
@@ -813,24 +1003,29 @@ tick_host(struct hosttab *t, struct host *h, uint64_t now,
 		return UINT64_MAX;
 	}
 	phi = host_phi(t, h, now);
-	snprintf(reason, sizeof(reason),
-		 "silent %.1f s: %u beacons and %u direct queries unanswered "
-		 "at %.1f%% loss (phi %.1f)",
-		 (double)silence / 1000, missed, h->unanswered,
-		 100 * loss_now(t, h), phi);
+	/* The reason is written only when the status changes. */
+#define REASON()                                                               \
+	snprintf(reason, sizeof(reason),                                       \
+		 "silent %.1f s: %u beacons and %u direct queries unanswered " \
+		 "at %.1f%% loss (phi %.1f)",                                  \
+		 (double)silence / 1000, missed, h->unanswered,                \
+		 100 * loss_now(t, h), phi)
 	if (silence >= (uint64_t)LIVENESS_HARD_TTLS * h->ttl_ms ||
 	    (phi >= LIVENESS_EXPIRE_PHI && silence >= h->ttl_ms &&
 	     h->unanswered >= LIVENESS_EXPIRE_MIN_QUERIES)) {
-		set_status(h, HOST_EXPIRED, reason, now);
+		REASON();
+		set_status(t, h, HOST_EXPIRED, reason, now);
 		emit(t, EV_EXPIRE, h, reason, now);
 		check_conflict(t, h->hostname, now);
 		return UINT64_MAX;
 	}
 	if (h->status == HOST_ALIVE && phi >= LIVENESS_STALE_PHI &&
 	    missed >= 2) {
-		set_status(h, HOST_STALE, reason, now);
+		REASON();
+		set_status(t, h, HOST_STALE, reason, now);
 		emit(t, EV_STALE, h, reason, now);
 	}
+#undef REASON
 	if (h->query_out)
 		next = min_u64(next, h->query_due_ms);
 	else if (missed >= 1 && h->queries_sent < LIVENESS_QUERIES)
@@ -850,15 +1045,17 @@ uint64_t
 hosttab_tick(struct hosttab *t, uint64_t now, struct hosttab_ask *asks,
 	     size_t max, size_t *n)
 {
-	uint64_t next = UINT64_MAX;
-	size_t i;
-
 	*n = 0;
-	for (i = 0; i < t->n; i++)
-		if (live(&t->hosts[i]))
-			next = min_u64(next, tick_host(t, &t->hosts[i], now,
-						       asks, max, n));
-	return next;
+	while (t->heap_n > 0 && t->hosts[t->heap[0]].due_ms <= now) {
+		struct host *h = &t->hosts[t->heap[0]];
+		uint64_t next;
+		if (*n == max)
+			return now; /* no room to ask: again at once */
+		next = tick_host(t, h, now, asks, max, n);
+		if (live(h))
+			schedule(t, h, next > now ? next : now + 1);
+	}
+	return t->heap_n > 0 ? t->hosts[t->heap[0]].due_ms : UINT64_MAX;
 }
 
 size_t

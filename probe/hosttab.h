@@ -103,6 +103,11 @@ struct host {
 	double prior; /* loss prior: the link's estimate, or LOSS_PRIOR */
 	int link;     /* index of the link it was last heard on */
 
+	/* The table's own: the timer heap, and the rows with this name. */
+	uint64_t due_ms;    /* when tick() must look at it next */
+	uint32_t heap_pos;  /* 1-based; 0: not in the heap (not live) */
+	uint32_t name_next; /* next row + 1 with the same name hash; 0: end */
+
 	/* The current silence. */
 	unsigned queries_sent, unanswered;
 	uint64_t query_due_ms; /* when the outstanding query counts as lost */

@@ -588,6 +588,70 @@ test_siphash(void **state)
 	assert_true(hosttab_hash(key, m, sizeof(m)) != 0xa129ca6149be45e5ull);
 }
 
+/* Conflicts follow renames (the per-name index), and the timer heap
+   expires exactly the silent half of many hosts, and nothing else. */
+static void
+test_rename_conflict_and_many_hosts(void **state)
+{
+	struct rec r = {0};
+	struct hosttab *t = table(0, &r);
+	struct beacon_msg a = msg("a", "i", 1, "alpha"),
+			  b = msg("b", "i", 1, "beta");
+	char id[16], name[32];
+	unsigned k;
+	uint64_t now;
+	(void)state;
+
+	feed(t, &a, 0);
+	feed(t, &b, 0);
+	a.seq = 2;
+	strcpy(a.hostname, "BETA");
+	feed(t, &a, 100);
+	assert_true(hosttab_find(t, "a")->conflict);
+	assert_true(hosttab_find(t, "b")->conflict);
+	a.seq = 3;
+	strcpy(a.hostname, "gamma");
+	feed(t, &a, 200);
+	assert_false(hosttab_find(t, "a")->conflict);
+	assert_false(hosttab_find(t, "b")->conflict);
+	hosttab_free(t);
+
+	memset(&r, 0, sizeof(r));
+	{
+		struct hosttab_opts o = {
+			.new_per_s = 1e9, .new_burst = 1e9, .key = {3, 4}};
+		t = hosttab_new(&o, on_event, &r);
+	}
+	for (k = 0; k < 4000; k++) {
+		struct beacon_msg m;
+		snprintf(id, sizeof(id), "m%u", k);
+		snprintf(name, sizeof(name), "host%u", k);
+		m = msg(id, "i", 1, name);
+		hosttab_update(t, &m, "198.18.0.5", "lab0", k % 1000);
+	}
+	/* The even ones go on sending every second; the odd ones stop. */
+	for (now = 1000; now <= 40000; now += 10) {
+		if (now % 1000 == 0)
+			for (k = 0; k < 4000; k += 2) {
+				struct beacon_msg m;
+				snprintf(id, sizeof(id), "m%u", k);
+				snprintf(name, sizeof(name), "host%u", k);
+				m = msg(id, "i", now / 1000 + 1, name);
+				hosttab_update(t, &m, "198.18.0.5", "lab0",
+					       now);
+			}
+		tick(t, now);
+	}
+	for (k = 0; k < 4000; k++) {
+		snprintf(id, sizeof(id), "m%u", k);
+		assert_int_equal(hosttab_find(t, id)->status,
+				 k % 2 ? HOST_EXPIRED : HOST_ALIVE);
+	}
+	assert_int_equal(r.events[EV_EXPIRE], 2000);
+	assert_int_equal(r.events[EV_CONFLICT], 0);
+	hosttab_free(t);
+}
+
 int
 main(void)
 {
@@ -610,6 +674,7 @@ main(void)
 		cmocka_unit_test(test_new_hosts_per_source),
 		cmocka_unit_test(test_probe_drops_not_charged),
 		cmocka_unit_test(test_siphash),
+		cmocka_unit_test(test_rename_conflict_and_many_hosts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
