@@ -1014,6 +1014,12 @@ tick_host(struct hosttab *t, struct host *h, uint64_t now,
 	    (phi >= LIVENESS_EXPIRE_PHI && silence >= h->ttl_ms &&
 	     h->unanswered >= LIVENESS_EXPIRE_MIN_QUERIES)) {
 		REASON();
+		if (h->status == HOST_ALIVE) {
+			/* Expired implies stale: consumers see both, in order,
+			   even when one look finds both thresholds passed. */
+			set_status(t, h, HOST_STALE, reason, now);
+			emit(t, EV_STALE, h, reason, now);
+		}
 		set_status(t, h, HOST_EXPIRED, reason, now);
 		emit(t, EV_EXPIRE, h, reason, now);
 		check_conflict(t, h->hostname, now);

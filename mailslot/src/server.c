@@ -5,7 +5,10 @@
  *
  * Every datagram taken from the socket goes through the same pipeline and is
  * counted exactly once: own -> decode -> mailslot name -> duplicate -> size ->
- * queue. The queue holds copies, so a message survives a too-small buffer.
+ * message. Datagrams come in recvmmsg batches, and a message goes straight
+ * from the batch to the reader's buffer; only one that must wait (a buffer
+ * too small, or mailslot_info counting what is there) is copied into the
+ * queue, so it survives.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +32,21 @@
 #define OWN_ADDRS_MAX  64
 #define OWN_REFRESH_MS 5000
 #define DRAIN_MAX      1024 /* datagrams per drain, so one call cannot spin */
+#define BATCH          32   /* datagrams per recvmmsg */
+#define SLOT_BYTES     (MAILSLOT_DGRAM_MAX + 1) /* one more: a cut one shows */
+
+/* One datagram of the last recvmmsg, with what the kernel said of it. */
+struct rx {
+	uint32_t len;
+	int flags; /* MSG_TRUNC */
+	struct sockaddr_in from;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) +
+			 CMSG_SPACE(sizeof(uint32_t))];
+	} ctl;
+	size_t ctl_len;
+};
 
 struct entry {
 	struct entry *next;
@@ -54,12 +72,17 @@ struct mailslot_server {
 
 	struct dedup dedup;
 	struct mailslot_stats stats;
+	/* The last recvmmsg: datagrams [next, got) are still to be looked
+	   at. The slots are allocated at the first read; pages the kernel
+	   never writes to stay out of memory. */
+	uint8_t *slots;
+	struct rx rx[BATCH];
+	unsigned next, got;
 	struct {
 		unsigned index;
 		char name[IF_NAMESIZE];
 	} ifcache[OWN_ADDRS_MAX]; /* if_indextoname is a system call */
 	uint64_t ifcache_at_ms;
-	uint8_t buf[MAILSLOT_DGRAM_MAX + 1];
 };
 
 void
@@ -144,12 +167,10 @@ enqueue(struct mailslot_server *s, const struct mailslot_meta *m,
 {
 	struct entry *e;
 
-	if (s->count >= s->queue_max) {
-		s->stats.queue_full++;
-		return;
-	}
-	e = malloc(sizeof(*e) + m->len);
-	if (e == NULL) {
+	if (s->count >= s->queue_max ||
+	    (e = malloc(sizeof(*e) + m->len)) == NULL) {
+		/* Counted as a message by ingest(); it is not one after all. */
+		s->stats.messages--;
 		s->stats.queue_full++;
 		return;
 	}
@@ -162,7 +183,6 @@ enqueue(struct mailslot_server *s, const struct mailslot_meta *m,
 		s->head = e;
 	s->tail = e;
 	s->count++;
-	s->stats.messages++;
 }
 
 /* The name of interface index, cached (refreshed every OWN_REFRESH_MS, so
@@ -189,92 +209,131 @@ ifname(struct mailslot_server *s, unsigned index, char *out, uint64_t now)
 	}
 }
 
-/* One datagram through the pipeline. */
-static void
-ingest(struct mailslot_server *s, size_t len, const struct sockaddr_in *from,
-       const struct in_pktinfo *pi, uint64_t now)
+/* One datagram through the pipeline: false when it is not a message for
+   this mailslot (counted by reason); else *m, and *data pointing into the
+   datagram. */
+static bool
+ingest(struct mailslot_server *s, const uint8_t *buf, size_t len,
+       const struct sockaddr_in *from, const struct in_pktinfo *pi,
+       uint64_t now, struct mailslot_meta *m, const uint8_t **data)
 {
 	struct mailslot_dgram d;
-	struct mailslot_meta m;
 	enum mailslot_err err;
 
-	memset(&m, 0, sizeof(m));
-	m.src_ip = ntohl(from->sin_addr.s_addr);
-	m.src_port = ntohs(from->sin_port);
-	if (s->ignore_own && is_own(s, m.src_ip, m.src_port, now)) {
+	memset(m, 0, sizeof(*m));
+	m->src_ip = ntohl(from->sin_addr.s_addr);
+	m->src_port = ntohs(from->sin_port);
+	if (s->ignore_own && is_own(s, m->src_ip, m->src_port, now)) {
 		s->stats.own++;
-		return;
+		return false;
 	}
-	err = mailslot_dgram_decode(s->buf, len, &d);
+	err = mailslot_dgram_decode(buf, len, &d);
 	if (err != MAILSLOT_OK) {
 		s->stats.invalid[err]++;
-		return;
+		return false;
 	}
 	if (!mailslot_path_equal(d.path, s->path)) {
 		s->stats.other_slot++;
-		return;
+		return false;
 	}
-	if (dedup_check(&s->dedup, m.src_ip, d.dgm_id,
+	if (dedup_check(&s->dedup, m->src_ip, d.dgm_id,
 			dedup_hash(d.data, d.data_len), now)) {
 		s->stats.duplicates++;
-		return;
+		return false;
 	}
 	if (s->max_message != 0 && d.data_len > s->max_message) {
 		s->stats.oversize++;
-		return;
+		return false;
 	}
 	if (pi != NULL) {
-		m.dst_ip = ntohl(pi->ipi_addr.s_addr);
-		m.ifindex = (unsigned)pi->ipi_ifindex;
-		ifname(s, m.ifindex, m.ifname, now);
+		m->dst_ip = ntohl(pi->ipi_addr.s_addr);
+		m->ifindex = (unsigned)pi->ipi_ifindex;
+		ifname(s, m->ifindex, m->ifname, now);
 	}
-	m.nbt_src_ip = d.src_ip;
-	m.msg_type = d.msg_type;
-	m.flags = d.flags;
-	m.dgm_id = d.dgm_id;
-	m.priority = d.priority;
-	m.src_name = d.src_name;
-	m.dst_name = d.dst_name;
-	memcpy(m.path, d.path, sizeof(m.path));
-	m.received_ms = now;
-	m.len = d.data_len;
-	enqueue(s, &m, d.data);
+	m->nbt_src_ip = d.src_ip;
+	m->msg_type = d.msg_type;
+	m->flags = d.flags;
+	m->dgm_id = d.dgm_id;
+	m->priority = d.priority;
+	m->src_name = d.src_name;
+	m->dst_name = d.dst_name;
+	memcpy(m->path, d.path, sizeof(m->path));
+	m->received_ms = now;
+	m->len = d.data_len;
+	s->stats.messages++;
+	*data = d.data;
+	return true;
 }
 
-/* Move what the socket holds into the queue, without blocking. */
+/* Fill the batch from the socket: MAILSLOT_OK with s->got > 0,
+   MAILSLOT_E_TIMEOUT when the socket is empty, or an error. */
 static enum mailslot_err
-drain(struct mailslot_server *s)
+fill(struct mailslot_server *s)
 {
-	int i;
+	struct mmsghdr mm[BATCH];
+	struct iovec iov[BATCH];
+	int i, n;
 
-	for (i = 0; i < DRAIN_MAX && s->count < s->queue_max; i++) {
-		union {
-			struct cmsghdr align;
-			char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) +
-				 CMSG_SPACE(sizeof(uint32_t))];
-		} ctl;
-		struct sockaddr_in from;
-		struct iovec iov = {s->buf, sizeof(s->buf)};
+	if (s->slots == NULL) {
+		s->slots = malloc((size_t)BATCH * SLOT_BYTES);
+		if (s->slots == NULL)
+			return MAILSLOT_E_NOMEM;
+	}
+	memset(mm, 0, sizeof(mm));
+	for (i = 0; i < BATCH; i++) {
+		iov[i].iov_base = s->slots + (size_t)i * SLOT_BYTES;
+		iov[i].iov_len = SLOT_BYTES;
+		mm[i].msg_hdr.msg_name = &s->rx[i].from;
+		mm[i].msg_hdr.msg_namelen = sizeof(s->rx[i].from);
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+		mm[i].msg_hdr.msg_control = s->rx[i].ctl.buf;
+		mm[i].msg_hdr.msg_controllen = sizeof(s->rx[i].ctl.buf);
+	}
+	do
+		n = recvmmsg(s->fd, mm, BATCH, MSG_DONTWAIT, NULL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK
+			       ? MAILSLOT_E_TIMEOUT
+			       : MAILSLOT_E_SYSTEM;
+	for (i = 0; i < n; i++) {
+		s->rx[i].len = mm[i].msg_len;
+		s->rx[i].flags = mm[i].msg_hdr.msg_flags;
+		s->rx[i].ctl_len = mm[i].msg_hdr.msg_controllen;
+	}
+	s->next = 0;
+	s->got = (unsigned)n;
+	return MAILSLOT_OK;
+}
+
+/* The next message of the batch (refilled from the socket when empty):
+   MAILSLOT_OK with *m and *data (valid until the next call), or
+   MAILSLOT_E_TIMEOUT when the socket has nothing more. */
+static enum mailslot_err
+next_message(struct mailslot_server *s, struct mailslot_meta *m,
+	     const uint8_t **data)
+{
+	enum mailslot_err err;
+
+	for (;;) {
+		struct rx *r;
 		struct msghdr mh = {0};
 		struct in_pktinfo *pi = NULL;
 		struct cmsghdr *c;
-		ssize_t n;
+		const uint8_t *buf;
 
-		mh.msg_name = &from;
-		mh.msg_namelen = sizeof(from);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = sizeof(ctl.buf);
-		n = recvmsg(s->fd, &mh, MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return MAILSLOT_OK;
-			if (errno == EINTR)
-				continue;
-			return MAILSLOT_E_SYSTEM;
+		if (s->next == s->got) {
+			err = fill(s);
+			if (err != MAILSLOT_OK)
+				return err;
 		}
+		r = &s->rx[s->next];
+		buf = s->slots + (size_t)s->next * SLOT_BYTES;
+		s->next++;
 		s->stats.datagrams++;
+		mh.msg_control = r->ctl.buf;
+		mh.msg_controllen = r->ctl_len;
 		for (c = CMSG_FIRSTHDR(&mh); c != NULL;
 		     c = CMSG_NXTHDR(&mh, c)) {
 			if (c->cmsg_level == IPPROTO_IP &&
@@ -287,11 +346,33 @@ drain(struct mailslot_server *s)
 				s->stats.rcvbuf_drops = drops;
 			}
 		}
-		if (mh.msg_flags & MSG_TRUNC) {
+		if ((r->flags & MSG_TRUNC) || r->len > MAILSLOT_DGRAM_MAX) {
 			s->stats.invalid[MAILSLOT_E_TOO_BIG]++;
 			continue;
 		}
-		ingest(s, (size_t)n, &from, pi, clock_mono_ms());
+		if (ingest(s, buf, r->len, &r->from, pi, clock_mono_ms(), m,
+			   data))
+			return MAILSLOT_OK;
+	}
+}
+
+/* Move what the socket holds into the queue, without blocking (for
+   mailslot_info, which must count what is waiting). */
+static enum mailslot_err
+drain(struct mailslot_server *s)
+{
+	struct mailslot_meta m;
+	const uint8_t *data;
+	enum mailslot_err err;
+	int i;
+
+	for (i = 0; i < DRAIN_MAX && s->count < s->queue_max; i++) {
+		err = next_message(s, &m, &data);
+		if (err == MAILSLOT_E_TIMEOUT)
+			return MAILSLOT_OK;
+		if (err != MAILSLOT_OK)
+			return err;
+		enqueue(s, &m, data);
 	}
 	return MAILSLOT_OK;
 }
@@ -302,25 +383,32 @@ mailslot_read(struct mailslot_server *s, void *buf, size_t cap, size_t *len,
 {
 	uint64_t deadline = 0;
 	enum mailslot_err err;
+	struct mailslot_meta m;
+	const uint8_t *data;
 	struct entry *e;
 
 	if (s->timeout_ms > 0)
 		deadline = clock_mono_ms() + (uint64_t)s->timeout_ms;
-	for (;;) {
+	while (s->head == NULL) {
 		struct pollfd p = {s->fd, POLLIN, 0};
 		int wait_ms;
 
-		/* Queued messages first: the socket is read only when the
-		   queue is empty, so a flood waits in the kernel's buffer
-		   (and overflows there, counted) instead of costing a copy
-		   each. */
-		if (s->head != NULL)
-			break;
-		err = drain(s);
-		if (err != MAILSLOT_OK)
+		/* Straight from the socket's batch into buf: no copy kept,
+		   no allocation, unless buf is too small. */
+		err = next_message(s, &m, &data);
+		if (err == MAILSLOT_OK) {
+			*len = m.len;
+			if (cap < m.len) {
+				enqueue(s, &m, data);
+				return MAILSLOT_E_BUFFER_SMALL;
+			}
+			memcpy(buf, data, m.len);
+			if (meta != NULL)
+				*meta = m;
+			return MAILSLOT_OK;
+		}
+		if (err != MAILSLOT_E_TIMEOUT)
 			return err;
-		if (s->head != NULL)
-			break;
 		if (s->timeout_ms == 0)
 			return MAILSLOT_E_TIMEOUT;
 		if (s->timeout_ms == MAILSLOT_WAIT_FOREVER) {
@@ -398,5 +486,6 @@ mailslot_close(struct mailslot_server *s)
 		free(e);
 	}
 	close(s->fd);
+	free(s->slots);
 	free(s);
 }
