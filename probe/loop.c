@@ -51,13 +51,11 @@ finish_list(struct probe *p, uint64_t now)
 	size_t shown;
 
 	if (p->c->json) {
-		char *doc = output_json(p, now, &shown);
-		if (doc == NULL) {
-			log_warnx("out of memory");
+		if (output_document(stdout, p, now, &shown) < 0 ||
+		    fflush(stdout) != 0) {
+			log_warn("cannot write the table");
 			return 1;
 		}
-		puts(doc);
-		free(doc);
 	} else {
 		shown = output_table(stdout, p, now);
 	}

@@ -80,8 +80,8 @@ by_name(const void *a, const void *b)
 }
 
 /* The rows to show, sorted by hostname; caller frees. */
-static const struct host **
-rows(const struct probe *p, size_t *n)
+const struct host **
+output_rows(const struct probe *p, size_t *n)
 {
 	size_t total = hosttab_count(p->tab), i;
 	const struct host **r = calloc(total ? total : 1, sizeof(*r));
@@ -99,8 +99,8 @@ rows(const struct probe *p, size_t *n)
 }
 
 /* Claimed addresses, then the sources seen, each once. */
-static size_t
-addresses(const struct host *h, const char **out, size_t max)
+size_t
+output_addresses(const struct host *h, const char **out, size_t max)
 {
 	size_t n = 0, i, j;
 
@@ -213,7 +213,7 @@ output_table(FILE *f, const struct probe *p, uint64_t now)
 		"LAST SEEN", "UPTIME", "TAGS"};
 	static const size_t cap[COLS] = {32, 8, 48, 16, 10, 8, 160};
 	size_t n, i, c, w[COLS];
-	const struct host **r = rows(p, &n);
+	const struct host **r = output_rows(p, &n);
 	char(*cells)[COLS][200];
 
 	if (r == NULL)
@@ -229,7 +229,8 @@ output_table(FILE *f, const struct probe *p, uint64_t now)
 		const struct host *h = r[i];
 		const char *addr[3 * BEACON_MAX_ADDRS];
 		char buf[512], t[64];
-		size_t na = addresses(h, addr, 3 * BEACON_MAX_ADDRS), k, used;
+		size_t na = output_addresses(h, addr, 3 * BEACON_MAX_ADDRS), k,
+		       used;
 
 		cell(cells[i][0], 200, h->hostname, cap[0]);
 		snprintf(t, sizeof(t), "%.8s", h->id);
@@ -276,176 +277,6 @@ output_table(FILE *f, const struct probe *p, uint64_t now)
 	free(cells);
 	free(r);
 	return n;
-}
-
-static void
-add_uint(cJSON *o, const char *key, uint64_t v)
-{
-	char n[24];
-
-	/* Exact: cJSON prints numbers as doubles (2^53 and up round). */
-	snprintf(n, sizeof(n), "%llu", (unsigned long long)v);
-	cJSON_AddRawToObject(o, key, n);
-}
-
-static cJSON *
-host_json(const struct host *h, uint64_t now)
-{
-	const char *addr[3 * BEACON_MAX_ADDRS];
-	cJSON *o = cJSON_CreateObject(), *a, *claimed, *seen, *tags;
-	char t[64];
-	size_t i, na = addresses(h, addr, 3 * BEACON_MAX_ADDRS);
-
-	if (o == NULL)
-		return NULL;
-	cJSON_AddStringToObject(o, "id", h->id);
-	cJSON_AddStringToObject(o, "hostname", h->hostname);
-	cJSON_AddStringToObject(o, "kind", "beacon");
-	cJSON_AddStringToObject(o, "status", host_status_name(h->status));
-	cJSON_AddBoolToObject(o, "conflict", h->conflict);
-	cJSON_AddStringToObject(o, "reason", h->reason);
-	a = cJSON_AddArrayToObject(o, "addresses");
-	for (i = 0; a && i < na; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(addr[i]));
-	claimed = cJSON_AddObjectToObject(o, "claimed");
-	a = cJSON_AddArrayToObject(claimed, "ipv4");
-	for (i = 0; a && i < h->n_ipv4; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(h->ipv4[i]));
-	a = cJSON_AddArrayToObject(claimed, "ipv6");
-	for (i = 0; a && i < h->n_ipv6; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(h->ipv6[i]));
-	seen = cJSON_AddArrayToObject(o, "seen");
-	for (i = 0; seen && i < h->n_seen; i++) {
-		cJSON *s = cJSON_CreateObject();
-		cJSON_AddStringToObject(s, "address", h->seen[i].addr);
-		cJSON_AddStringToObject(s, "interface", h->seen[i].ifname);
-		rfc3339(h->seen[i].last_ms, now, t, sizeof(t));
-		cJSON_AddStringToObject(s, "last_seen", t);
-		cJSON_AddItemToArray(seen, s);
-	}
-	rfc3339(h->first_seen_ms, now, t, sizeof(t));
-	cJSON_AddStringToObject(o, "first_seen", t);
-	rfc3339(h->last_seen_ms, now, t, sizeof(t));
-	cJSON_AddStringToObject(o, "last_seen", t);
-	cJSON_AddNumberToObject(o, "last_seen_age_ms",
-				(double)(now - h->last_seen_ms));
-	rfc3339(h->status_ms, now, t, sizeof(t));
-	cJSON_AddStringToObject(o, "status_since", t);
-	cJSON_AddStringToObject(o, "os", h->os);
-	cJSON_AddStringToObject(o, "os_version", h->os_version);
-	if (h->has_uptime)
-		cJSON_AddNumberToObject(
-			o, "uptime_s",
-			(double)(h->status == HOST_ALIVE ||
-						 h->status == HOST_STALE
-					 ? uptime_now(h, now)
-					 : h->uptime_s));
-	else
-		cJSON_AddNullToObject(o, "uptime_s");
-	cJSON_AddNumberToObject(o, "interval_ms", h->interval_ms);
-	cJSON_AddNumberToObject(o, "ttl_ms", h->ttl_ms);
-	tags = cJSON_AddObjectToObject(o, "tags");
-	for (i = 0; tags && i < h->n_tags; i++)
-		cJSON_AddStringToObject(tags, h->tags[i].key, h->tags[i].value);
-	cJSON_AddStringToObject(o, "instance", h->instance);
-	add_uint(o, "seq", h->seq);
-	cJSON_AddNumberToObject(o, "beacons_received", (double)h->received);
-	cJSON_AddNumberToObject(o, "beacons_lost", (double)h->lost);
-	cJSON_AddNumberToObject(o, "loss", host_loss(h));
-	cJSON_AddNumberToObject(o, "restarts", (double)h->restarts);
-	return o;
-}
-
-static cJSON *
-stats_json(const struct probe *p)
-{
-	const struct mailslot_stats *ms = mailslot_stats(p->srv);
-	cJSON *s = cJSON_CreateObject(), *d;
-	char key[48];
-	int i;
-
-	cJSON_AddNumberToObject(s, "datagrams", (double)ms->datagrams);
-	cJSON_AddNumberToObject(s, "beacons", (double)p->st.beacons);
-	cJSON_AddNumberToObject(s, "duplicates",
-				(double)(ms->duplicates + p->st.duplicates));
-	cJSON_AddNumberToObject(s, "reordered", (double)p->st.reordered);
-	cJSON_AddNumberToObject(s, "solicitations", (double)p->st.solicits);
-	cJSON_AddNumberToObject(s, "direct_queries", (double)p->st.queries);
-	cJSON_AddNumberToObject(s, "direct_queries_capped",
-				(double)p->st.queries_capped);
-	cJSON_AddNumberToObject(s, "direct_unicasts_off_link",
-				(double)p->st.queries_off_link);
-	d = cJSON_AddObjectToObject(s, "dropped");
-	for (i = 1; i < MAILSLOT_E__COUNT; i++) {
-		if (i >= MAILSLOT_E_NAME_INVALID && i != MAILSLOT_E_TOO_BIG)
-			continue; /* not decode errors */
-		snprintf(key, sizeof(key), "datagram_%s",
-			 mailslot_errname((enum mailslot_err)i));
-		cJSON_AddNumberToObject(d, key, (double)ms->invalid[i]);
-	}
-	for (i = 1; i < BEACON_E__COUNT; i++) {
-		if (i == BEACON_E_NOMEM || i == BEACON_E_NOSPACE)
-			continue;
-		snprintf(key, sizeof(key), "beacon_%s",
-			 beacon_errname((enum beacon_err)i));
-		cJSON_AddNumberToObject(d, key, (double)p->st.invalid[i]);
-	}
-	cJSON_AddNumberToObject(d, "other_mailslot", (double)ms->other_slot);
-	cJSON_AddNumberToObject(d, "oversize", (double)ms->oversize);
-	cJSON_AddNumberToObject(d, "queue_full", (double)ms->queue_full);
-	cJSON_AddNumberToObject(d, "receive_buffer", (double)ms->rcvbuf_drops);
-	cJSON_AddNumberToObject(d, "source_rate", (double)p->st.source_rate);
-	for (i = 0; i < HR__COUNT; i++)
-		cJSON_AddNumberToObject(
-			d, hosttab_refusal_name((enum hosttab_refusal)i),
-			(double)hosttab_refused(p->tab,
-						(enum hosttab_refusal)i));
-	return s;
-}
-
-char *
-output_json(const struct probe *p, uint64_t now, size_t *shown)
-{
-	const struct probe_config *c = p->c;
-	cJSON *doc = cJSON_CreateObject(), *pr, *a, *hosts;
-	const struct host **r;
-	char t[64], *out;
-	size_t n, i;
-
-	*shown = 0;
-	if (doc == NULL)
-		return NULL;
-	cJSON_AddNumberToObject(doc, "schema_version", SCHEMA_VERSION);
-	rfc3339(now, now, t, sizeof(t));
-	cJSON_AddStringToObject(doc, "generated_at", t);
-	pr = cJSON_AddObjectToObject(doc, "probe");
-	cJSON_AddStringToObject(pr, "version", BEACON_VERSION);
-	cJSON_AddStringToObject(pr, "command", c->cmd_name);
-	cJSON_AddNumberToObject(pr, "port", c->port);
-	cJSON_AddStringToObject(pr, "workgroup",
-				c->workgroup ? c->workgroup
-					     : MAILSLOT_WORKGROUP);
-	a = cJSON_AddArrayToObject(pr, "broadcast");
-	for (i = 0; i < c->n_broadcast; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(c->broadcast[i]));
-	a = cJSON_AddArrayToObject(pr, "interfaces");
-	for (i = 0; i < c->n_interfaces; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(c->interfaces[i]));
-	cJSON_AddBoolToObject(pr, "solicit", c->solicit);
-	cJSON_AddNumberToObject(pr, "wait_ms", (double)c->wait_ms);
-	cJSON_AddNumberToObject(pr, "max_hosts", (double)c->max_hosts);
-	cJSON_AddNumberToObject(pr, "stale_phi", LIVENESS_STALE_PHI);
-	cJSON_AddNumberToObject(pr, "expire_phi", LIVENESS_EXPIRE_PHI);
-	cJSON_AddItemToObject(doc, "stats", stats_json(p));
-	hosts = cJSON_AddArrayToObject(doc, "hosts");
-	r = rows(p, &n);
-	for (i = 0; r != NULL && i < n; i++)
-		cJSON_AddItemToArray(hosts, host_json(r[i], now));
-	free(r);
-	*shown = n;
-	out = cJSON_Print(doc);
-	cJSON_Delete(doc);
-	return out;
 }
 
 /* What a path that exists is, for the error message. */
@@ -512,58 +343,36 @@ output_export_check(const char *path, char *err, size_t len)
 	return 0;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 output_export(const struct probe *p, const char *path, uint64_t now)
 {
-	char tmp[PATH_MAX], *doc;
+	char tmp[PATH_MAX];
 	struct stat st;
-	size_t shown, len;
+	size_t shown;
+	FILE *f = NULL;
 	int fd, saved;
 
 	if (tmp_template(path, tmp, sizeof(tmp)) < 0) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	doc = output_json(p, now, &shown);
-	if (doc == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
 	/* Beside the target (rename() is atomic only within one file
 	   system), under a name nobody can guess or pre-create: mkostemp
 	   opens with O_CREAT|O_EXCL, which also refuses a symbolic link. */
 	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		saved = errno;
-		free(doc);
-		errno = saved;
+	if (fd < 0)
 		return -1;
-	}
-	len = strlen(doc);
-	doc[len] = '\n'; /* replaces the NUL; len + 1 bytes go out */
-	if (fchmod(fd, 0644) < 0 || write_all(fd, doc, len + 1) < 0 ||
+	if (fchmod(fd, 0644) < 0 || (f = fdopen(fd, "w")) == NULL)
+		goto fail;
+	if (output_document(f, p, now, &shown) < 0 || fflush(f) != 0 ||
 	    fsync(fd) < 0)
 		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
+	fd = -1;
+	if (fclose(f) != 0) {
+		f = NULL;
 		goto fail;
 	}
-	fd = -1;
+	f = NULL;
 	/* Checked at start too; again here in case the path became a
 	   device or a directory since. */
 	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
@@ -572,14 +381,14 @@ output_export(const struct probe *p, const char *path, uint64_t now)
 	}
 	if (rename(tmp, path) < 0)
 		goto fail;
-	free(doc);
 	return 0;
 fail:
 	saved = errno;
-	if (fd >= 0)
+	if (f != NULL)
+		fclose(f); /* closes fd too */
+	else if (fd >= 0)
 		close(fd);
 	unlink(tmp);
-	free(doc);
 	errno = saved;
 	return -1;
 }
@@ -591,7 +400,7 @@ output_event(enum host_event ev, const struct host *h, const char *reason,
 	const char *addr[3 * BEACON_MAX_ADDRS];
 	cJSON *o = cJSON_CreateObject(), *a;
 	char t[64], *line;
-	size_t i, na = addresses(h, addr, 3 * BEACON_MAX_ADDRS);
+	size_t i, na = output_addresses(h, addr, 3 * BEACON_MAX_ADDRS);
 
 	if (o == NULL)
 		return NULL;

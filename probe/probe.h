@@ -111,9 +111,17 @@ int probe_flush_events(struct probe *p, FILE *f);
 bool output_match(const struct probe_config *c, const struct host *h);
 /* The table as text; returns how many rows it printed. */
 size_t output_table(FILE *f, const struct probe *p, uint64_t now_ms);
-/* The table document (schema/table.schema.json); caller frees with
-   free(). NULL when out of memory. */
-char *output_json(const struct probe *p, uint64_t now_ms, size_t *shown);
+/* The rows to show, sorted by hostname; caller frees. NULL when out of
+   memory. */
+const struct host **output_rows(const struct probe *p, size_t *n);
+/* Claimed addresses, then the sources seen, each once. */
+size_t output_addresses(const struct host *h, const char **out, size_t max);
+
+/* document.c: the table document (schema/table.schema.json), streamed to
+   f; *shown gets the number of hosts in it. -1 when out of memory or f
+   failed. */
+int output_document(FILE *f, const struct probe *p, uint64_t now_ms,
+		    size_t *shown);
 /* Whether path can take the export: not too long, not an existing
    non-regular file (device, FIFO, directory, socket, symbolic link), in a
    directory that exists. -1 with the reason in err. */
