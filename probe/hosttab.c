@@ -760,12 +760,12 @@ seq_window(const struct host *h, uint64_t now)
    replay, or a sign that the newest one was forged: one that jumped ahead
    and is followed, later, by the real host's own sequence. */
 static enum hosttab_result
-older(struct hosttab *t, struct host *h, const struct beacon_msg *b,
+older(struct hosttab *t, struct host *h, uint64_t seq, enum beacon_state state,
       uint64_t now)
 {
-	uint64_t back = h->seq - b->seq;
+	uint64_t back = h->seq - seq;
 
-	if (b->state == BEACON_STATE_BYE || back >= 64 ||
+	if (state == BEACON_STATE_BYE || back >= 64 ||
 	    (h->seq_seen >> back) & 1) {
 		t->refused[HR_REPLAYED]++;
 		return HT_DUPLICATE;
@@ -776,7 +776,7 @@ older(struct hosttab *t, struct host *h, const struct beacon_msg *b,
 		h->win_lost -= h->win_lost >= (double)h->top_gap
 				       ? (double)h->top_gap
 				       : h->win_lost;
-		h->seq = h->seq_up = b->seq;
+		h->seq = h->seq_up = seq;
 		h->seq_seen = 1;
 		h->top_ms = now;
 		h->top_gap = 0;
@@ -796,13 +796,13 @@ older(struct hosttab *t, struct host *h, const struct beacon_msg *b,
    as lost), older, or refused. A goodbye does not move the sequence, so
    the instance's next beacon, if any, still counts as new. */
 static enum hosttab_result
-sequence(struct hosttab *t, struct host *h, const struct beacon_msg *b,
+sequence(struct hosttab *t, struct host *h, uint64_t s, enum beacon_state state,
 	 uint64_t now)
 {
-	uint64_t s = b->seq, gap;
+	uint64_t gap;
 
 	if (s <= h->seq)
-		return older(t, h, b, now);
+		return older(t, h, s, state, now);
 	if (s - h->seq > seq_window(h, now)) {
 		/* A jump no agent makes: a forgery, or a host back from a
 		   long silence. It is believed only when the row has been
@@ -820,7 +820,7 @@ sequence(struct hosttab *t, struct host *h, const struct beacon_msg *b,
 		gap = s - h->seq - 1;
 	}
 	h->cand_seq = 0;
-	if (b->state == BEACON_STATE_BYE)
+	if (state == BEACON_STATE_BYE)
 		return HT_UPDATED;
 	h->seq_seen = gap >= 63 ? 1 : (h->seq_seen << (gap + 1)) | 1;
 	h->seq = h->seq_up = s;
@@ -836,55 +836,56 @@ sequence(struct hosttab *t, struct host *h, const struct beacon_msg *b,
 	return HT_UPDATED;
 }
 
-enum hosttab_result
-hosttab_update(struct hosttab *t, const struct beacon_msg *b, const char *src,
-	       const char *ifname, uint64_t now)
+/* A beacon for row h: b, or (b NULL) one whose bytes are those of h's
+   last one but for its sequence number. */
+static enum hosttab_result
+update_row(struct hosttab *t, struct host *h, const struct beacon_msg *b,
+	   uint64_t seq, enum beacon_state state, const char *src,
+	   const char *ifname, uint64_t now)
 {
-	size_t slot = slot_of(t, b->id);
-	enum host_status was;
+	enum host_status was = h->status;
 	enum hosttab_result r;
 	char what[96], reason[160], oldname[BEACON_MAX_HOSTNAME + 1];
-	struct host *h;
-	bool renamed;
+	bool renamed = false;
 
-	if (t->index[slot] == 0)
-		return add(t, b, src, ifname, now);
-	h = &t->hosts[t->index[slot] - 1];
-	was = h->status;
-	if (strcmp(h->instance, b->instance) != 0) {
+	what[0] = '\0';
+	if (b != NULL && strcmp(h->instance, b->instance) != 0) {
 		snprintf(reason, sizeof(reason), "new instance %s (was %s)",
 			 b->instance, h->instance);
 		memcpy(h->instance, b->instance, sizeof(h->instance));
-		new_sequence(h, b->seq, now);
+		new_sequence(h, seq, now);
 		h->restarts++;
 		h->received++;
+		h->fp_hash = 0;
 		emit(t, EV_RESTART, h, reason, now);
 	} else {
-		r = sequence(t, h, b, now);
-		if (r == HT_DUPLICATE && b->seq == h->seq)
+		r = sequence(t, h, seq, state, now);
+		if (r == HT_DUPLICATE && seq == h->seq)
 			set_seen(h, src, ifname, now); /* another path */
 		if (r != HT_UPDATED)
 			return r;
-		if (was == HOST_LEFT && b->state == BEACON_STATE_UP &&
-		    b->seq < h->bye_seq && now - h->bye_ms < REORDER_MS)
+		if (was == HOST_LEFT && state == BEACON_STATE_UP &&
+		    seq < h->bye_seq && now - h->bye_ms < REORDER_MS)
 			return HT_OLD; /* sent just before its goodbye */
 	}
 	memcpy(oldname, h->hostname, sizeof(oldname));
-	renamed = strcmp(h->hostname, b->hostname) != 0;
-	if (renamed) {
-		names_room(t);
-		name_unlink(t, h, oldname);
+	if (b != NULL) {
+		renamed = strcmp(h->hostname, b->hostname) != 0;
+		if (renamed) {
+			names_room(t);
+			name_unlink(t, h, oldname);
+		}
+		apply(h, b, now, what, sizeof(what));
+		if (renamed)
+			name_link(t, h);
+		timing(t, h);
 	}
-	apply(h, b, now, what, sizeof(what));
-	if (renamed)
-		name_link(t, h);
-	timing(t, h);
 	heard(t, h, src, ifname, now);
 	if (live(h))
 		h->disputed = HOST_ALIVE; /* a second beacon settles it */
-	if (b->state == BEACON_STATE_BYE) {
+	if (state == BEACON_STATE_BYE) {
 		h->disputed = HOST_ALIVE;
-		said_goodbye(t, h, b->seq, now);
+		said_goodbye(t, h, seq, now);
 	} else if (was != HOST_ALIVE) {
 		if (was == HOST_STALE) {
 			snprintf(reason, sizeof(reason),
@@ -894,7 +895,8 @@ hosttab_update(struct hosttab *t, const struct beacon_msg *b, const char *src,
 			/* One beacon brings a departed host back, but only
 			   until the host fails to send the next one. */
 			if (was == HOST_LEFT && h->bye_seq != 0 &&
-			    strcmp(h->instance, b->instance) == 0)
+			    (b == NULL ||
+			     strcmp(h->instance, b->instance) == 0))
 				t->refused[HR_AFTER_GOODBYE]++;
 			snprintf(reason, sizeof(reason), "back after %s",
 				 was == HOST_LEFT ? "leaving" : "expiry");
@@ -904,11 +906,9 @@ hosttab_update(struct hosttab *t, const struct beacon_msg *b, const char *src,
 		set_status(t, h, HOST_ALIVE, "beacons arriving", now);
 		emit(t, was == HOST_STALE ? EV_UPDATE : EV_JOIN, h, reason,
 		     now);
-	} else {
-		if (what[0] != '\0') {
-			snprintf(reason, sizeof(reason), "changed: %s", what);
-			emit(t, EV_UPDATE, h, reason, now);
-		}
+	} else if (what[0] != '\0') {
+		snprintf(reason, sizeof(reason), "changed: %s", what);
+		emit(t, EV_UPDATE, h, reason, now);
 	}
 	if (live(h))
 		schedule(t, h, first_miss(h));
@@ -917,6 +917,55 @@ hosttab_update(struct hosttab *t, const struct beacon_msg *b, const char *src,
 	if (live(h) != (was == HOST_ALIVE || was == HOST_STALE) || renamed)
 		check_conflict(t, h->hostname, now);
 	return HT_UPDATED;
+}
+
+enum hosttab_result
+hosttab_update(struct hosttab *t, const struct beacon_msg *b, const char *src,
+	       const char *ifname, uint64_t now)
+{
+	size_t slot = slot_of(t, b->id);
+
+	if (t->index[slot] == 0)
+		return add(t, b, src, ifname, now);
+	return update_row(t, &t->hosts[t->index[slot] - 1], b, b->seq, b->state,
+			  src, ifname, now);
+}
+
+enum hosttab_result
+hosttab_refresh(struct hosttab *t, const char *id, const struct hosttab_fast *f,
+		const char *src, const char *ifname, uint64_t now)
+{
+	size_t slot = slot_of(t, id);
+	enum hosttab_result r;
+	struct host *h;
+
+	if (t->index[slot] == 0)
+		return HT_UNKNOWN;
+	h = &t->hosts[t->index[slot] - 1];
+	/* The same bytes but the digits: the keys before the digits are
+	   where they were, once each, so the digits mean what they did. */
+	if (h->fp_hash == 0 || h->fp_hash != f->hash)
+		return HT_UNKNOWN;
+	r = update_row(t, h, NULL, f->seq, h->fp_state, src, ifname, now);
+	if (r == HT_UPDATED && f->up_at != 0) {
+		h->uptime_s = f->uptime_s;
+		h->uptime_at_ms = now;
+	}
+	return r;
+}
+
+void
+hosttab_set_fingerprint(struct hosttab *t, const struct beacon_msg *b,
+			const struct hosttab_fast *f)
+{
+	size_t slot = slot_of(t, b->id);
+	struct host *h;
+
+	if (t->index[slot] == 0)
+		return;
+	h = &t->hosts[t->index[slot] - 1];
+	h->fp_hash = f->hash;
+	h->fp_state = (uint8_t)b->state;
 }
 
 void

@@ -81,6 +81,8 @@ struct host {
 	uint64_t cand_seq; /* last out-of-window seq, for a resync */
 	uint64_t top_ms;   /* when seq was taken ... */
 	uint64_t top_gap;  /* ... and the gap it left */
+	uint64_t fp_hash;  /* the last beacon's bytes but its seq; 0: none */
+	uint8_t fp_state;  /* its state */
 	uint32_t interval_ms, ttl_ms; /* as announced, capped */
 	bool has_uptime;
 	uint64_t uptime_s, uptime_at_ms;
@@ -169,6 +171,7 @@ enum hosttab_result {
 			 or a replay): no news of the host's liveness */
 	HT_OLD,       /* an older beacon (reordered), or one after goodbye */
 	HT_REFUSED,   /* not taken: see hosttab_refused() */
+	HT_UNKNOWN,   /* hosttab_refresh(): no such row or fingerprint */
 };
 
 /* One decoded beacon from src_addr (text) on ifname, at now_ms. */
@@ -176,6 +179,26 @@ enum hosttab_result hosttab_update(struct hosttab *t,
 				   const struct beacon_msg *b,
 				   const char *src_addr, const char *ifname,
 				   uint64_t now_ms);
+
+/*
+ * The fast path: a beacon whose bytes are those of the last one taken from
+ * its host but for its seq and uptime (the same fingerprint: a keyed hash
+ * of the bytes without those digits), is taken without decoding it again.
+ */
+struct hosttab_fast {
+	uint64_t hash;
+	size_t seq_at, up_at; /* up_at 0: no uptime */
+	uint64_t seq, uptime_s;
+};
+/* HT_UNKNOWN when there is no such row or the fingerprint differs: decode
+   the beacon and call hosttab_update(). */
+enum hosttab_result hosttab_refresh(struct hosttab *t, const char *id,
+				    const struct hosttab_fast *f,
+				    const char *src, const char *ifname,
+				    uint64_t now_ms);
+/* After a hosttab_update() that took b: its fingerprint (hash 0: none). */
+void hosttab_set_fingerprint(struct hosttab *t, const struct beacon_msg *b,
+			     const struct hosttab_fast *f);
 
 /* The probe's own losses: drops is the count of datagrams it has dropped
    so far (receive buffer, queue); rx_loss the fraction it is dropping now.

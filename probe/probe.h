@@ -107,6 +107,15 @@ void probe_sample_drops(struct probe *p);
 /* Write the pending events to f; -1 when f fails. */
 int probe_flush_events(struct probe *p, FILE *f);
 
+/* fastpath.c: a beacon that is its host's last one but for its seq,
+   taken without decoding it again (*r: the table's verdict); false: decode
+   it. fastpath_learn() records a decoded beacon's fingerprint. */
+bool fastpath_take(struct probe *p, const uint8_t *buf, size_t len,
+		   const char *src, const char *ifname, uint64_t now_ms,
+		   enum hosttab_result *r);
+void fastpath_learn(struct probe *p, const struct beacon_msg *b,
+		    const uint8_t *buf, size_t len);
+
 /* output.c */
 bool output_match(const struct probe_config *c, const struct host *h);
 /* The table as text; returns how many rows it printed. */

@@ -304,6 +304,7 @@ probe_receive(struct probe *p, uint64_t now, size_t max)
 	struct beacon_msg b;
 	char src[INET_ADDRSTRLEN];
 	enum beacon_err be;
+	enum hosttab_result r;
 	const struct mailslot_stats *ms = mailslot_stats(p->srv);
 	size_t len, n;
 
@@ -320,14 +321,19 @@ probe_receive(struct probe *p, uint64_t now, size_t max)
 			p->st.source_rate++;
 			continue;
 		}
-		be = beacon_decode(buf, len, &b);
-		if (be != BEACON_OK) {
-			p->st.invalid[be]++;
-			continue;
-		}
 		a.s_addr = htonl(m.src_ip);
 		inet_ntop(AF_INET, &a, src, sizeof(src));
-		switch (hosttab_update(p->tab, &b, src, m.ifname, now)) {
+		if (!fastpath_take(p, buf, len, src, m.ifname, now, &r)) {
+			be = beacon_decode(buf, len, &b);
+			if (be != BEACON_OK) {
+				p->st.invalid[be]++;
+				continue;
+			}
+			r = hosttab_update(p->tab, &b, src, m.ifname, now);
+			if (r == HT_NEW || r == HT_UPDATED)
+				fastpath_learn(p, &b, buf, len);
+		}
+		switch (r) {
 		case HT_NEW:
 		case HT_UPDATED:
 			p->st.beacons++;
@@ -340,6 +346,7 @@ probe_receive(struct probe *p, uint64_t now, size_t max)
 			p->st.reordered++;
 			break;
 		case HT_REFUSED:
+		case HT_UNKNOWN:
 			break; /* counted by the table */
 		}
 	}

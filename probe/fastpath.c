@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fast path for the common case: an agent's next beacon is its last
+ * one with the next sequence number and a later uptime. Such a beacon is
+ * recognised by its fingerprint (a keyed hash of its bytes without the
+ * digits of "seq" and "uptime_s") and taken without decoding the JSON
+ * again: the bytes around the digits are those of a beacon the full
+ * decoder accepted, and only the digits are parsed.
+ *
+ * It needs only to be right when it says yes: any doubt (no "id" where
+ * expected, a key that is not there exactly once, another fingerprint)
+ * sends the beacon through the full decoder.
+ */
+#include <string.h>
+
+#include "probe.h"
+
+/* The digits of a JSON unsigned integer at buf[at...]: their end, or 0. */
+static size_t
+digits(const uint8_t *buf, size_t len, size_t at, uint64_t *v)
+{
+	size_t i = at;
+
+	*v = 0;
+	while (i < len && i - at < 16 && buf[i] >= '0' && buf[i] <= '9')
+		*v = *v * 10 + (uint64_t)(buf[i++] - '0');
+	if (i == at || (buf[at] == '0' && i - at > 1) ||
+	    (i < len && buf[i] >= '0' && buf[i] <= '9'))
+		return 0;
+	return i;
+}
+
+/* Where the only occurrence of key in buf puts its value: 0 when there is
+   none, SIZE_MAX when there are several. */
+static size_t
+only(const uint8_t *buf, size_t len, const char *key, size_t klen)
+{
+	const uint8_t *k = memmem(buf, len, key, klen);
+
+	if (k == NULL)
+		return 0;
+	if (memmem(k + 1, len - (size_t)(k + 1 - buf), key, klen) != NULL)
+		return SIZE_MAX;
+	return (size_t)(k - buf) + klen;
+}
+
+/* The fingerprint of buf: false when it has none. */
+static bool
+fingerprint(const struct probe *p, const uint8_t *buf, size_t len,
+	    struct hosttab_fast *f)
+{
+	uint8_t tmp[BEACON_MAX_WIRE];
+	size_t seq_end, up_end = 0, a, b, n = 0;
+
+	f->seq_at = only(buf, len, "\"seq\":", 6);
+	f->up_at = only(buf, len, "\"uptime_s\":", 11);
+	if (f->seq_at == 0 || f->seq_at == SIZE_MAX || f->up_at == SIZE_MAX ||
+	    len > sizeof(tmp))
+		return false;
+	seq_end = digits(buf, len, f->seq_at, &f->seq);
+	if (seq_end == 0 || f->seq > BEACON_MAX_SEQ)
+		return false;
+	if (f->up_at != 0 &&
+	    (up_end = digits(buf, len, f->up_at, &f->uptime_s)) == 0)
+		return false;
+	/* The bytes without the two digit runs, in order. */
+	a = f->up_at != 0 && f->up_at < f->seq_at ? f->up_at : f->seq_at;
+	b = a == f->seq_at ? seq_end : up_end;
+	memcpy(tmp, buf, a);
+	n = a;
+	if (f->up_at != 0) {
+		size_t a2 = a == f->seq_at ? f->up_at : f->seq_at;
+		size_t b2 = a == f->seq_at ? up_end : seq_end;
+		memcpy(tmp + n, buf + b, a2 - b);
+		n += a2 - b;
+		b = b2;
+	}
+	memcpy(tmp + n, buf + b, len - b);
+	n += len - b;
+	f->hash = hosttab_hash(p->key, tmp, n) | 1;
+	return true;
+}
+
+bool
+fastpath_take(struct probe *p, const uint8_t *buf, size_t len, const char *src,
+	      const char *ifname, uint64_t now, enum hosttab_result *r)
+{
+	const uint8_t *k = memmem(buf, len < 64 ? len : 64, "\"id\":\"", 6);
+	char id[BEACON_MAX_ID + 1];
+	struct hosttab_fast f;
+	size_t i;
+
+	if (k == NULL)
+		return false;
+	k += 6;
+	for (i = 0; i < BEACON_MAX_ID && k + i < buf + len && k[i] != '"'; i++)
+		id[i] = (char)k[i];
+	if (k + i >= buf + len || k[i] != '"')
+		return false;
+	id[i] = '\0';
+	if (!fingerprint(p, buf, len, &f))
+		return false;
+	*r = hosttab_refresh(p->tab, id, &f, src, ifname, now);
+	return *r != HT_UNKNOWN;
+}
+
+void
+fastpath_learn(struct probe *p, const struct beacon_msg *b, const uint8_t *buf,
+	       size_t len)
+{
+	struct hosttab_fast f;
+
+	/* Only when the digits found are the values the decoder read: then
+	   they are the top-level keys, not a nested object's. */
+	if (!fingerprint(p, buf, len, &f) || f.seq != b->seq ||
+	    (f.up_at != 0) != b->has_uptime ||
+	    (b->has_uptime && f.uptime_s != b->uptime_s))
+		f.hash = 0;
+	hosttab_set_fingerprint(p->tab, b, &f);
+}
