@@ -285,7 +285,7 @@ try:
     if vg and not asan:
         hosts, rounds = (200, 2) if args.smoke else (1000, 5)
         cg = os.path.join(TMP, "callgrind.out")
-        subprocess.run([vg, "--tool=callgrind", "--toggle-collect=ingest_round",
+        subprocess.run([vg, "--tool=callgrind", "--toggle-collect=steady_round",
                         f"--callgrind-out-file={cg}", INGEST, str(hosts), str(rounds)],
                        capture_output=True, check=True, timeout=600)
         total = 0
@@ -293,9 +293,8 @@ try:
             for line in f:
                 if line.startswith("summary:") or line.startswith("totals:"):
                     total = int(line.split()[1])
-        # ingest_round runs once to fill and then once per round.
-        results["callgrind"] = {"hosts": hosts, "beacons": hosts * (rounds + 1),
-                                "instructions_per_beacon": round(total / (hosts * (rounds + 1)))}
+        results["callgrind"] = {"hosts": hosts, "beacons": hosts * rounds,
+                                "instructions_per_beacon": round(total / (hosts * rounds))}
     else:
         results["callgrind"] = {"skipped": "no valgrind" if not vg else "ASan build"}
 
