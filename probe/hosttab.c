@@ -26,7 +26,8 @@ struct link {
 };
 
 struct name_slot {
-	uint64_t hash; /* of the lower-cased name, | 1; 0: never used */
+	uint32_t hash; /* of the lower-cased name, | 1; 0: never used (two
+			  names may share one: the rows' names are compared) */
 	uint32_t head; /* first row + 1 with it; 0: none now */
 };
 
@@ -172,11 +173,17 @@ hosttab_new(const struct hosttab_opts *o, hosttab_event_fn ev, void *ctx)
 	return t;
 }
 
+static void host_release(struct host *h);
+
 void
 hosttab_free(struct hosttab *t)
 {
+	size_t i;
+
 	if (t == NULL)
 		return;
+	for (i = 0; i < t->n; i++)
+		host_release(&t->hosts[i]);
 	free(t->hosts);
 	free(t->index);
 	free(t->names);
@@ -276,7 +283,7 @@ schedule(struct hosttab *t, struct host *h, uint64_t due)
 
 /* ---- rows by hostname ---- */
 
-static uint64_t
+static uint32_t
 name_hash(const struct hosttab *t, const char *name)
 {
 	char low[BEACON_MAX_HOSTNAME + 1];
@@ -284,11 +291,11 @@ name_hash(const struct hosttab *t, const char *name)
 
 	for (i = 0; name[i] != '\0' && i < BEACON_MAX_HOSTNAME; i++)
 		low[i] = (char)tolower((unsigned char)name[i]);
-	return hosttab_hash(t->key, low, i) | 1;
+	return (uint32_t)(hosttab_hash(t->key, low, i) >> 32) | 1;
 }
 
 static struct name_slot *
-name_slot(struct hosttab *t, uint64_t hash, bool create)
+name_slot(struct hosttab *t, uint32_t hash, bool create)
 {
 	size_t mask = t->index_size - 1, i = (size_t)hash & mask;
 
@@ -386,6 +393,8 @@ make_room(struct hosttab *t, uint64_t now)
 	for (i = j = 0; i < t->n; i++)
 		if (!gone(&t->hosts[i], now))
 			t->hosts[j++] = t->hosts[i];
+		else
+			host_release(&t->hosts[i]);
 	if (j == t->n) {
 		for (i = 0; i < t->n; i++) {
 			const struct host *h = &t->hosts[i];
@@ -396,6 +405,7 @@ make_room(struct hosttab *t, uint64_t now)
 		}
 		if (victim == SIZE_MAX)
 			return false;
+		host_release(&t->hosts[victim]);
 		t->hosts[victim] = t->hosts[--j];
 	}
 	t->n = j;
@@ -571,15 +581,102 @@ set_seen(struct host *h, const char *addr, const char *ifname, uint64_t now)
 			oldest = i;
 	}
 	if (i == h->n_seen) {
+		struct host_seen *s = NULL;
 		if (h->n_seen < HOST_SEEN_MAX)
+			s = realloc(h->seen, (h->n_seen + 1u) * sizeof(*s));
+		if (s != NULL) {
+			h->seen = s;
 			h->n_seen++;
-		else
+		} else if (h->n_seen == 0) {
+			return; /* out of memory: seen later */
+		} else {
 			i = oldest;
+		}
 		snprintf(h->seen[i].addr, sizeof(h->seen[i].addr), "%s", addr);
 	}
-	snprintf(h->seen[i].ifname, sizeof(h->seen[i].ifname), "%s",
-		 ifname ? ifname : "");
+	if (strcmp(h->seen[i].ifname, ifname ? ifname : "") != 0)
+		snprintf(h->seen[i].ifname, sizeof(h->seen[i].ifname), "%s",
+			 ifname ? ifname : "");
 	h->seen[i].last_ms = now;
+}
+
+/* Free what a row owns (not the row). */
+static void
+host_release(struct host *h)
+{
+	free(h->parts);
+	free(h->seen);
+	free(h->reason_buf);
+	h->parts = NULL;
+	h->seen = NULL;
+	h->reason_buf = NULL;
+	h->reason = "";
+	h->n_seen = h->n_ipv4 = h->n_ipv6 = h->n_tags = 0;
+}
+
+/* The variable parts of b in one allocation, laid out for *h. False when
+   out of memory (h keeps what it had). */
+static bool
+set_parts(struct host *h, const struct beacon_msg *b)
+{
+	size_t n4 = b->n_ipv4 * sizeof(*h->ipv4);
+	size_t n6 = b->n_ipv6 * sizeof(*h->ipv6);
+	size_t nt = b->n_tags * sizeof(*h->tags);
+	size_t no = strlen(b->os) + 1, nv = strlen(b->os_version) + 1;
+	char *p = malloc(n4 + n6 + nt + no + nv);
+
+	if (p == NULL)
+		return false;
+	free(h->parts);
+	h->parts = p;
+	h->tags = (const struct beacon_tag *)(void *)p;
+	memcpy(p, b->tags, nt);
+	p += nt;
+	h->ipv4 = (const char(*)[16])(void *)p;
+	memcpy(p, b->ipv4, n4);
+	p += n4;
+	h->ipv6 = (const char(*)[46])(void *)p;
+	memcpy(p, b->ipv6, n6);
+	p += n6;
+	h->os = p;
+	memcpy(p, b->os, no);
+	p += no;
+	h->os_version = p;
+	memcpy(p, b->os_version, nv);
+	h->n_ipv4 = (uint8_t)b->n_ipv4;
+	h->n_ipv6 = (uint8_t)b->n_ipv6;
+	h->n_tags = (uint8_t)b->n_tags;
+	return true;
+}
+
+static bool
+same_addrs(const struct host *h, const struct beacon_msg *b)
+{
+	size_t i;
+
+	if (h->n_ipv4 != b->n_ipv4 || h->n_ipv6 != b->n_ipv6)
+		return false;
+	for (i = 0; i < b->n_ipv4; i++)
+		if (strcmp(h->ipv4[i], b->ipv4[i]) != 0)
+			return false;
+	for (i = 0; i < b->n_ipv6; i++)
+		if (strcmp(h->ipv6[i], b->ipv6[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool
+same_tags(const struct host *h, const struct beacon_msg *b)
+{
+	size_t i;
+
+	if (h->n_tags != b->n_tags)
+		return false;
+	for (i = 0; i < b->n_tags; i++)
+		if (strcmp(h->tags[i].key, b->tags[i].key) != 0 ||
+		    strcmp(h->tags[i].value, b->tags[i].value) != 0)
+			return false;
+	return true;
 }
 
 /* Copy what the beacon says; describe what changed in what (may be ""). */
@@ -588,6 +685,7 @@ apply(struct host *h, const struct beacon_msg *b, uint64_t now, char *what,
       size_t len)
 {
 	size_t used = 0;
+	bool addrs, tags, os;
 
 	what[0] = '\0';
 #define CHANGED(cond, name)                                                    \
@@ -597,29 +695,20 @@ apply(struct host *h, const struct beacon_msg *b, uint64_t now, char *what,
 				what + used, used < len ? len - used : 0,      \
 				"%s%s", used ? ", " : "", name);               \
 	} while (0)
+	addrs = same_addrs(h, b);
+	tags = same_tags(h, b);
+	os = h->os != NULL && strcmp(h->os, b->os) == 0 &&
+	     strcmp(h->os_version, b->os_version) == 0;
 	CHANGED(strcmp(h->hostname, b->hostname) != 0, "hostname");
-	CHANGED(h->n_ipv4 != b->n_ipv4 || h->n_ipv6 != b->n_ipv6 ||
-			memcmp(h->ipv4, b->ipv4, sizeof(h->ipv4)) != 0 ||
-			memcmp(h->ipv6, b->ipv6, sizeof(h->ipv6)) != 0,
-		"addresses");
-	CHANGED(h->n_tags != b->n_tags ||
-			memcmp(h->tags, b->tags, sizeof(h->tags)) != 0,
-		"tags");
-	CHANGED(strcmp(h->os, b->os) != 0 ||
-			strcmp(h->os_version, b->os_version) != 0,
-		"os");
+	CHANGED(!addrs, "addresses");
+	CHANGED(!tags, "tags");
+	CHANGED(!os, "os");
 	CHANGED(h->interval_ms != b->interval_ms || h->ttl_ms != b->ttl_ms,
 		"timing");
 #undef CHANGED
 	memcpy(h->hostname, b->hostname, sizeof(h->hostname));
-	memcpy(h->os, b->os, sizeof(h->os));
-	memcpy(h->os_version, b->os_version, sizeof(h->os_version));
-	h->n_ipv4 = b->n_ipv4;
-	h->n_ipv6 = b->n_ipv6;
-	memcpy(h->ipv4, b->ipv4, sizeof(h->ipv4));
-	memcpy(h->ipv6, b->ipv6, sizeof(h->ipv6));
-	h->n_tags = b->n_tags;
-	memcpy(h->tags, b->tags, sizeof(h->tags));
+	if (!(addrs && tags && os))
+		(void)set_parts(h, b); /* out of memory: the old ones stay */
 	h->interval_ms = b->interval_ms;
 	h->ttl_ms = b->ttl_ms;
 	h->has_uptime = b->has_uptime;
@@ -627,13 +716,24 @@ apply(struct host *h, const struct beacon_msg *b, uint64_t now, char *what,
 	h->uptime_at_ms = now;
 }
 
+/* The reasons most rows have are these constants, shared; the others are
+   copied. */
+static const char R_ARRIVING[] = "beacons arriving";
+static const char R_BYE[] = "said goodbye";
+
 static void
 set_status(struct hosttab *t, struct host *h, enum host_status s,
 	   const char *reason, uint64_t now)
 {
+	char *copy = NULL;
+
 	h->status = s;
 	h->status_ms = now;
-	snprintf(h->reason, sizeof(h->reason), "%s", reason);
+	if (reason != R_ARRIVING && reason != R_BYE)
+		copy = strdup(reason); /* out of memory: the nearest constant */
+	free(h->reason_buf);
+	h->reason_buf = copy;
+	h->reason = copy != NULL ? copy : reason == R_BYE ? R_BYE : R_ARRIVING;
 	if (s == HOST_LEFT || s == HOST_EXPIRED)
 		heap_remove(t, h);
 }
@@ -679,7 +779,7 @@ said_goodbye(struct hosttab *t, struct host *h, uint64_t seq, uint64_t now)
 		h->bye_ms = now;
 	}
 	if (h->status != HOST_LEFT) {
-		set_status(t, h, HOST_LEFT, "said goodbye", now);
+		set_status(t, h, HOST_LEFT, R_BYE, now);
 		emit(t, EV_LEAVE, h, "said goodbye", now);
 	}
 }
@@ -728,7 +828,13 @@ add(struct hosttab *t, const struct beacon_msg *b, const char *src,
 	new_sequence(h, b->seq, now);
 	h->received = 1;
 	h->first_seen_ms = now;
+	h->reason = "";
 	apply(h, b, now, what, sizeof(what));
+	if (h->parts == NULL) {
+		host_release(h); /* out of memory */
+		t->refused[HR_TABLE_FULL]++;
+		return HT_REFUSED;
+	}
 	timing(t, h);
 	heard(t, h, src, ifname, now);
 	count_beacons(t, h, 0);
@@ -738,7 +844,7 @@ add(struct hosttab *t, const struct beacon_msg *b, const char *src,
 	if (b->state == BEACON_STATE_BYE) {
 		said_goodbye(t, h, b->seq, now);
 	} else {
-		set_status(t, h, HOST_ALIVE, "beacons arriving", now);
+		set_status(t, h, HOST_ALIVE, R_ARRIVING, now);
 		schedule(t, h, first_miss(h));
 		emit(t, EV_JOIN, h, "first beacon", now);
 		check_conflict(t, h->hostname, now);
@@ -903,7 +1009,7 @@ update_row(struct hosttab *t, struct host *h, const struct beacon_msg *b,
 			h->disputed = was;
 		}
 		h->bye_seq = h->bye_ms = 0;
-		set_status(t, h, HOST_ALIVE, "beacons arriving", now);
+		set_status(t, h, HOST_ALIVE, R_ARRIVING, now);
 		emit(t, was == HOST_STALE ? EV_UPDATE : EV_JOIN, h, reason,
 		     now);
 	} else if (what[0] != '\0') {

@@ -63,18 +63,37 @@
 
 enum host_status { HOST_ALIVE, HOST_STALE, HOST_LEFT, HOST_EXPIRED };
 
+/* A source address the host's beacons came from (IPv4: the transport's). */
 struct host_seen {
-	char addr[46];
+	char addr[16];
 	char ifname[16];
 	uint64_t last_ms;
 };
 
+/*
+ * One row, compact: what every beacon has is inline; what varies in size
+ * (addresses, tags, OS) lives in one allocation (parts), the sources seen
+ * in another, sized to what the host has. About 400 bytes plus those for
+ * a default agent's beacon.
+ */
 struct host {
 	char id[BEACON_MAX_ID + 1];
 	char instance[BEACON_MAX_ID + 1];
 	char hostname[BEACON_MAX_HOSTNAME + 1];
-	char os[BEACON_MAX_OS + 1];
-	char os_version[BEACON_MAX_OS + 1];
+	uint8_t n_ipv4, n_ipv6, n_tags, n_seen;
+	uint8_t fp_state; /* the fingerprinted beacon's state */
+	bool has_uptime, conflict, query_out;
+	/* Into parts: */
+	const char (*ipv4)[16];
+	const char (*ipv6)[46];
+	const struct beacon_tag *tags;
+	const char *os, *os_version;
+	void *parts;
+	struct host_seen *seen; /* n_seen of them */
+	const char *reason;     /* why it has its status: reason_buf, or a
+				   constant most rows share */
+	char *reason_buf;
+
 	uint64_t seq;      /* highest accepted, goodbyes included */
 	uint64_t seq_seen; /* bit i: seq - i arrived (replay window) */
 	uint64_t seq_up;   /* highest accepted before a goodbye */
@@ -82,21 +101,12 @@ struct host {
 	uint64_t top_ms;   /* when seq was taken ... */
 	uint64_t top_gap;  /* ... and the gap it left */
 	uint64_t fp_hash;  /* the last beacon's bytes but its seq; 0: none */
-	uint8_t fp_state;  /* its state */
 	uint32_t interval_ms, ttl_ms; /* as announced, capped */
-	bool has_uptime;
 	uint64_t uptime_s, uptime_at_ms;
-	size_t n_ipv4, n_ipv6, n_seen, n_tags;
-	char ipv4[BEACON_MAX_ADDRS][16];
-	char ipv6[BEACON_MAX_ADDRS][46];
-	struct host_seen seen[HOST_SEEN_MAX];
-	struct beacon_tag tags[BEACON_MAX_TAGS];
 
 	enum host_status status;
 	enum host_status disputed; /* back from this status by one beacon
 				      (HOST_ALIVE: not disputed) */
-	bool conflict;
-	char reason[160]; /* why it has its status */
 	uint64_t first_seen_ms, last_seen_ms, status_ms;
 	uint64_t received, lost, restarts, bye_seq, bye_ms;
 	uint64_t lost_local; /* gaps while the probe itself dropped datagrams */
@@ -114,7 +124,6 @@ struct host {
 	unsigned queries_sent, unanswered;
 	uint64_t query_due_ms; /* when the outstanding query counts as lost */
 	uint64_t next_query_ms;
-	bool query_out;
 };
 
 enum host_event {
