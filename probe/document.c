@@ -185,24 +185,24 @@ host(struct out *o, const struct host *h, uint64_t now)
 	for (i = 0; i < h->n_ipv4; i++) {
 		if (i)
 			LIT(o, ",");
-		str(o, h->ipv4[i]);
+		str(o, host_ipv4(h, i));
 	}
 	LIT(o, "],\"ipv6\":[");
 	for (i = 0; i < h->n_ipv6; i++) {
 		if (i)
 			LIT(o, ",");
-		str(o, h->ipv6[i]);
+		str(o, host_ipv6(h, i));
 	}
 	LIT(o, "]},\"seen\":[");
 	for (i = 0; i < h->n_seen; i++) {
 		if (i)
 			LIT(o, ",");
 		LIT(o, "{\"address\":");
-		str(o, h->seen[i].addr);
+		str(o, host_seen_at(h, i)->addr);
 		key(o, "interface");
-		str(o, h->seen[i].ifname);
+		str(o, host_seen_at(h, i)->ifname);
 		key(o, "last_seen");
-		when(o, h->seen[i].last_ms);
+		when(o, host_seen_at(h, i)->last_ms);
 		LIT(o, "}");
 	}
 	LIT(o, "]");
@@ -215,9 +215,9 @@ host(struct out *o, const struct host *h, uint64_t now)
 	key(o, "status_since");
 	when(o, h->status_ms);
 	key(o, "os");
-	str(o, h->os);
+	str(o, host_os(h));
 	key(o, "os_version");
-	str(o, h->os_version);
+	str(o, host_os_version(h));
 	key(o, "uptime_s");
 	if (h->has_uptime)
 		u64(o, h->status == HOST_ALIVE || h->status == HOST_STALE
@@ -234,9 +234,9 @@ host(struct out *o, const struct host *h, uint64_t now)
 	for (i = 0; i < h->n_tags; i++) {
 		if (i)
 			LIT(o, ",");
-		str(o, h->tags[i].key);
+		str(o, host_tag(h, i)->key);
 		LIT(o, ":");
-		str(o, h->tags[i].value);
+		str(o, host_tag(h, i)->value);
 	}
 	LIT(o, "}");
 	key(o, "instance");

@@ -159,8 +159,9 @@ hosttab_new(const struct hosttab_opts *o, hosttab_event_fn ev, void *ctx)
 	t->new_burst = o->new_burst >= 1 ? o->new_burst : HOSTTAB_NEW_BURST;
 	t->key[0] = o->key[0];
 	t->key[1] = o->key[1];
-	for (t->index_size = 16; t->index_size < 2 * t->max;)
-		t->index_size *= 2;
+	/* The index and the names grow with the table (rebuilt at each
+	   doubling), so memory follows the hosts there are, not the bound. */
+	t->index_size = 64;
 	t->index = calloc(t->index_size, sizeof(*t->index));
 	t->names = calloc(t->index_size, sizeof(*t->names));
 	t->heap = calloc(t->max, sizeof(*t->heap));
@@ -346,6 +347,26 @@ names_room(struct hosttab *t)
 		rebuild(t);
 }
 
+/* Twice the room in the index and the names. False when out of memory. */
+static bool
+grow_index(struct hosttab *t)
+{
+	size_t size = 2 * t->index_size;
+	uint32_t *index = realloc(t->index, size * sizeof(*index));
+	struct name_slot *names;
+
+	if (index == NULL)
+		return false;
+	t->index = index;
+	names = realloc(t->names, size * sizeof(*names));
+	if (names == NULL)
+		return false; /* the bigger index is kept; size unchanged */
+	t->names = names;
+	t->index_size = size;
+	rebuild(t);
+	return true;
+}
+
 /* Index, names and heap anew from the rows (after rows moved). */
 static void
 rebuild(struct hosttab *t)
@@ -471,8 +492,8 @@ count_beacons(struct hosttab *t, struct host *h, uint64_t gap)
 {
 	struct link *k = h->link >= 0 ? &t->links[h->link] : NULL;
 
-	h->win_lost += (double)gap;
-	h->win_expected += (double)gap + 1;
+	h->win_lost += (float)gap;
+	h->win_expected += (float)gap + 1;
 	if (h->win_expected > LOSS_WINDOW) {
 		h->win_lost /= 2;
 		h->win_expected /= 2;
@@ -569,35 +590,45 @@ check_conflict(struct hosttab *t, const char *name, uint64_t now)
 	}
 }
 
+static struct host_seen *
+seen_at(struct host *h, size_t i)
+{
+	return i == 0 ? &h->seen0 : &h->seen_more[i - 1];
+}
+
 static void
 set_seen(struct host *h, const char *addr, const char *ifname, uint64_t now)
 {
+	struct host_seen *e;
 	size_t i, oldest = 0;
 
 	for (i = 0; i < h->n_seen; i++) {
-		if (strcmp(h->seen[i].addr, addr) == 0)
+		if (strcmp(seen_at(h, i)->addr, addr) == 0)
 			break;
-		if (h->seen[i].last_ms < h->seen[oldest].last_ms)
+		if (seen_at(h, i)->last_ms < seen_at(h, oldest)->last_ms)
 			oldest = i;
 	}
 	if (i == h->n_seen) {
-		struct host_seen *s = NULL;
-		if (h->n_seen < HOST_SEEN_MAX)
-			s = realloc(h->seen, (h->n_seen + 1u) * sizeof(*s));
-		if (s != NULL) {
-			h->seen = s;
+		struct host_seen *more = NULL;
+		if (h->n_seen == 0)
+			h->n_seen = 1;
+		else if (h->n_seen < HOST_SEEN_MAX &&
+			 (more = realloc(h->seen_more,
+					 h->n_seen * sizeof(*more))) != NULL) {
+			h->seen_more = more;
 			h->n_seen++;
-		} else if (h->n_seen == 0) {
-			return; /* out of memory: seen later */
 		} else {
-			i = oldest;
+			i = oldest; /* full, or out of memory */
 		}
-		snprintf(h->seen[i].addr, sizeof(h->seen[i].addr), "%s", addr);
+		e = seen_at(h, i);
+		snprintf(e->addr, sizeof(e->addr), "%s", addr);
+		e->ifname[0] = '\0';
 	}
-	if (strcmp(h->seen[i].ifname, ifname ? ifname : "") != 0)
-		snprintf(h->seen[i].ifname, sizeof(h->seen[i].ifname), "%s",
+	e = seen_at(h, i);
+	if (strcmp(e->ifname, ifname ? ifname : "") != 0)
+		snprintf(e->ifname, sizeof(e->ifname), "%s",
 			 ifname ? ifname : "");
-	h->seen[i].last_ms = now;
+	e->last_ms = now;
 }
 
 /* Free what a row owns (not the row). */
@@ -605,44 +636,42 @@ static void
 host_release(struct host *h)
 {
 	free(h->parts);
-	free(h->seen);
+	free(h->seen_more);
 	free(h->reason_buf);
 	h->parts = NULL;
-	h->seen = NULL;
+	h->seen_more = NULL;
 	h->reason_buf = NULL;
 	h->reason = "";
+	h->hostname = "";
 	h->n_seen = h->n_ipv4 = h->n_ipv6 = h->n_tags = 0;
 }
 
-/* The variable parts of b in one allocation, laid out for *h. False when
-   out of memory (h keeps what it had). */
+/* The variable parts of b in one allocation (host_*() read them). False
+   when out of memory (h keeps what it had). */
 static bool
 set_parts(struct host *h, const struct beacon_msg *b)
 {
-	size_t n4 = b->n_ipv4 * sizeof(*h->ipv4);
-	size_t n6 = b->n_ipv6 * sizeof(*h->ipv6);
-	size_t nt = b->n_tags * sizeof(*h->tags);
-	size_t no = strlen(b->os) + 1, nv = strlen(b->os_version) + 1;
-	char *p = malloc(n4 + n6 + nt + no + nv);
+	size_t nt = b->n_tags * sizeof(struct beacon_tag);
+	size_t n4 = b->n_ipv4 * 16, n6 = b->n_ipv6 * 46;
+	size_t nh = strlen(b->hostname) + 1, no = strlen(b->os) + 1;
+	size_t nv = strlen(b->os_version) + 1;
+	char *p = malloc(nt + n4 + n6 + nh + no + nv), *q;
+	size_t i;
 
 	if (p == NULL)
 		return false;
+	memcpy(p, b->tags, nt);
+	q = p + nt;
+	for (i = 0; i < b->n_ipv4; i++, q += 16)
+		memcpy(q, b->ipv4[i], 16);
+	for (i = 0; i < b->n_ipv6; i++, q += 46)
+		memcpy(q, b->ipv6[i], 46);
+	memcpy(q, b->hostname, nh);
+	memcpy(q + nh, b->os, no);
+	memcpy(q + nh + no, b->os_version, nv);
 	free(h->parts);
 	h->parts = p;
-	h->tags = (const struct beacon_tag *)(void *)p;
-	memcpy(p, b->tags, nt);
-	p += nt;
-	h->ipv4 = (const char(*)[16])(void *)p;
-	memcpy(p, b->ipv4, n4);
-	p += n4;
-	h->ipv6 = (const char(*)[46])(void *)p;
-	memcpy(p, b->ipv6, n6);
-	p += n6;
-	h->os = p;
-	memcpy(p, b->os, no);
-	p += no;
-	h->os_version = p;
-	memcpy(p, b->os_version, nv);
+	h->hostname = q;
 	h->n_ipv4 = (uint8_t)b->n_ipv4;
 	h->n_ipv6 = (uint8_t)b->n_ipv6;
 	h->n_tags = (uint8_t)b->n_tags;
@@ -657,10 +686,10 @@ same_addrs(const struct host *h, const struct beacon_msg *b)
 	if (h->n_ipv4 != b->n_ipv4 || h->n_ipv6 != b->n_ipv6)
 		return false;
 	for (i = 0; i < b->n_ipv4; i++)
-		if (strcmp(h->ipv4[i], b->ipv4[i]) != 0)
+		if (strcmp(host_ipv4(h, i), b->ipv4[i]) != 0)
 			return false;
 	for (i = 0; i < b->n_ipv6; i++)
-		if (strcmp(h->ipv6[i], b->ipv6[i]) != 0)
+		if (strcmp(host_ipv6(h, i), b->ipv6[i]) != 0)
 			return false;
 	return true;
 }
@@ -673,8 +702,8 @@ same_tags(const struct host *h, const struct beacon_msg *b)
 	if (h->n_tags != b->n_tags)
 		return false;
 	for (i = 0; i < b->n_tags; i++)
-		if (strcmp(h->tags[i].key, b->tags[i].key) != 0 ||
-		    strcmp(h->tags[i].value, b->tags[i].value) != 0)
+		if (strcmp(host_tag(h, i)->key, b->tags[i].key) != 0 ||
+		    strcmp(host_tag(h, i)->value, b->tags[i].value) != 0)
 			return false;
 	return true;
 }
@@ -697,8 +726,8 @@ apply(struct host *h, const struct beacon_msg *b, uint64_t now, char *what,
 	} while (0)
 	addrs = same_addrs(h, b);
 	tags = same_tags(h, b);
-	os = h->os != NULL && strcmp(h->os, b->os) == 0 &&
-	     strcmp(h->os_version, b->os_version) == 0;
+	os = h->parts != NULL && strcmp(host_os(h), b->os) == 0 &&
+	     strcmp(host_os_version(h), b->os_version) == 0;
 	CHANGED(strcmp(h->hostname, b->hostname) != 0, "hostname");
 	CHANGED(!addrs, "addresses");
 	CHANGED(!tags, "tags");
@@ -706,8 +735,7 @@ apply(struct host *h, const struct beacon_msg *b, uint64_t now, char *what,
 	CHANGED(h->interval_ms != b->interval_ms || h->ttl_ms != b->ttl_ms,
 		"timing");
 #undef CHANGED
-	memcpy(h->hostname, b->hostname, sizeof(h->hostname));
-	if (!(addrs && tags && os))
+	if (!(addrs && tags && os) || strcmp(h->hostname, b->hostname) != 0)
 		(void)set_parts(h, b); /* out of memory: the old ones stay */
 	h->interval_ms = b->interval_ms;
 	h->ttl_ms = b->ttl_ms;
@@ -745,8 +773,8 @@ heard(struct hosttab *t, struct host *h, const char *src, const char *ifname,
 	h->last_seen_ms = now;
 	set_seen(h, src, ifname, now);
 	h->link = link_of(t, ifname ? ifname : "");
-	h->prior = link_loss(t, h->link);
-	h->drops_at = t->drops;
+	h->prior = (float)link_loss(t, h->link);
+	h->drops_at = (uint32_t)t->drops;
 	h->queries_sent = h->unanswered = 0;
 	h->query_out = false;
 	h->next_query_ms = 0;
@@ -820,6 +848,10 @@ add(struct hosttab *t, const struct beacon_msg *b, const char *src,
 		t->hosts = hs;
 		t->cap = cap;
 	}
+	if (2 * (t->n + 1) > t->index_size && !grow_index(t)) {
+		t->refused[HR_TABLE_FULL]++;
+		return HT_REFUSED;
+	}
 	names_room(t);
 	h = &t->hosts[t->n];
 	memset(h, 0, sizeof(*h));
@@ -829,6 +861,7 @@ add(struct hosttab *t, const struct beacon_msg *b, const char *src,
 	h->received = 1;
 	h->first_seen_ms = now;
 	h->reason = "";
+	h->hostname = "";
 	apply(h, b, now, what, sizeof(what));
 	if (h->parts == NULL) {
 		host_release(h); /* out of memory */
@@ -879,8 +912,8 @@ older(struct hosttab *t, struct host *h, uint64_t seq, enum beacon_state state,
 	if (now - h->top_ms >= REORDER_MS && h->top_gap > 0) {
 		t->refused[HR_SEQ_FORGED]++;
 		h->lost -= h->lost >= h->top_gap ? h->top_gap : h->lost;
-		h->win_lost -= h->win_lost >= (double)h->top_gap
-				       ? (double)h->top_gap
+		h->win_lost -= h->win_lost >= (float)h->top_gap
+				       ? (float)h->top_gap
 				       : h->win_lost;
 		h->seq = h->seq_up = seq;
 		h->seq_seen = 1;
@@ -931,11 +964,11 @@ sequence(struct hosttab *t, struct host *h, uint64_t s, enum beacon_state state,
 	h->seq_seen = gap >= 63 ? 1 : (h->seq_seen << (gap + 1)) | 1;
 	h->seq = h->seq_up = s;
 	h->top_ms = now;
-	if (t->drops != h->drops_at) {
+	if ((uint32_t)t->drops != h->drops_at) {
 		h->lost_local += gap; /* the probe's loss, not the link's */
 		gap = 0;
 	}
-	h->top_gap = gap;
+	h->top_gap = (uint32_t)gap; /* at most the window */
 	h->lost += gap;
 	count_beacons(t, h, gap);
 	h->received++;
@@ -974,7 +1007,7 @@ update_row(struct hosttab *t, struct host *h, const struct beacon_msg *b,
 		    seq < h->bye_seq && now - h->bye_ms < REORDER_MS)
 			return HT_OLD; /* sent just before its goodbye */
 	}
-	memcpy(oldname, h->hostname, sizeof(oldname));
+	snprintf(oldname, sizeof(oldname), "%s", h->hostname);
 	if (b != NULL) {
 		renamed = strcmp(h->hostname, b->hostname) != 0;
 		if (renamed) {
@@ -1087,9 +1120,10 @@ last_seen(const struct host *h)
 	size_t i, best = 0;
 
 	for (i = 1; i < h->n_seen; i++)
-		if (h->seen[i].last_ms > h->seen[best].last_ms)
+		if (host_seen_at(h, i)->last_ms >
+		    host_seen_at(h, best)->last_ms)
 			best = i;
-	return h->n_seen ? &h->seen[best] : NULL;
+	return h->n_seen ? host_seen_at(h, best) : NULL;
 }
 
 static uint64_t

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "beacon/beacon.h"
 
@@ -79,18 +80,16 @@ struct host_seen {
 struct host {
 	char id[BEACON_MAX_ID + 1];
 	char instance[BEACON_MAX_ID + 1];
-	char hostname[BEACON_MAX_HOSTNAME + 1];
 	uint8_t n_ipv4, n_ipv6, n_tags, n_seen;
 	uint8_t fp_state; /* the fingerprinted beacon's state */
 	bool has_uptime, conflict, query_out;
-	/* Into parts: */
-	const char (*ipv4)[16];
-	const char (*ipv6)[46];
-	const struct beacon_tag *tags;
-	const char *os, *os_version;
+	/* parts: tags, IPv4 addresses, IPv6 addresses, the hostname, the OS
+	   name and version, as the beacon had them (host_*() read them). */
 	void *parts;
-	struct host_seen *seen; /* n_seen of them */
-	const char *reason;     /* why it has its status: reason_buf, or a
+	const char *hostname;   /* into parts ("" before the first beacon) */
+	struct host_seen seen0; /* the first source (host_seen_at) */
+	struct host_seen *seen_more; /* the others: n_seen - 1 */
+	const char *reason;          /* why it has its status: reason_buf, or a
 				   constant most rows share */
 	char *reason_buf;
 
@@ -99,7 +98,7 @@ struct host {
 	uint64_t seq_up;   /* highest accepted before a goodbye */
 	uint64_t cand_seq; /* last out-of-window seq, for a resync */
 	uint64_t top_ms;   /* when seq was taken ... */
-	uint64_t top_gap;  /* ... and the gap it left */
+	uint32_t top_gap;  /* ... and the gap it left (within the window) */
 	uint64_t fp_hash;  /* the last beacon's bytes but its seq; 0: none */
 	uint32_t interval_ms, ttl_ms; /* as announced, capped */
 	uint64_t uptime_s, uptime_at_ms;
@@ -110,10 +109,11 @@ struct host {
 	uint64_t first_seen_ms, last_seen_ms, status_ms;
 	uint64_t received, lost, restarts, bye_seq, bye_ms;
 	uint64_t lost_local; /* gaps while the probe itself dropped datagrams */
-	uint64_t drops_at;   /* the probe's drop count at the last beacon */
-	double win_lost, win_expected; /* windowed, for the loss estimate */
-	double prior; /* loss prior: the link's estimate, or LOSS_PRIOR */
-	int link;     /* index of the link it was last heard on */
+	uint32_t drops_at;   /* the probe's drop count at the last beacon (low
+			      bits: only compared for a change) */
+	float win_lost, win_expected; /* windowed, for the loss estimate */
+	float prior; /* loss prior: the link's estimate, or LOSS_PRIOR */
+	int link;    /* index of the link it was last heard on */
 
 	/* The table's own: the timer heap, and the rows with this name. */
 	uint64_t due_ms;    /* when tick() must look at it next */
@@ -125,6 +125,47 @@ struct host {
 	uint64_t query_due_ms; /* when the outstanding query counts as lost */
 	uint64_t next_query_ms;
 };
+
+/* The i-th source a row's beacons came from (i < n_seen). */
+static inline const struct host_seen *
+host_seen_at(const struct host *h, size_t i)
+{
+	return i == 0 ? &h->seen0 : &h->seen_more[i - 1];
+}
+
+/* The variable parts of a row. */
+static inline const struct beacon_tag *
+host_tag(const struct host *h, size_t i)
+{
+	return (const struct beacon_tag *)h->parts + i;
+}
+
+static inline const char *
+host_ipv4(const struct host *h, size_t i)
+{
+	return (const char *)h->parts + h->n_tags * sizeof(struct beacon_tag) +
+	       i * 16;
+}
+
+static inline const char *
+host_ipv6(const struct host *h, size_t i)
+{
+	return host_ipv4(h, h->n_ipv4) + i * 46;
+}
+
+static inline const char *
+host_os(const struct host *h)
+{
+	return h->hostname + strlen(h->hostname) + 1;
+}
+
+static inline const char *
+host_os_version(const struct host *h)
+{
+	const char *os = host_os(h);
+
+	return os + strlen(os) + 1;
+}
 
 enum host_event {
 	EV_JOIN,   /* a new host, or one back after expiry */

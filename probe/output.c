@@ -60,8 +60,9 @@ output_match(const struct probe_config *c, const struct host *h)
 		return false;
 	for (i = 0; i < c->n_tags; i++) {
 		for (j = 0; j < h->n_tags; j++)
-			if (strcmp(h->tags[j].key, c->tags[i].key) == 0 &&
-			    strcmp(h->tags[j].value, c->tags[i].value) == 0)
+			if (strcmp(host_tag(h, j)->key, c->tags[i].key) == 0 &&
+			    strcmp(host_tag(h, j)->value, c->tags[i].value) ==
+				    0)
 				break;
 		if (j == h->n_tags)
 			return false;
@@ -105,15 +106,15 @@ output_addresses(const struct host *h, const char **out, size_t max)
 	size_t n = 0, i, j;
 
 	for (i = 0; i < h->n_ipv4 && n < max; i++)
-		out[n++] = h->ipv4[i];
+		out[n++] = host_ipv4(h, i);
 	for (i = 0; i < h->n_ipv6 && n < max; i++)
-		out[n++] = h->ipv6[i];
+		out[n++] = host_ipv6(h, i);
 	for (i = 0; i < h->n_seen && n < max; i++) {
 		for (j = 0; j < n; j++)
-			if (strcmp(out[j], h->seen[i].addr) == 0)
+			if (strcmp(out[j], host_seen_at(h, i)->addr) == 0)
 				break;
 		if (j == n)
-			out[n++] = h->seen[i].addr;
+			out[n++] = host_seen_at(h, i)->addr;
 	}
 	return n;
 }
@@ -255,7 +256,7 @@ output_table(FILE *f, const struct probe *p, uint64_t now)
 		cell(cells[i][5], 200, t, cap[5]);
 		for (k = used = 0, buf[0] = '\0'; k < h->n_tags; k++) {
 			char tag[2 * BEACON_MAX_TAG_VALUE + 40];
-			tag_text(&h->tags[k], tag, sizeof(tag));
+			tag_text(host_tag(h, k), tag, sizeof(tag));
 			used += (size_t)snprintf(
 				buf + used,
 				used < sizeof(buf) ? sizeof(buf) - used : 0,
