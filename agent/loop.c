@@ -26,9 +26,11 @@
 #include "mailslot/iface.h"
 #include "mailslot/slot.h"
 
-#define BUDGET    (BEACON_MAX_WIRE - BEACON_SIG_RESERVE)
-#define NONCES    8
-#define CHANGE_MS 250 /* at most one change announcement per CHANGE_MS */
+#define BUDGET            (BEACON_MAX_WIRE - BEACON_SIG_RESERVE)
+#define NONCES            8
+#define CHANGE_MS         250 /* at most one change announcement per CHANGE_MS */
+#define HOST_QUIET_MIN_MS 1000
+#define HOST_QUIET_MAX_MS 60000
 
 struct agent {
 	const struct agent_config *c;
@@ -42,6 +44,11 @@ struct agent {
 	bool waiting; /* for an interface: said once */
 	struct mailslot_server *query;
 	int sigfd, nlfd, hostfd;
+	/* The hostname file signals a rename in any UTS namespace of the
+	   machine: after one that was not ours, it is left alone for a
+	   while (doubling to HOST_QUIET_MAX_MS), and the hostname is looked
+	   at before each beacon instead. */
+	uint64_t host_quiet_until, host_quiet_ms;
 	struct sched sched;
 	char nonces[NONCES][BEACON_MAX_ID + 1];
 	size_t nonce_next;
@@ -422,6 +429,40 @@ print_beacon(struct agent *a)
 	return 0;
 }
 
+static bool
+hostname_moved(const struct agent *a)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) < 0)
+		return false;
+	host[sizeof(host) - 1] = '\0';
+	return strncmp(host, a->msg.hostname, BEACON_MAX_HOSTNAME) != 0;
+}
+
+static bool
+now_quiet(const struct agent *a)
+{
+	return clock_mono_ms() < a->host_quiet_until;
+}
+
+/* The hostname file says some UTS namespace was renamed: ours, or another
+   (the signal is the machine's). */
+static void
+hostname_signal(struct agent *a, uint64_t now)
+{
+	if (hostname_moved(a)) {
+		a->host_quiet_ms = 0;
+		changed(a, now);
+		return;
+	}
+	a->host_quiet_ms = a->host_quiet_ms == 0 ? HOST_QUIET_MIN_MS
+			   : 2 * a->host_quiet_ms > HOST_QUIET_MAX_MS
+				   ? HOST_QUIET_MAX_MS
+				   : 2 * a->host_quiet_ms;
+	a->host_quiet_until = now + a->host_quiet_ms;
+}
+
 static int
 loop(struct agent *a)
 {
@@ -442,12 +483,17 @@ loop(struct agent *a)
 			{a->sigfd, POLLIN, 0},
 			{mailslot_fd(a->query), POLLIN, 0},
 			{a->nlfd, POLLIN, 0},
-			{a->hostfd, POLLPRI, 0},
+			{a->hostfd < 0 || now_quiet(a) ? -1 : a->hostfd,
+			 POLLPRI, 0},
 		};
 		uint64_t now = clock_mono_ms(), due = sched_due(&a->sched);
 
 		if (a->change_ms != 0 && a->change_ms < due)
 			due = a->change_ms;
+		/* Back to the hostname signal when the quiet ends: a rename
+		   of ours meanwhile is announced then. */
+		if (a->hostfd >= 0 && now_quiet(a) && a->host_quiet_until < due)
+			due = a->host_quiet_until;
 		int timeout = due <= now             ? 0
 			      : due - now > 86400000 ? 86400000
 						     : (int)(due - now);
@@ -471,12 +517,15 @@ loop(struct agent *a)
 			changed(a, now);
 		}
 		if (p[3].revents & (POLLPRI | POLLERR))
-			changed(a, now);
+			hostname_signal(a, now);
 		if (a->change_ms != 0 && now >= a->change_ms)
 			refresh(a, now);
 		if (p[1].revents & POLLIN)
 			read_queries(a);
 		if (now >= sched_due(&a->sched)) {
+			if (a->hostfd >= 0 && now_quiet(a) && hostname_moved(a))
+				refresh(a,
+					now); /* announces, and reschedules */
 			send_beacon(a, BEACON_STATE_UP);
 			sched_sent(&a->sched, now, rnd, a);
 		}

@@ -60,6 +60,13 @@ done
 date +%s.%N >>"$OUT.burst"
 ip addr add 198.18.79.1/24 dev lab0   # the last state: this one
 until_grep 198.18.79.1 "$OUT"
+# Renames in other UTS namespaces wake the agent once, not each time.
+c0=$(awk '/^voluntary_ctxt_switches/ {print $2}' /proc/$A/status)
+i=0
+while [ $i -lt 10 ]; do unshare --uts sh -c "hostname foreign$i"; i=$((i+1)); done
+sleep 0.3
+c1=$(awk '/^voluntary_ctxt_switches/ {print $2}' /proc/$A/status)
+echo $((c1 - c0)) >"$OUT.foreign"
 # A 64-byte system hostname: announced cut to 63, said once.
 hostname "$LONG"
 until_grep "${LONG%?}" "$OUT"
@@ -79,9 +86,11 @@ try:
     renamed = float(open(out + ".renamed").read())
     addressed = float(open(out + ".addressed").read())
     burst = [float(x) for x in open(out + ".burst").read().split()]
+    foreign = int(open(out + ".foreign").read())
     agent_err = open(out + ".agent").read()
 finally:
-    for suffix in ("", ".err", ".renamed", ".addressed", ".burst", ".batch", ".agent"):
+    for suffix in ("", ".err", ".renamed", ".addressed", ".burst", ".batch", ".agent",
+                   ".foreign"):
         if os.path.exists(out + suffix):
             os.unlink(out + suffix)
 
@@ -114,6 +123,11 @@ t.check(len(during) <= allowed,
 final = [b for at, b in beacons if "198.18.79.1" in b.get("ipv4", [])]
 t.check(final and not any(a.startswith("198.18.78.") for a in final[0]["ipv4"]),
         "the last state is announced, without the removed addresses")
+
+# Other namespaces' renames: one wake-up, then the agent leaves the
+# signal alone for a while (and looks at its hostname before each beacon).
+figures["foreign_rename_wakeups"] = foreign
+t.check(foreign <= 2, f"10 renames elsewhere woke the agent {foreign} times")
 
 # The long hostname: cut to 63 bytes, said once.
 cut = [b for _, b in beacons if b["host"] == LONG[:63]]
