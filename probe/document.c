@@ -173,7 +173,7 @@ host(struct out *o, const struct host *h, uint64_t now)
 	else
 		LIT(o, "false");
 	key(o, "reason");
-	str(o, h->reason);
+	str(o, host_reason(h));
 	key(o, "addresses");
 	LIT(o, "[");
 	for (i = 0; i < na; i++) {

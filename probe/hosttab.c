@@ -637,11 +637,10 @@ host_release(struct host *h)
 {
 	free(h->parts);
 	free(h->seen_more);
-	free(h->reason_buf);
+	free(h->reason);
 	h->parts = NULL;
 	h->seen_more = NULL;
-	h->reason_buf = NULL;
-	h->reason = "";
+	h->reason = NULL;
 	h->hostname = "";
 	h->n_seen = h->n_ipv4 = h->n_ipv6 = h->n_tags = 0;
 }
@@ -753,15 +752,13 @@ static void
 set_status(struct hosttab *t, struct host *h, enum host_status s,
 	   const char *reason, uint64_t now)
 {
-	char *copy = NULL;
-
-	h->status = s;
+	h->status = (uint8_t)s;
 	h->status_ms = now;
-	if (reason != R_ARRIVING && reason != R_BYE)
-		copy = strdup(reason); /* out of memory: the nearest constant */
-	free(h->reason_buf);
-	h->reason_buf = copy;
-	h->reason = copy != NULL ? copy : reason == R_BYE ? R_BYE : R_ARRIVING;
+	free(h->reason);
+	/* The usual words are not stored (host_reason); out of memory, the
+	   row goes without its reason. */
+	h->reason =
+		reason == R_ARRIVING || reason == R_BYE ? NULL : strdup(reason);
 	if (s == HOST_LEFT || s == HOST_EXPIRED)
 		heap_remove(t, h);
 }
@@ -772,7 +769,7 @@ heard(struct hosttab *t, struct host *h, const char *src, const char *ifname,
 {
 	h->last_seen_ms = now;
 	set_seen(h, src, ifname, now);
-	h->link = link_of(t, ifname ? ifname : "");
+	h->link = (int8_t)link_of(t, ifname ? ifname : "");
 	h->prior = (float)link_loss(t, h->link);
 	h->drops_at = (uint32_t)t->drops;
 	h->queries_sent = h->unanswered = 0;
@@ -860,7 +857,6 @@ add(struct hosttab *t, const struct beacon_msg *b, const char *src,
 	new_sequence(h, b->seq, now);
 	h->received = 1;
 	h->first_seen_ms = now;
-	h->reason = "";
 	h->hostname = "";
 	apply(h, b, now, what, sizeof(what));
 	if (h->parts == NULL) {
@@ -1178,7 +1174,7 @@ tick_host(struct hosttab *t, struct host *h, uint64_t now,
 	if (h->disputed != HOST_ALIVE && missed >= 1 && h->unanswered >= 1) {
 		/* Brought back by one beacon, then silent: that beacon was
 		   not the host's. */
-		enum host_status back = h->disputed;
+		enum host_status back = (enum host_status)h->disputed;
 		h->disputed = HOST_ALIVE;
 		set_status(t, h, back,
 			   back == HOST_LEFT
@@ -1186,8 +1182,8 @@ tick_host(struct hosttab *t, struct host *h, uint64_t now,
 				     "silence)"
 				   : "expired (one later beacon, then silence)",
 			   now);
-		emit(t, back == HOST_LEFT ? EV_LEAVE : EV_EXPIRE, h, h->reason,
-		     now);
+		emit(t, back == HOST_LEFT ? EV_LEAVE : EV_EXPIRE, h,
+		     host_reason(h), now);
 		check_conflict(t, h->hostname, now);
 		return UINT64_MAX;
 	}

@@ -81,7 +81,11 @@ struct host {
 	char id[BEACON_MAX_ID + 1];
 	char instance[BEACON_MAX_ID + 1];
 	uint8_t n_ipv4, n_ipv6, n_tags, n_seen;
+	uint8_t status;   /* enum host_status */
+	uint8_t disputed; /* back from this status by one beacon (HOST_ALIVE:
+			     not disputed) */
 	uint8_t fp_state; /* the fingerprinted beacon's state */
+	int8_t link;      /* index of the link it was last heard on; -1: none */
 	bool has_uptime, conflict, query_out;
 	/* parts: tags, IPv4 addresses, IPv6 addresses, the hostname, the OS
 	   name and version, as the beacon had them (host_*() read them). */
@@ -89,42 +93,47 @@ struct host {
 	const char *hostname;   /* into parts ("" before the first beacon) */
 	struct host_seen seen0; /* the first source (host_seen_at) */
 	struct host_seen *seen_more; /* the others: n_seen - 1 */
-	const char *reason;          /* why it has its status: reason_buf, or a
-				   constant most rows share */
-	char *reason_buf;
+	char *reason; /* why it has its status; NULL: the usual words for the
+			 status (host_reason) */
 
 	uint64_t seq;      /* highest accepted, goodbyes included */
 	uint64_t seq_seen; /* bit i: seq - i arrived (replay window) */
 	uint64_t seq_up;   /* highest accepted before a goodbye */
 	uint64_t cand_seq; /* last out-of-window seq, for a resync */
 	uint64_t top_ms;   /* when seq was taken ... */
-	uint32_t top_gap;  /* ... and the gap it left (within the window) */
 	uint64_t fp_hash;  /* the last beacon's bytes but its seq; 0: none */
-	uint32_t interval_ms, ttl_ms; /* as announced, capped */
 	uint64_t uptime_s, uptime_at_ms;
-
-	enum host_status status;
-	enum host_status disputed; /* back from this status by one beacon
-				      (HOST_ALIVE: not disputed) */
 	uint64_t first_seen_ms, last_seen_ms, status_ms;
 	uint64_t received, lost, restarts, bye_seq, bye_ms;
 	uint64_t lost_local; /* gaps while the probe itself dropped datagrams */
-	uint32_t drops_at;   /* the probe's drop count at the last beacon (low
+	uint32_t top_gap;    /* ... the gap seq left (within the window) */
+	uint32_t interval_ms, ttl_ms; /* as announced, capped */
+	uint32_t drops_at; /* the probe's drop count at the last beacon (low
 			      bits: only compared for a change) */
 	float win_lost, win_expected; /* windowed, for the loss estimate */
 	float prior; /* loss prior: the link's estimate, or LOSS_PRIOR */
-	int link;    /* index of the link it was last heard on */
 
 	/* The table's own: the timer heap, and the rows with this name. */
-	uint64_t due_ms;    /* when tick() must look at it next */
 	uint32_t heap_pos;  /* 1-based; 0: not in the heap (not live) */
 	uint32_t name_next; /* next row + 1 with the same name hash; 0: end */
+	uint64_t due_ms;    /* when tick() must look at it next */
 
 	/* The current silence. */
 	unsigned queries_sent, unanswered;
 	uint64_t query_due_ms; /* when the outstanding query counts as lost */
 	uint64_t next_query_ms;
 };
+
+/* Why h has its status, in words. */
+static inline const char *
+host_reason(const struct host *h)
+{
+	if (h->reason != NULL)
+		return h->reason;
+	return h->status == HOST_ALIVE  ? "beacons arriving"
+	       : h->status == HOST_LEFT ? "said goodbye"
+					: "";
+}
 
 /* The i-th source a row's beacons came from (i < n_seen). */
 static inline const struct host_seen *

@@ -138,7 +138,7 @@ test_rows_restarts_goodbye(void **state)
 	b.state = BEACON_STATE_BYE;
 	assert_int_equal(feed(t, &b, 3500), HT_UPDATED);
 	assert_int_equal(h->status, HOST_LEFT);
-	assert_string_equal(h->reason, "said goodbye");
+	assert_string_equal(host_reason(h), "said goodbye");
 	assert_int_equal(r.events[EV_LEAVE], 1);
 	b.seq = 4; /* the second goodbye */
 	assert_int_equal(feed(t, &b, 3501), HT_UPDATED);
