@@ -45,7 +45,8 @@ num_parse_seconds(const char *s, uint64_t min_ms, uint64_t max_ms,
 	v = strtod(s, &end);
 	if (errno != 0 || *end != '\0' || !isfinite(v))
 		return false;
-	ms = round(v * 1000.0);
+	ms = v * 1000.0 + 0.5; /* v >= 0: rounds to nearest, without libm */
+	ms = ms < 1.8e19 ? (double)(uint64_t)ms : ms;
 	if (ms < (double)min_ms || ms > (double)max_ms)
 		return false;
 	*out_ms = (uint64_t)ms;

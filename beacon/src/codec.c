@@ -12,7 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
-#include <math.h>
+#include <math.h> /* isfinite */
 #include <stdio.h>
 #include <string.h>
 
@@ -217,7 +217,10 @@ get_uint(const cJSON *o, const char *key, bool required, uint64_t min,
 	if (!cJSON_IsNumber(v))
 		return BEACON_E_TYPE;
 	d = v->valuedouble;
-	if (!isfinite(d) || d != floor(d) || d < (double)min || d > (double)max)
+	/* In range first, then integral (the cast is defined once in range;
+	   no libm). */
+	if (!isfinite(d) || d < (double)min || d > (double)max ||
+	    d != (double)(uint64_t)d)
 		return BEACON_E_RANGE;
 	*out = (uint64_t)d;
 	return BEACON_OK;
