@@ -146,6 +146,30 @@ when(struct out *o, uint64_t mono_ms)
 	put(o, ms, 6);
 }
 
+/* A JSON array of n strings. */
+static void
+strs(struct out *o, const char *const *list, size_t n)
+{
+	size_t i;
+
+	LIT(o, "[");
+	for (i = 0; i < n; i++) {
+		if (i)
+			LIT(o, ",");
+		str(o, list[i]);
+	}
+	LIT(o, "]");
+}
+
+static void
+boolean(struct out *o, bool v)
+{
+	if (v)
+		LIT(o, "true");
+	else
+		LIT(o, "false");
+}
+
 static void
 key(struct out *o, const char *k)
 {
@@ -157,7 +181,7 @@ key(struct out *o, const char *k)
 static void
 host(struct out *o, const struct host *h, uint64_t now)
 {
-	const char *addr[3 * BEACON_MAX_ADDRS];
+	const char *addr[3 * BEACON_MAX_ADDRS], *claimed[BEACON_MAX_ADDRS];
 	size_t na = output_addresses(h, addr, 3 * BEACON_MAX_ADDRS), i;
 
 	LIT(o, "{\"id\":");
@@ -168,32 +192,20 @@ host(struct out *o, const struct host *h, uint64_t now)
 	key(o, "status");
 	str(o, host_status_name(h->status));
 	key(o, "conflict");
-	if (h->conflict)
-		LIT(o, "true");
-	else
-		LIT(o, "false");
+	boolean(o, h->conflict);
 	key(o, "reason");
 	str(o, host_reason(h));
 	key(o, "addresses");
-	LIT(o, "[");
-	for (i = 0; i < na; i++) {
-		if (i)
-			LIT(o, ",");
-		str(o, addr[i]);
-	}
-	LIT(o, "],\"claimed\":{\"ipv4\":[");
-	for (i = 0; i < h->n_ipv4; i++) {
-		if (i)
-			LIT(o, ",");
-		str(o, host_ipv4(h, i));
-	}
-	LIT(o, "],\"ipv6\":[");
-	for (i = 0; i < h->n_ipv6; i++) {
-		if (i)
-			LIT(o, ",");
-		str(o, host_ipv6(h, i));
-	}
-	LIT(o, "]},\"seen\":[");
+	strs(o, addr, na);
+	LIT(o, ",\"claimed\":{\"ipv4\":");
+	for (i = 0; i < h->n_ipv4; i++)
+		claimed[i] = host_ipv4(h, i);
+	strs(o, claimed, h->n_ipv4);
+	LIT(o, ",\"ipv6\":");
+	for (i = 0; i < h->n_ipv6; i++)
+		claimed[i] = host_ipv6(h, i);
+	strs(o, claimed, h->n_ipv6);
+	LIT(o, "},\"seen\":[");
 	for (i = 0; i < h->n_seen; i++) {
 		if (i)
 			LIT(o, ",");
@@ -348,24 +360,11 @@ output_document(FILE *f, const struct probe *p, uint64_t now, size_t *shown)
 	key(&o, "workgroup");
 	str(&o, c->workgroup ? c->workgroup : MAILSLOT_WORKGROUP);
 	key(&o, "broadcast");
-	LIT(&o, "[");
-	for (i = 0; i < c->n_broadcast; i++) {
-		if (i)
-			LIT(&o, ",");
-		str(&o, c->broadcast[i]);
-	}
-	LIT(&o, "],\"interfaces\":[");
-	for (i = 0; i < c->n_interfaces; i++) {
-		if (i)
-			LIT(&o, ",");
-		str(&o, c->interfaces[i]);
-	}
-	LIT(&o, "]");
+	strs(&o, c->broadcast, c->n_broadcast);
+	key(&o, "interfaces");
+	strs(&o, c->interfaces, c->n_interfaces);
 	key(&o, "solicit");
-	if (c->solicit)
-		LIT(&o, "true");
-	else
-		LIT(&o, "false");
+	boolean(&o, c->solicit);
 	key(&o, "wait_ms");
 	u64(&o, c->wait_ms);
 	key(&o, "max_hosts");
