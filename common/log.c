@@ -82,6 +82,9 @@ admit(const char *fmt, uint64_t *held)
 	return true;
 }
 
+static void vlog(const char *fmt, va_list ap, const char *err, uint64_t held)
+	LOG_PRINTF(1, 0);
+
 static void
 vlog(const char *fmt, va_list ap, const char *err, uint64_t held)
 {

@@ -40,10 +40,11 @@ struct rx {
 	uint32_t len;
 	int flags; /* MSG_TRUNC */
 	struct sockaddr_in from;
+	/* IP_PKTINFO and SO_RXQ_OVFL: CMSG_SPACE(12) + CMSG_SPACE(4) = 56
+	   bytes on Linux (a field's size must be a constant here). */
 	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) +
-			 CMSG_SPACE(sizeof(uint32_t))];
+		size_t align; /* a cmsghdr's (it ends in a flexible array) */
+		char buf[64];
 	} ctl;
 	size_t ctl_len;
 };
