@@ -1,4 +1,10 @@
-/* SPDX-License-Identifier: MIT */
+/*
+ * The beacon and the query as JSON (schema/beacon.schema.json,
+ * schema/query.schema.json): error names, the string policies both
+ * decoders use, and the encoders, which write the text directly and fit a
+ * beacon into its budget by dropping optional items in a fixed order. The
+ * decoders are decode.c (and decode_ref.c, the reference on cJSON).
+ */
 /*
  * The beacon and the query as JSON (schema/beacon.schema.json,
  * schema/query.schema.json).
@@ -11,7 +17,6 @@
  * is refused before parsing, since cJSON would silently cut the string there.
  */
 #include <arpa/inet.h>
-#include <cjson/cJSON.h>
 #include <math.h> /* isfinite */
 #include <stdio.h>
 #include <string.h>
@@ -204,64 +209,162 @@ check(const struct beacon_msg *b)
 	return BEACON_OK;
 }
 
-/* Build the object with the first n_v4/n_v6/n_tags items and the optional
-   fields whose keep flags are set. */
+/* The compact JSON text, written directly (as cJSON_PrintUnformatted wrote
+   it: no spaces, strings escaped the same way, integers exact). */
+struct w {
+	char *p;
+	size_t n, cap;
+	bool over;
+};
+
+static void
+put(struct w *w, const char *s, size_t n)
+{
+	if (w->n + n >= w->cap) {
+		w->over = true;
+		return;
+	}
+	memcpy(w->p + w->n, s, n);
+	w->n += n;
+}
+
+#define PUT(w, lit) put(w, "" lit, sizeof(lit) - 1)
+
+static void
+str(struct w *w, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	PUT(w, "\"");
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+		switch (c) {
+		case '"':
+		case '\\':
+			e[1] = (char)c;
+			put(w, e, 2);
+			break;
+		case '\b':
+			PUT(w, "\\b");
+			break;
+		case '\f':
+			PUT(w, "\\f");
+			break;
+		case '\n':
+			PUT(w, "\\n");
+			break;
+		case '\r':
+			PUT(w, "\\r");
+			break;
+		case '\t':
+			PUT(w, "\\t");
+			break;
+		default:
+			if (c < 0x20)
+				put(w, e, 6);
+			else
+				put(w, (const char *)&c, 1);
+		}
+	}
+	PUT(w, "\"");
+}
+
+static void
+num(struct w *w, uint64_t v)
+{
+	char d[24];
+	int n = snprintf(d, sizeof(d), "%llu", (unsigned long long)v);
+
+	put(w, d, (size_t)n);
+}
+
+static void
+key(struct w *w, const char *k)
+{
+	PUT(w, ",");
+	str(w, k);
+	PUT(w, ":");
+}
+
+/* The beacon with the first v4/v6/tags items and the optional fields whose
+   keep flags are set. */
 struct keep {
 	size_t v4, v6, tags;
 	bool osver, os, uptime;
 };
 
 static void
-add_uint(cJSON *o, const char *key, uint64_t v)
+build(struct w *w, const struct beacon_msg *b, const struct keep *k)
 {
-	char n[24];
-
-	/* Exact: cJSON prints numbers as doubles, which round past 2^53
-	   and print some integers in exponent form. */
-	snprintf(n, sizeof(n), "%llu", (unsigned long long)v);
-	cJSON_AddRawToObject(o, key, n);
-}
-
-static cJSON *
-build(const struct beacon_msg *b, const struct keep *k)
-{
-	cJSON *o = cJSON_CreateObject(), *a, *t;
 	size_t i;
 
-	if (o == NULL)
-		return NULL;
-	cJSON_AddNumberToObject(o, "v", BEACON_FORMAT);
-	cJSON_AddStringToObject(o, "id", b->id);
-	cJSON_AddStringToObject(o, "inst", b->instance);
-	add_uint(o, "seq", b->seq);
-	cJSON_AddStringToObject(o, "state",
-				b->state == BEACON_STATE_BYE ? "bye" : "up");
-	cJSON_AddStringToObject(o, "host", b->hostname);
-	cJSON_AddNumberToObject(o, "int_ms", b->interval_ms);
-	cJSON_AddNumberToObject(o, "ttl_ms", b->ttl_ms);
-	if (k->uptime)
-		add_uint(o, "uptime_s", b->uptime_s);
-	if (k->os)
-		cJSON_AddStringToObject(o, "os", b->os);
-	if (k->osver)
-		cJSON_AddStringToObject(o, "osver", b->os_version);
+	w->n = 0;
+	w->over = false;
+	PUT(w, "{\"v\":");
+	num(w, BEACON_FORMAT);
+	key(w, "id");
+	str(w, b->id);
+	key(w, "inst");
+	str(w, b->instance);
+	key(w, "seq");
+	num(w, b->seq);
+	key(w, "state");
+	str(w, b->state == BEACON_STATE_BYE ? "bye" : "up");
+	key(w, "host");
+	str(w, b->hostname);
+	key(w, "int_ms");
+	num(w, b->interval_ms);
+	key(w, "ttl_ms");
+	num(w, b->ttl_ms);
+	if (k->uptime) {
+		key(w, "uptime_s");
+		num(w, b->uptime_s);
+	}
+	if (k->os) {
+		key(w, "os");
+		str(w, b->os);
+	}
+	if (k->osver) {
+		key(w, "osver");
+		str(w, b->os_version);
+	}
 	if (k->v4 > 0) {
-		a = cJSON_AddArrayToObject(o, "ipv4");
-		for (i = 0; a != NULL && i < k->v4; i++)
-			cJSON_AddItemToArray(a, cJSON_CreateString(b->ipv4[i]));
+		key(w, "ipv4");
+		for (i = 0; i < k->v4; i++) {
+			if (i)
+				PUT(w, ",");
+			else
+				PUT(w, "[");
+			str(w, b->ipv4[i]);
+		}
+		PUT(w, "]");
 	}
 	if (k->v6 > 0) {
-		a = cJSON_AddArrayToObject(o, "ipv6");
-		for (i = 0; a != NULL && i < k->v6; i++)
-			cJSON_AddItemToArray(a, cJSON_CreateString(b->ipv6[i]));
+		key(w, "ipv6");
+		for (i = 0; i < k->v6; i++) {
+			if (i)
+				PUT(w, ",");
+			else
+				PUT(w, "[");
+			str(w, b->ipv6[i]);
+		}
+		PUT(w, "]");
 	}
 	if (k->tags > 0) {
-		t = cJSON_AddObjectToObject(o, "tags");
-		for (i = 0; t != NULL && i < k->tags; i++)
-			cJSON_AddStringToObject(t, b->tags[i].key,
-						b->tags[i].value);
+		key(w, "tags");
+		for (i = 0; i < k->tags; i++) {
+			if (i)
+				PUT(w, ",");
+			else
+				PUT(w, "{");
+			str(w, b->tags[i].key);
+			PUT(w, ":");
+			str(w, b->tags[i].value);
+		}
+		PUT(w, "}");
 	}
-	return o;
+	PUT(w, "}");
 }
 
 /* Drop the next optional item in the documented order; false when none. */
@@ -302,28 +405,20 @@ beacon_encode(const struct beacon_msg *b, size_t budget, char *out, size_t cap,
 	if (budget > BEACON_MAX_WIRE)
 		budget = BEACON_MAX_WIRE;
 	for (;;) {
-		cJSON *o = build(b, &k);
-		char *s;
-		size_t n;
+		/* Longer than any budget: a beacon that does not fit here
+		   is over 424 bytes anyway. */
+		char buf[2 * BEACON_MAX_WIRE];
+		struct w w = {buf, 0, sizeof(buf), false};
 
-		if (o == NULL)
-			return BEACON_E_NOMEM;
-		s = cJSON_PrintUnformatted(o);
-		cJSON_Delete(o);
-		if (s == NULL)
-			return BEACON_E_NOMEM;
-		n = strlen(s);
-		if (n <= budget) {
-			if (n + 1 > cap) {
-				cJSON_free(s);
+		build(&w, b, &k);
+		if (!w.over && w.n <= budget) {
+			if (w.n + 1 > cap)
 				return BEACON_E_NOSPACE;
-			}
-			memcpy(out, s, n + 1);
-			cJSON_free(s);
-			*len = n;
+			memcpy(out, buf, w.n);
+			out[w.n] = '\0';
+			*len = w.n;
 			return BEACON_OK;
 		}
-		cJSON_free(s);
 		if (!drop_one(&k))
 			return BEACON_E_NOSPACE;
 		(*dropped)++;
