@@ -35,8 +35,6 @@
 struct agent {
 	const struct agent_config *c;
 	struct beacon_msg msg;
-	uint32_t dests[MAILSLOT_IF_MAX]; /* the client's broadcasts */
-	size_t n_dests;
 	struct mailslot_client *client; /* NULL while no interface is usable */
 	uint64_t change_ms;             /* a change to look at then; 0: none */
 	uint64_t announced_ms;          /* the last change announcement */
@@ -113,28 +111,33 @@ log_interfaces(const struct agent_config *c)
 
 /* (Re)open the client for the interfaces there are now. The daemon never
    gives up for want of one: it waits for rtnetlink to announce one. */
+/* The client's options; from (16 bytes) holds the source name. */
+static void
+client_opts(const struct agent *a, struct mailslot_client_opts *o, char *from)
+{
+	mailslot_client_opts_init(o);
+	o->port = a->c->port;
+	o->workgroup = a->c->workgroup;
+	snprintf(from, 16, "%.*s", (int)strcspn(a->msg.hostname, "."),
+		 a->msg.hostname);
+	o->from = from;
+	o->broadcast = a->c->broadcast;
+	o->n_broadcast = a->c->n_broadcast;
+	o->interfaces = a->c->interfaces;
+	o->n_interfaces = a->c->n_interfaces;
+	o->all_interfaces = a->c->all_interfaces;
+}
+
 static enum mailslot_err
 open_client(struct agent *a)
 {
 	struct mailslot_client_opts o;
 	char from[16];
 	enum mailslot_err err;
-	size_t i;
 
 	mailslot_client_close(a->client);
 	a->client = NULL;
-	a->n_dests = 0;
-	mailslot_client_opts_init(&o);
-	o.port = a->c->port;
-	o.workgroup = a->c->workgroup;
-	snprintf(from, sizeof(from), "%.*s", (int)strcspn(a->msg.hostname, "."),
-		 a->msg.hostname);
-	o.from = from;
-	o.broadcast = a->c->broadcast;
-	o.n_broadcast = a->c->n_broadcast;
-	o.interfaces = a->c->interfaces;
-	o.n_interfaces = a->c->n_interfaces;
-	o.all_interfaces = a->c->all_interfaces;
+	client_opts(a, &o, from);
 	err = mailslot_open("\\\\*\\mailslot\\beacon", &o, &a->client);
 	if (err == MAILSLOT_E_NO_INTERFACE && !a->waiting)
 		log_warnx("no IPv4 interface to broadcast on yet (%s); "
@@ -148,11 +151,6 @@ open_client(struct agent *a)
 	if (err == MAILSLOT_OK && a->waiting)
 		log_info("an interface is usable again: sending");
 	a->waiting = err == MAILSLOT_E_NO_INTERFACE;
-	if (a->client != NULL) {
-		a->n_dests = mailslot_client_ndest(a->client);
-		for (i = 0; i < a->n_dests && i < MAILSLOT_IF_MAX; i++)
-			a->dests[i] = mailslot_client_dest(a->client, i);
-	}
 	return err;
 }
 
@@ -160,23 +158,11 @@ open_client(struct agent *a)
 static bool
 dests_changed(const struct agent *a)
 {
-	struct mailslot_if_filter f = {a->c->interfaces, a->c->n_interfaces,
-				       a->c->all_interfaces};
-	struct mailslot_if ifs[MAILSLOT_IF_MAX];
-	size_t n, i, used = 0;
+	struct mailslot_client_opts o;
+	char from[16];
 
-	if (a->c->n_broadcast > 0)
-		return a->client == NULL;
-	if (mailslot_interfaces(&f, ifs, MAILSLOT_IF_MAX, &n) != MAILSLOT_OK)
-		return false;
-	for (i = 0; i < n; i++) {
-		if (ifs[i].use != MAILSLOT_IF_USED)
-			continue;
-		if (used >= a->n_dests || a->dests[used] != ifs[i].bcast)
-			return true;
-		used++;
-	}
-	return used != a->n_dests;
+	client_opts(a, &o, from);
+	return mailslot_client_moved(a->client, &o);
 }
 
 static bool
@@ -251,8 +237,7 @@ refresh(struct agent *a, uint64_t now)
 	if (!gather(a, &m))
 		return;
 	same = facts_same(&m, &a->msg);
-	reopen = a->client == NULL || dests_changed(a) ||
-		 strcmp(m.hostname, a->msg.hostname) != 0;
+	reopen = dests_changed(a) || strcmp(m.hostname, a->msg.hostname) != 0;
 	if (same && !reopen)
 		return;
 	a->msg = m;

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "mailslot/iface.h"
 #include "probe.h"
 
 static void
@@ -150,32 +149,6 @@ query_opts(const struct probe_config *c, struct mailslot_client_opts *co)
 	co->n_interfaces = c->n_interfaces;
 }
 
-/* Would the solicitation client broadcast elsewhere now? */
-static bool
-solicit_stale(const struct probe *p)
-{
-	struct mailslot_if_filter f = {p->c->interfaces, p->c->n_interfaces,
-				       false};
-	struct mailslot_if ifs[MAILSLOT_IF_MAX];
-	size_t n, i, used = 0;
-
-	if (p->solicit == NULL)
-		return true;
-	if (p->c->n_broadcast > 0)
-		return false;
-	if (mailslot_interfaces(&f, ifs, MAILSLOT_IF_MAX, &n) != MAILSLOT_OK)
-		return false;
-	for (i = 0; i < n; i++) {
-		if (ifs[i].use != MAILSLOT_IF_USED)
-			continue;
-		if (used >= mailslot_client_ndest(p->solicit) ||
-		    mailslot_client_dest(p->solicit, used) != ifs[i].bcast)
-			return true;
-		used++;
-	}
-	return used != mailslot_client_ndest(p->solicit);
-}
-
 bool
 probe_refresh_solicit(struct probe *p)
 {
@@ -183,9 +156,9 @@ probe_refresh_solicit(struct probe *p)
 	enum mailslot_err err;
 	bool had = p->solicit != NULL;
 
-	if (!solicit_stale(p))
-		return false;
 	query_opts(p->c, &co);
+	if (!mailslot_client_moved(p->solicit, &co))
+		return false;
 	mailslot_client_close(p->solicit);
 	p->solicit = NULL;
 	err = mailslot_open("\\\\*\\mailslot\\beacon\\query", &co, &p->solicit);

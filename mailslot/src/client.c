@@ -436,6 +436,31 @@ mailslot_write_to(struct mailslot_client *c, uint32_t addr, const char *ifname,
 	return MAILSLOT_OK;
 }
 
+bool
+mailslot_client_moved(const struct mailslot_client *c,
+		      const struct mailslot_client_opts *o)
+{
+	uint32_t addrs[DEST_MAX];
+	size_t n, i;
+
+	if (c == NULL)
+		return true;
+	switch (broadcast_addrs(o, addrs, &n)) {
+	case MAILSLOT_OK:
+		break;
+	case MAILSLOT_E_SYSTEM:
+		return false; /* cannot tell: keep what works */
+	default:
+		return true; /* none usable now */
+	}
+	if (n != c->ndest)
+		return true;
+	for (i = 0; i < n; i++)
+		if (c->dest[i].addr != addrs[i])
+			return true;
+	return false;
+}
+
 size_t
 mailslot_client_max(const struct mailslot_client *c)
 {

@@ -211,6 +211,12 @@ enum mailslot_err mailslot_write_to(struct mailslot_client *c, uint32_t addr,
    else what one UDP datagram holds. */
 size_t mailslot_client_max(const struct mailslot_client *c);
 
+/* Would a client opened now with o (for \\* or a domain) broadcast to
+   other addresses than c does? True when c is NULL, or when interfaces came
+   or went: the caller reopens it. */
+bool mailslot_client_moved(const struct mailslot_client *c,
+			   const struct mailslot_client_opts *o);
+
 /* Destinations, for messages: count, and each as IPv4 (host order). */
 size_t mailslot_client_ndest(const struct mailslot_client *c);
 uint32_t mailslot_client_dest(const struct mailslot_client *c, size_t i);
