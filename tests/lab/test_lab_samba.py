@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Samba beside us: Debian's nmbd on the probe's host and on another lab
 host (bound to its lab interface only, every directory private to the
-test), agents and the probe on the same port 138. All keep working: every
+test, its packet socket included: the default /run/samba/nmbd would be
+shared by both), agents and the probe on the same port 138. All keep working: every
 agent is found and stays alive, nmbd's browse datagrams are counted as
 another mailslot and never reach the table, nmbd still answers name
 queries. Root only; skips (77) elsewhere or without nmbd."""
@@ -43,6 +44,7 @@ cache directory = {d}
 pid directory = {d}
 private dir = {d}/private
 ncalrpc dir = {d}/ncalrpc
+nmbd:socket dir = {d}/nmbd
 log file = {d}/log.%m
 local master = yes
 """)
@@ -86,7 +88,10 @@ with lablib.Lab("smb") as lab:
     t.check(doc["stats"]["dropped"]["other_mailslot"] >= len(seen or []),
             f"browse datagrams counted as another mailslot: {doc['stats']['dropped']['other_mailslot']}")
     t.check(watch.count("stale") == 0 and watch.count("expire") == 0, "no stale, no expiry")
-    t.check(all(d.poll() is None for d, _ in daemons), "both nmbd still running")
+    for (d, conf), h in zip(daemons, (probe, smb2)):
+        if not t.check(d.poll() is None, f"nmbd on {h.name} still running"):
+            with open(os.path.join(os.path.dirname(conf), "out"), errors="replace") as f:
+                print("".join(f.readlines()[-20:]))
     # nmbd still answers NetBIOS name queries on its host.
     r = subprocess.run(["ip", "netns", "exec", plain[0].ns, "nmblookup", "-U",
                         probe.addrs[0], "PROBE"], capture_output=True, text=True, timeout=30)

@@ -33,6 +33,7 @@ def check(cond, what):
     if not cond:
         _failures.append(what)
         print(f"FAIL: {what}", flush=True)
+    return bool(cond)
 
 
 def finish():
