@@ -39,15 +39,17 @@ flush(struct out *o)
 	o->len = 0;
 }
 
-static void
+/* Inline, so that the many short constant pieces become plain moves. */
+static inline void
 put(struct out *o, const char *s, size_t n)
 {
-	if (o->len + n > OUT_CHUNK)
+	if (__builtin_expect(o->len + n > OUT_CHUNK, 0)) {
 		flush(o);
-	if (n > OUT_CHUNK) {
-		if (fwrite(s, 1, n, o->f) != n)
-			o->err = 1;
-		return;
+		if (n > OUT_CHUNK) {
+			if (fwrite(s, 1, n, o->f) != n)
+				o->err = 1;
+			return;
+		}
 	}
 	memcpy(o->buf + o->len, s, n);
 	o->len += n;
@@ -56,28 +58,73 @@ put(struct out *o, const char *s, size_t n)
 /* A string literal (only: sizeof must see the array). */
 #define LIT(o, s) put(o, "" s, sizeof(s) - 1)
 
+/* Bytes that JSON needs escaped: the quote, the backslash, controls. */
+static inline bool
+needs_escape(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\';
+}
+
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Whether any of 8 bytes may need escaping: a byte below 0x20, a quote or
+   a backslash sets its high bit (the classic "has zero byte" test, after
+   a subtraction or an XOR). A false alarm only sends the caller to the
+   exact byte loop. */
+static inline bool
+word_may_escape(uint64_t x)
+{
+	uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+
+	return (((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) |
+		((b - ONES) & ~b)) &
+	       HIGHS;
+}
+
+/* The length of the prefix of s[0..n) that needs no escaping: 8 bytes at
+   a time, then byte by byte. Most strings (names, addresses) have none. */
+static size_t
+clean_prefix(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	uint64_t x;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, s + i, 8);
+		if (word_may_escape(x))
+			break;
+	}
+	while (i < n && !needs_escape(s[i]))
+		i++;
+	return i;
+}
+
 static void
 str(struct out *o, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	const char *run = s;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i;
 
 	LIT(o, "\"");
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		put(o, run, (size_t)(s - run));
-		if (c == '"' || c == '\\') {
-			esc[1] = (char)c;
+	while (n > 0) {
+		i = clean_prefix(p, n);
+		put(o, (const char *)p, i);
+		if (i == n)
+			break;
+		if (p[i] == '"' || p[i] == '\\') {
+			char esc[2] = {'\\', (char)p[i]};
 			put(o, esc, 2);
 		} else {
+			char esc[6] = "\\u00";
+			esc[4] = hex[p[i] >> 4];
+			esc[5] = hex[p[i] & 15];
 			put(o, esc, 6);
 		}
-		run = s + 1;
+		p += i + 1;
+		n -= i + 1;
 	}
-	put(o, run, (size_t)(s - run));
 	LIT(o, "\"");
 }
 
@@ -178,6 +225,9 @@ key(struct out *o, const char *k)
 	LIT(o, "\":");
 }
 
+/* A key that is a string literal. */
+#define KEY(o, k) LIT(o, ",\"" k "\":")
+
 static void
 host(struct out *o, const struct host *h, uint64_t now)
 {
@@ -186,16 +236,16 @@ host(struct out *o, const struct host *h, uint64_t now)
 
 	LIT(o, "{\"id\":");
 	str(o, h->id);
-	key(o, "hostname");
+	KEY(o, "hostname");
 	str(o, h->hostname);
 	LIT(o, ",\"kind\":\"beacon\"");
-	key(o, "status");
+	KEY(o, "status");
 	str(o, host_status_name(h->status));
-	key(o, "conflict");
+	KEY(o, "conflict");
 	boolean(o, h->conflict);
-	key(o, "reason");
+	KEY(o, "reason");
 	str(o, host_reason(h));
-	key(o, "addresses");
+	KEY(o, "addresses");
 	strs(o, addr, na);
 	LIT(o, ",\"claimed\":{\"ipv4\":");
 	for (i = 0; i < h->n_ipv4; i++)
@@ -211,37 +261,37 @@ host(struct out *o, const struct host *h, uint64_t now)
 			LIT(o, ",");
 		LIT(o, "{\"address\":");
 		str(o, host_seen_at(h, i)->addr);
-		key(o, "interface");
+		KEY(o, "interface");
 		str(o, host_seen_at(h, i)->ifname);
-		key(o, "last_seen");
+		KEY(o, "last_seen");
 		when(o, host_seen_at(h, i)->last_ms);
 		LIT(o, "}");
 	}
 	LIT(o, "]");
-	key(o, "first_seen");
+	KEY(o, "first_seen");
 	when(o, h->first_seen_ms);
-	key(o, "last_seen");
+	KEY(o, "last_seen");
 	when(o, h->last_seen_ms);
-	key(o, "last_seen_age_ms");
+	KEY(o, "last_seen_age_ms");
 	u64(o, now - h->last_seen_ms);
-	key(o, "status_since");
+	KEY(o, "status_since");
 	when(o, h->status_ms);
-	key(o, "os");
+	KEY(o, "os");
 	str(o, host_os(h));
-	key(o, "os_version");
+	KEY(o, "os_version");
 	str(o, host_os_version(h));
-	key(o, "uptime_s");
+	KEY(o, "uptime_s");
 	if (h->has_uptime)
 		u64(o, h->status == HOST_ALIVE || h->status == HOST_STALE
 			       ? h->uptime_s + (now - h->uptime_at_ms) / 1000
 			       : h->uptime_s);
 	else
 		LIT(o, "null");
-	key(o, "interval_ms");
+	KEY(o, "interval_ms");
 	u64(o, h->interval_ms);
-	key(o, "ttl_ms");
+	KEY(o, "ttl_ms");
 	u64(o, h->ttl_ms);
-	key(o, "tags");
+	KEY(o, "tags");
 	LIT(o, "{");
 	for (i = 0; i < h->n_tags; i++) {
 		if (i)
@@ -251,17 +301,17 @@ host(struct out *o, const struct host *h, uint64_t now)
 		str(o, host_tag(h, i)->value);
 	}
 	LIT(o, "}");
-	key(o, "instance");
+	KEY(o, "instance");
 	str(o, h->instance);
-	key(o, "seq");
+	KEY(o, "seq");
 	u64(o, h->seq);
-	key(o, "beacons_received");
+	KEY(o, "beacons_received");
 	u64(o, h->received);
-	key(o, "beacons_lost");
+	KEY(o, "beacons_lost");
 	u64(o, h->lost);
-	key(o, "loss");
+	KEY(o, "loss");
 	frac(o, host_loss(h));
-	key(o, "restarts");
+	KEY(o, "restarts");
 	u64(o, h->restarts);
 	LIT(o, "}");
 }
@@ -269,25 +319,28 @@ host(struct out *o, const struct host *h, uint64_t now)
 static void
 stats(struct out *o, const struct probe *p)
 {
-	const struct mailslot_stats *ms = mailslot_stats(p->srv);
+	/* No server: a table built without sockets (tests, tools). */
+	static const struct mailslot_stats none;
+	const struct mailslot_stats *ms =
+		p->srv ? mailslot_stats(p->srv) : &none;
 	char k[48];
 	int i;
 
 	LIT(o, "{\"datagrams\":");
 	u64(o, ms->datagrams);
-	key(o, "beacons");
+	KEY(o, "beacons");
 	u64(o, p->st.beacons);
-	key(o, "duplicates");
+	KEY(o, "duplicates");
 	u64(o, ms->duplicates + p->st.duplicates);
-	key(o, "reordered");
+	KEY(o, "reordered");
 	u64(o, p->st.reordered);
-	key(o, "solicitations");
+	KEY(o, "solicitations");
 	u64(o, p->st.solicits);
-	key(o, "direct_queries");
+	KEY(o, "direct_queries");
 	u64(o, p->st.queries);
-	key(o, "direct_queries_capped");
+	KEY(o, "direct_queries_capped");
 	u64(o, p->st.queries_capped);
-	key(o, "direct_unicasts_off_link");
+	KEY(o, "direct_unicasts_off_link");
 	u64(o, p->st.queries_off_link);
 	LIT(o, ",\"dropped\":{\"datagram_truncated\":");
 	u64(o, ms->invalid[MAILSLOT_E_TRUNCATED]);
@@ -307,15 +360,15 @@ stats(struct out *o, const struct probe *p)
 		key(o, k);
 		u64(o, p->st.invalid[i]);
 	}
-	key(o, "other_mailslot");
+	KEY(o, "other_mailslot");
 	u64(o, ms->other_slot);
-	key(o, "oversize");
+	KEY(o, "oversize");
 	u64(o, ms->oversize);
-	key(o, "queue_full");
+	KEY(o, "queue_full");
 	u64(o, ms->queue_full);
-	key(o, "receive_buffer");
+	KEY(o, "receive_buffer");
 	u64(o, ms->rcvbuf_drops);
-	key(o, "source_rate");
+	KEY(o, "source_rate");
 	u64(o, p->st.source_rate);
 	for (i = 0; i < HR__COUNT; i++) {
 		key(o, hosttab_refusal_name((enum hosttab_refusal)i));
@@ -349,29 +402,29 @@ output_document(FILE *f, const struct probe *p, uint64_t now, size_t *shown)
 	o.sec_cached = -1;
 	LIT(&o, "{\"schema_version\":");
 	u64(&o, SCHEMA_VERSION);
-	key(&o, "generated_at");
+	KEY(&o, "generated_at");
 	when(&o, now);
 	LIT(&o, ",\n\"probe\":{\"version\":");
 	str(&o, BEACON_VERSION);
-	key(&o, "command");
+	KEY(&o, "command");
 	str(&o, c->cmd_name);
-	key(&o, "port");
+	KEY(&o, "port");
 	u64(&o, c->port);
-	key(&o, "workgroup");
+	KEY(&o, "workgroup");
 	str(&o, c->workgroup ? c->workgroup : MAILSLOT_WORKGROUP);
-	key(&o, "broadcast");
+	KEY(&o, "broadcast");
 	strs(&o, c->broadcast, c->n_broadcast);
-	key(&o, "interfaces");
+	KEY(&o, "interfaces");
 	strs(&o, c->interfaces, c->n_interfaces);
-	key(&o, "solicit");
+	KEY(&o, "solicit");
 	boolean(&o, c->solicit);
-	key(&o, "wait_ms");
+	KEY(&o, "wait_ms");
 	u64(&o, c->wait_ms);
-	key(&o, "max_hosts");
+	KEY(&o, "max_hosts");
 	u64(&o, c->max_hosts);
-	key(&o, "stale_phi");
+	KEY(&o, "stale_phi");
 	u64(&o, (uint64_t)LIVENESS_STALE_PHI);
-	key(&o, "expire_phi");
+	KEY(&o, "expire_phi");
 	u64(&o, (uint64_t)LIVENESS_EXPIRE_PHI);
 	LIT(&o, "},\n\"stats\":");
 	stats(&o, p);

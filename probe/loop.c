@@ -150,7 +150,7 @@ export_run(struct loop *l, uint64_t now)
 	struct probe *p = &l->p;
 
 	l->last_out = now;
-	if (output_export(p, p->c->export_path, now) < 0) {
+	if (output_export(p, p->c->export_path, now, false) < 0) {
 		log_warn("cannot write %s (will retry)", p->c->export_path);
 		l->failed = true;
 		return;
@@ -298,7 +298,8 @@ out:
 	if (rc == 0 && c->cmd == CMD_LIST)
 		rc = finish_list(&l.p, clock_mono_ms());
 	if (c->cmd == CMD_SERVE) {
-		if (output_export(&l.p, c->export_path, clock_mono_ms()) < 0) {
+		if (output_export(&l.p, c->export_path, clock_mono_ms(), true) <
+		    0) {
 			log_warn("cannot write %s", c->export_path);
 			rc = 1;
 		}

@@ -70,14 +70,46 @@ output_match(const struct probe_config *c, const struct host *h)
 	return true;
 }
 
+/* Rows sort by hostname, ASCII case folded, then by id. The first 16
+   folded bytes are packed big-endian into two integers, so most
+   comparisons of a big table (100,000 rows: 1.7 million) are two integer
+   compares instead of two strcasecmp calls on rows scattered in memory.
+   Hostnames hold no NUL, so the zero padding sorts a shorter name first,
+   as strcasecmp does. */
+struct sort_key {
+	uint64_t k[2];
+	const struct host *h;
+};
+
+static void
+pack_name(const char *name, uint64_t k[2])
+{
+	size_t i;
+
+	k[0] = k[1] = 0;
+	for (i = 0; i < 16 && name[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		k[i / 8] |= (uint64_t)c << (8 * (7 - i % 8));
+	}
+}
+
 static int
 by_name(const void *a, const void *b)
 {
-	const struct host *x = *(const struct host *const *)a;
-	const struct host *y = *(const struct host *const *)b;
-	int c = strcasecmp(x->hostname, y->hostname);
+	const struct sort_key *x = a, *y = b;
+	int c;
 
-	return c != 0 ? c : strcmp(x->id, y->id);
+	if (x->k[0] != y->k[0])
+		return x->k[0] < y->k[0] ? -1 : 1;
+	if (x->k[1] != y->k[1])
+		return x->k[1] < y->k[1] ? -1 : 1;
+	/* Equal to 16 bytes: the rest decides, if both go on. */
+	c = (x->k[1] & 0xff) != 0
+		    ? strcasecmp(x->h->hostname + 16, y->h->hostname + 16)
+		    : 0;
+	return c != 0 ? c : strcmp(x->h->id, y->h->id);
 }
 
 /* The rows to show, sorted by hostname; caller frees. */
@@ -86,16 +118,29 @@ output_rows(const struct probe *p, size_t *n)
 {
 	size_t total = hosttab_count(p->tab), i;
 	const struct host **r = calloc(total ? total : 1, sizeof(*r));
+	struct sort_key *k = calloc(total ? total : 1, sizeof(*k));
 
 	*n = 0;
-	if (r == NULL)
+	if (r == NULL || k == NULL) {
+		free(r);
+		free(k);
 		return NULL;
+	}
 	for (i = 0; i < total; i++) {
 		const struct host *h = hosttab_at(p->tab, i);
-		if (output_match(p->c, h))
-			r[(*n)++] = h;
+		/* The names are in each row's own allocation: ask for one a
+		   few rows ahead, the rows themselves are contiguous. */
+		if (i + 8 < total)
+			__builtin_prefetch(hosttab_at(p->tab, i + 8)->hostname);
+		if (!output_match(p->c, h))
+			continue;
+		pack_name(h->hostname, k[*n].k);
+		k[(*n)++].h = h;
 	}
-	qsort(r, *n, sizeof(*r), by_name);
+	qsort(k, *n, sizeof(*k), by_name);
+	for (i = 0; i < *n; i++)
+		r[i] = k[i].h;
+	free(k);
 	return r;
 }
 
@@ -344,8 +389,20 @@ output_export_check(const char *path, char *err, size_t len)
 	return 0;
 }
 
+/*
+ * The rename makes every export atomic: a reader sees the old document or
+ * the new one, whole. Only the last one, at exit, is also made durable
+ * before its rename, because it is the one that stays: the probe is often
+ * stopped for a shutdown. A periodic export is replaced within seconds,
+ * and its fsync would stall the receive loop on the disk (40-60 ms for
+ * 100,000 hosts here, seconds on a busy disk). After a crash a periodic
+ * export may be the previous one; ext4, Debian's default, also writes a
+ * file renamed over another before the rename is committed
+ * (auto_da_alloc), so it is not left empty there.
+ */
 int
-output_export(const struct probe *p, const char *path, uint64_t now)
+output_export(const struct probe *p, const char *path, uint64_t now,
+	      bool durable)
 {
 	char tmp[PATH_MAX];
 	struct stat st;
@@ -366,7 +423,7 @@ output_export(const struct probe *p, const char *path, uint64_t now)
 	if (fchmod(fd, 0644) < 0 || (f = fdopen(fd, "w")) == NULL)
 		goto fail;
 	if (output_document(f, p, now, &shown) < 0 || fflush(f) != 0 ||
-	    fsync(fd) < 0)
+	    (durable && fsync(fd) < 0))
 		goto fail;
 	fd = -1;
 	if (fclose(f) != 0) {

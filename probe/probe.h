@@ -137,8 +137,10 @@ int output_document(FILE *f, const struct probe *p, uint64_t now_ms,
 int output_export_check(const char *path, char *err, size_t len);
 /* Write the document to path through a fresh temporary file beside it and
    rename(2); every failure closes and removes the temporary file. -1 with
-   errno. */
-int output_export(const struct probe *p, const char *path, uint64_t now_ms);
+   errno. durable: fsync(2) the file before the rename (the last export,
+   at exit); the periodic ones are not, see output.c. */
+int output_export(const struct probe *p, const char *path, uint64_t now_ms,
+		  bool durable);
 /* One event as an NDJSON line (no newline); caller frees with free().
    NULL when out of memory. */
 char *output_event(enum host_event ev, const struct host *h, const char *reason,

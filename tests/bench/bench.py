@@ -15,22 +15,29 @@ It measures:
     counters and the kernel's RcvbufErrors;
   * how many of 20,000 hosts answering within 0.5 s a fresh `list` shows,
     and when;
-  * resident bytes per host, and the time to write the export (SIGTERM to
-    exit), at 20,000 and 100,000 hosts;
+  * resident bytes per host, the time to write a periodic export (timed
+    with inotify, from the temporary file's creation to its rename) and
+    SIGTERM to exit (whose export is also fsync'ed), at 20,000 and
+    100,000 hosts;
   * user-space instructions per beacon on the steady-state path (callgrind
     over bench_ingest);
-  * the agent's resident size and its wake-ups per beacon.
+  * the agent's resident size, its wake-ups per beacon, and its heap
+    allocations (malloc, calloc, realloc, counted by uprobes) in the
+    steady state.
 
 It prints a table and writes JSON. --smoke runs the same steps with small
 numbers in seconds and asserts nothing about time (CTest's bench.smoke).
 Every load is bounded in count and time; only 127.0.0.1 is a target.
 """
 import argparse
+import ctypes
 import json
 import os
 import re
+import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -175,14 +182,15 @@ def bare(hosts, rate):
 
 
 class Probe:
-    """beacon-probe serve with room for hosts, exporting only at exit."""
+    """beacon-probe serve with room for hosts, exporting only at exit
+    unless given an export interval."""
 
-    def __init__(self, hosts):
+    def __init__(self, hosts, export_interval="86400"):
         self.port = next_port()
         self.export = os.path.join(TMP, f"probe-{self.port}.json")
         self.p = pinned(RX_CPU, PROBE, "serve", "--port", str(self.port),
                         "--broadcast", "127.255.255.255", "--no-solicit",
-                        "--export", self.export, "--export-interval", "86400",
+                        "--export", self.export, "--export-interval", export_interval,
                         "--max-hosts", str(hosts + 1000),
                         "--new-hosts-per-source", "1000000",
                         "--max-per-source", "10000000",
@@ -197,6 +205,117 @@ class Probe:
         with open(self.export) as f:
             doc = json.load(f)
         return took, doc
+
+
+IN_CREATE, IN_MOVED_TO = 0x100, 0x80
+
+
+def export_times(pr, hosts, want):
+    """The probe's periodic exports, timed from outside with inotify: from
+    the temporary file's creation to its rename over the export. Beacons
+    keep flowing (slowly) so that every interval has news to write."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+    if fd < 0 or libc.inotify_add_watch(fd, TMP.encode(), IN_CREATE | IN_MOVED_TO) < 0:
+        raise OSError(ctypes.get_errno(), "inotify")
+    base = os.path.basename(pr.export)
+    rounds = max(1, int(2000 * 20 / hosts))  # about 2,000 beacons/s for 20 s
+    sender = subprocess.Popen(["taskset", "-c", TX_CPU, SEND, str(pr.port), str(hosts),
+                               str(rounds), "2000", "0", "1"], stdout=subprocess.DEVNULL)
+    started, took = {}, []
+    deadline = time.monotonic() + 30
+    try:
+        while len(took) < want and time.monotonic() < deadline:
+            if not select.select([fd], [], [], 1.0)[0]:
+                continue
+            now = time.monotonic()
+            buf = os.read(fd, 65536)
+            off = 0
+            while off < len(buf):
+                _, mask, _, n = struct.unpack_from("iIII", buf, off)
+                name = buf[off + 16:off + 16 + n].rstrip(b"\0").decode()
+                off += 16 + n
+                if mask & IN_CREATE and name.startswith(f".{base}."):
+                    started[name] = now
+                elif mask & IN_MOVED_TO and name == base and started:
+                    took.append(now - started.pop(max(started, key=started.get)))
+    finally:
+        os.close(fd)
+        sender.kill()
+        sender.wait()
+    return took
+
+
+TRACING = "/sys/kernel/tracing"
+
+
+def file_offset(binary, vaddr):
+    """The file offset of a virtual address (a uprobe wants offsets): the
+    PT_LOAD segment that holds it, from the ELF64 program headers."""
+    with open(binary, "rb") as f:
+        elf = f.read()
+    phoff, = struct.unpack_from("<Q", elf, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+    for i in range(phnum):
+        typ, _, off, va, _, filesz = struct.unpack_from("<IIQQQQ", elf, phoff + i * phentsize)
+        if typ == 1 and va <= vaddr < va + filesz:
+            return vaddr - va + off
+    raise ValueError(f"{vaddr:#x} is in no segment of {binary}")
+
+
+class AllocCounter:
+    """Calls to malloc, calloc and realloc in one binary, counted by uprobes
+    (tracefs: no perf needed; a static binary is fine since the probe is
+    on its own copy of the functions). None where tracefs or nm is not
+    there."""
+
+    def __init__(self, binary):
+        self.group = f"beacon_bench_{os.getpid()}"
+        self.binary = os.path.realpath(binary)
+        self.names = []
+        if not os.access(os.path.join(TRACING, "uprobe_events"), os.W_OK) or \
+                shutil.which("nm") is None:
+            return
+        syms = {}
+        for line in subprocess.run(["nm", self.binary], capture_output=True,
+                                   text=True).stdout.splitlines():
+            parts = line.split()
+            if len(parts) == 3:
+                syms.setdefault(parts[2], int(parts[0], 16))
+        for name in ("malloc", "calloc", "realloc"):
+            if name in syms:
+                self._events(f"p:{self.group}/{name} {self.binary}:"
+                             f"{file_offset(self.binary, syms[name]):#x}")
+                self.names.append(name)
+        if not self.names:  # a dynamic binary (the sanitizers' builds)
+            return
+        with open(os.path.join(TRACING, "events", self.group, "enable"), "w") as f:
+            f.write("1")
+
+    def count(self):
+        if not self.names:
+            return None
+        with open(os.path.join(TRACING, "uprobe_profile")) as f:
+            return sum(int(l.split()[-1]) for l in f
+                       if l.split()[0] == self.binary and l.split()[1] in self.names)
+
+    def close(self):
+        if not self.names:
+            return
+        with open(os.path.join(TRACING, "events", self.group, "enable"), "w") as f:
+            f.write("0")
+        for name in self.names:
+            self._events(f"-:{self.group}/{name}")
+        self.names = []
+
+    @staticmethod
+    def _events(line):
+        # os.open: Python's "a" mode seeks to the end, which tracefs refuses.
+        fd = os.open(os.path.join(TRACING, "uprobe_events"), os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, (line + "\n").encode())
+        finally:
+            os.close(fd)
 
 
 def median(xs):
@@ -284,16 +403,19 @@ try:
     # ---- 4. Memory and export time at the table sizes ----
     table = []
     for hosts in TABLE_HOSTS:
-        pr = Probe(hosts)
+        pr = Probe(hosts, export_interval="1")
         rss0 = status(pr.p.pid, "VmRSS")
         send(pr.port, hosts, 1, FILL_RATE)
         settle(pr.p.pid)
         rss1 = status(pr.p.pid, "VmRSS")
+        periodic = export_times(pr, hosts, 2 if args.smoke else 5)
         took, doc = pr.stop()
         table.append({"hosts": hosts, "listed": len(doc["hosts"]),
                       "rss_bytes_per_host": round((rss1 - rss0) * 1024 /
                                                   max(len(doc["hosts"]), 1)),
                       "export_bytes": os.path.getsize(pr.export),
+                      "export_s": round(median(periodic), 3) if periodic else None,
+                      "export_runs_s": [round(x, 3) for x in periodic],
                       "sigterm_to_exit_s": round(took, 3)})
     results["table"] = table
 
@@ -316,25 +438,34 @@ try:
     else:
         results["callgrind"] = {"skipped": "no valgrind" if not vg else "ASan build"}
 
-    # ---- 6. The agent: resident size, wake-ups per beacon ----
+    # ---- 6. The agent: resident size, wake-ups and allocations per beacon ----
     port = next_port()
     rcv = pinned(RX_CPU, RECV, str(port), "100000", "2",
                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     bound(port)
-    ag = pinned(TX_CPU, AGENT, "--port", str(port), "--broadcast", "127.255.255.255",
-                "--interval", "0.1", "--id", "bench", "--hostname", "bench",
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0 if args.smoke else 4.0)  # past the fast start: a window to observe
-    w0 = status(ag.pid, "voluntary_ctxt_switches") + status(ag.pid, "nonvoluntary_ctxt_switches")
-    time.sleep(1.0 if args.smoke else 5.0)
-    w1 = status(ag.pid, "voluntary_ctxt_switches") + status(ag.pid, "nonvoluntary_ctxt_switches")
-    rss = status(ag.pid, "VmRSS")
-    ag.send_signal(signal.SIGTERM)
-    ag.wait(10)
+    allocs = AllocCounter(AGENT)
+    try:
+        ag = pinned(TX_CPU, AGENT, "--port", str(port), "--broadcast", "127.255.255.255",
+                    "--interval", "0.1", "--id", "bench", "--hostname", "bench",
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0 if args.smoke else 4.0)  # past the fast start: a window to observe
+        w0 = status(ag.pid, "voluntary_ctxt_switches") + status(ag.pid, "nonvoluntary_ctxt_switches")
+        a0 = allocs.count()
+        time.sleep(1.0 if args.smoke else 5.0)
+        w1 = status(ag.pid, "voluntary_ctxt_switches") + status(ag.pid, "nonvoluntary_ctxt_switches")
+        a1 = allocs.count()
+        rss = status(ag.pid, "VmRSS")
+        ag.send_signal(signal.SIGTERM)
+        ag.wait(10)
+        started = a0  # the probes were made just before the agent: its start
+    finally:
+        allocs.close()
     window = 1.0 if args.smoke else 5.0
     results["agent"] = {"rss_kib": rss, "wakeups": w1 - w0,
                         "beacons_expected": round(window / 0.1),
-                        "wakeups_per_beacon": round((w1 - w0) / (window / 0.1), 2)}
+                        "wakeups_per_beacon": round((w1 - w0) / (window / 0.1), 2),
+                        "allocations_at_start": started,
+                        "allocations_in_window": None if a0 is None else a1 - a0}
     rcv.kill()
 finally:
     for p in procs:
@@ -361,10 +492,14 @@ print(f"\nfresh list: {f['listed']} of {f['hosts']} hosts answering in {f['answe
 for r in results["table"]:
     print(f"{r['hosts']} hosts ({r['listed']} in the table): "
           f"{r['rss_bytes_per_host']} resident bytes per host, "
-          f"export {r['export_bytes']} bytes, SIGTERM to exit {r['sigterm_to_exit_s']} s")
+          f"export {r['export_bytes']} bytes in {r['export_s']} s "
+          f"(median of {len(r['export_runs_s'])}), "
+          f"SIGTERM to exit with a durable export {r['sigterm_to_exit_s']} s")
 print(f"callgrind: {results['callgrind']}")
 a = results["agent"]
-print(f"agent: {a['rss_kib']} KiB resident, {a['wakeups_per_beacon']} wake-ups per beacon")
+print(f"agent: {a['rss_kib']} KiB resident, {a['wakeups_per_beacon']} wake-ups per beacon, "
+      f"{a['allocations_in_window']} allocations in {a['beacons_expected']} beacons "
+      f"({a['allocations_at_start']} before, at start)")
 with open(OUT, "w") as f:
     json.dump(results, f, indent=1)
 print(f"\nJSON: {OUT}")
