@@ -52,3 +52,34 @@ def build(data, path="\\MAILSLOT\\x", padded=False, mtype=0x11, flags=0x02,
         head = head[:47] + lab + head[47:81] + lab + head[81:]
     struct.pack_into(">H", head, 10, len(head) - 14 + len(smb))
     return bytes(head) + smb
+
+
+def wrap(smb, src="CAPTURE", dst="WORKGROUP", dst_suffix=0x1d, dgm_id=1,
+         src_ip="127.0.0.1"):
+    """An NBT datagram around an SMB mailslot write taken from elsewhere
+    (the IPX and NetBEUI frames of the captures carry no NBT header)."""
+    nbt = NBTDatagram(Type=0x11, Flags=0x02, ID=dgm_id, SourceIP=src_ip,
+                      SourcePort=138, SourceName=src, SUFFIX1=suffix(0),
+                      DestinationName=dst, SUFFIX2=suffix(dst_suffix))
+    head = bytearray(bytes(nbt))
+    struct.pack_into(">H", head, 10, len(head) - 14 + len(smb))
+    return bytes(head) + smb
+
+
+def capture_datagrams(pcap):
+    """Every mailslot frame of a capture as (frame number, NBT datagram,
+    wrapped): the UDP payload where there is one, else the frame's SMB
+    part wrapped in an NBT datagram of our own."""
+    from scapy.layers.inet import UDP
+    from scapy.utils import rdpcap
+    out = []
+    for i, pkt in enumerate(rdpcap(pcap), 1):
+        raw = bytes(pkt)
+        at = raw.find(b"\xffSMB")
+        if at < 0:
+            continue
+        if UDP in pkt and pkt[UDP].dport == 138:
+            out.append((i, bytes(pkt[UDP].payload), False))
+        else:
+            out.append((i, wrap(raw[at:], dgm_id=i), True))
+    return out

@@ -8,6 +8,10 @@
  *   dgram_tool encode STYLE TYPE FLAGS ID SRCIP PORT SRC SRCSUF DST DSTSUF
  *                     PRIORITY PATH DATAHEX
  *                                prints the datagram in hex
+ *   dgram_tool browse            hex \MAILSLOT\BROWSE data on stdin, one
+ *                                message per line; prints "ok" and its
+ *                                fields as tshark shows them, or "error
+ *                                <name>"
  *
  * Names are given as NAME (or NAME.scope); suffixes and numbers in hex or
  * decimal as strtoul reads them.
@@ -17,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mailslot/browse.h"
 #include "mailslot/wire.h"
 
 static size_t
@@ -70,6 +75,38 @@ decode(void)
 		       src, dst, d.data_offset, d.data_len, d.path, d.priority,
 		       d.mailslot_class, d.timeout_ms);
 		hex(d.data, d.data_len);
+		putchar('\n');
+	}
+	return 0;
+}
+
+/* ok opcode update_count periodicity name os_major os_minor server_type
+   browser_major browser_minor signature comment roles (comma-separated) */
+static int
+browse(void)
+{
+	static char line[2 * MAILSLOT_DGRAM_MAX + 2];
+	static uint8_t buf[MAILSLOT_DGRAM_MAX];
+
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		struct browse_msg m;
+		enum browse_err err;
+		const char *roles[32];
+		size_t n = unhex(line, buf, sizeof(buf)), i, k;
+
+		err = browse_decode(buf, n, &m);
+		if (err != BROWSE_OK) {
+			printf("error\t%s\n", browse_errname(err));
+			continue;
+		}
+		printf("ok\t0x%02x\t%u\t%u\t%s\t%u\t%u\t0x%08x\t%u\t%u\t0x%04x"
+		       "\t%s\t",
+		       m.opcode, m.update_count, m.periodicity_ms, m.name,
+		       m.os_major, m.os_minor, m.server_type, m.browser_major,
+		       m.browser_minor, m.signature, m.comment);
+		k = browse_roles(m.server_type, roles, 32);
+		for (i = 0; i < k; i++)
+			printf("%s%s", i ? "," : "", roles[i]);
 		putchar('\n');
 	}
 	return 0;
@@ -134,9 +171,12 @@ main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "decode") == 0)
 		return decode();
+	if (argc == 2 && strcmp(argv[1], "browse") == 0)
+		return browse();
 	if (argc == 15 && strcmp(argv[1], "encode") == 0)
 		return encode(argv + 2);
-	fprintf(stderr, "usage: dgram_tool decode | dgram_tool encode STYLE "
+	fprintf(stderr, "usage: dgram_tool decode | dgram_tool browse | "
+			"dgram_tool encode STYLE "
 			"TYPE FLAGS ID SRCIP PORT SRC SRCSUF DST DSTSUF "
 			"PRIORITY PATH DATAHEX\n");
 	return 2;
