@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mailslot listen: receive on \\.\mailslot\NAME and print one line per
- * message, or one JSON object per line. Everything from the network is
+ * mailslot listen: receive on \\.\mailslot\NAME (several, or all of them)
+ * and print one line per message, or one JSON object per line. Everything from the network is
  * escaped before it reaches the terminal; JSON strings are escaped by cJSON
  * and the data is there as text only when it is valid UTF-8.
  */
@@ -18,20 +18,25 @@
 #include "cli.h"
 #include "clock.h"
 #include "mailslot/slot.h"
+#include "mailslot/unc.h"
 #include "num.h"
 #include "text.h"
 
 static const char usage[] =
-	"usage: mailslot listen [OPTIONS] \\\\.\\mailslot\\NAME\n"
+	"usage: mailslot listen [OPTIONS] \\\\.\\mailslot\\NAME...\n"
+	"       mailslot listen [OPTIONS] --all\n"
 	"\n"
-	"Receive messages written to the mailslot NAME on this host (from\n"
-	"Windows, Samba or mailslot send) and print one line for each:\n"
+	"Receive messages written to the mailslot NAME (or to any of several,\n"
+	"or with --all to every mailslot) on this host (from Windows, Samba\n"
+	"or mailslot send) and print one line for each:\n"
 	"time, source address, source and destination NetBIOS names, mailslot\n"
 	"path, interface, size and the data, with control characters escaped.\n"
 	"Duplicates (same source, datagram id and bytes within 3 s) are\n"
 	"dropped.\n"
 	"\n"
 	"Options:\n"
+	"  -a, --all           every mailslot: browse announcements\n"
+	"                      (\\MAILSLOT\\BROWSE), NETLOGON, any application's\n"
 	"  -p, --port N        UDP port (default 138; below 1024 needs root or\n"
 	"                      CAP_NET_BIND_SERVICE); shared with nmbd and\n"
 	"                      other listeners\n"
@@ -48,6 +53,7 @@ static const char usage[] =
 	"Exit status: 0 success, 1 error or timeout before --count, 64 usage.\n";
 
 static const struct option longopts[] = {
+	{"all", no_argument, NULL, 'a'},
 	{"port", required_argument, NULL, 'p'},
 	{"count", required_argument, NULL, 'c'},
 	{"timeout", required_argument, NULL, 't'},
@@ -208,9 +214,12 @@ cli_listen(int argc, char **argv)
 
 	mailslot_server_opts_init(&o);
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "p:c:t:jh", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "ap:c:t:jh", longopts, NULL)) !=
 	       -1) {
 		switch (ch) {
+		case 'a':
+			o.all_slots = true;
+			break;
 		case 'p':
 			if (!num_parse_u64(optarg, 1, 65535, &v))
 				return report_usage("listen",
@@ -253,15 +262,33 @@ cli_listen(int argc, char **argv)
 			return report_usage("listen", "invalid option", NULL);
 		}
 	}
-	if (optind != argc - 1)
+	if (o.all_slots && optind < argc)
 		return report_usage("listen",
-				    optind < argc ? "one SLOT expected"
-						  : "missing SLOT",
-				    NULL);
-
-	err = mailslot_create(argv[optind], &o, &s);
+				    "give mailslot names or --all, not both",
+				    argv[optind]);
+	if (!o.all_slots && optind == argc)
+		return report_usage("listen", "missing SLOT (or --all)", NULL);
+	if (argc - optind > MAILSLOT_SLOTS_MAX)
+		return report_usage("listen", "at most 16 mailslots",
+				    argv[optind + MAILSLOT_SLOTS_MAX]);
+	for (ch = optind; ch < argc; ch++) {
+		/* Each name checked here, so the error names the bad one. */
+		struct mailslot_unc u;
+		err = mailslot_unc_parse(argv[ch], &u);
+		if (err == MAILSLOT_OK && u.target != MAILSLOT_TARGET_LOCAL)
+			err = MAILSLOT_E_UNC_NOT_LOCAL;
+		if (err != MAILSLOT_OK) {
+			report_err(argv[ch], err, o.port);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		o.more = (const char *const *)argv + optind + 1;
+		o.n_more = (size_t)(argc - optind - 1);
+	}
+	err = mailslot_create(o.all_slots ? NULL : argv[optind], &o, &s);
 	if (err != MAILSLOT_OK) {
-		report_err(argv[optind], err, o.port);
+		report_err(o.all_slots ? "--all" : "mailslot", err, o.port);
 		return err == MAILSLOT_E_PRIVILEGED_PORT ||
 				       err == MAILSLOT_E_SYSTEM ||
 				       err == MAILSLOT_E_NOMEM
@@ -273,8 +300,9 @@ cli_listen(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	fprintf(stderr, "mailslot listen: listening on 0.0.0.0:%u for %s\n",
-		mailslot_port(s), argv[optind]);
+	fprintf(stderr, "mailslot listen: listening on 0.0.0.0:%u for %s%s\n",
+		mailslot_port(s), o.all_slots ? "every mailslot" : argv[optind],
+		argc - optind > 1 ? " and more" : "");
 	if (timeout_ms > 0)
 		deadline = clock_mono_ms() + timeout_ms;
 

@@ -58,7 +58,9 @@ struct entry {
 struct mailslot_server {
 	int fd;
 	uint16_t port;
-	char path[MAILSLOT_PATH_MAX + 1];
+	char paths[MAILSLOT_SLOTS_MAX][MAILSLOT_PATH_MAX + 1];
+	size_t n_paths;
+	bool all_slots;
 	size_t max_message;
 	int timeout_ms;
 	bool ignore_own;
@@ -103,18 +105,30 @@ mailslot_create(const char *unc, const struct mailslot_server_opts *o,
 	enum mailslot_err err;
 	int one = 1, rcvbuf = RCVBUF_BYTES;
 
+	size_t i;
+
 	*out = NULL;
-	err = mailslot_unc_parse(unc, &u);
-	if (err != MAILSLOT_OK)
-		return err;
-	if (u.target != MAILSLOT_TARGET_LOCAL)
-		return MAILSLOT_E_UNC_NOT_LOCAL;
+	if (o->n_more + 1 > MAILSLOT_SLOTS_MAX)
+		return MAILSLOT_E_TOO_BIG;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return MAILSLOT_E_NOMEM;
+	for (i = 0; i <= o->n_more; i++) {
+		if (i == 0 && unc == NULL && o->all_slots)
+			continue; /* every mailslot: no first name needed */
+		err = mailslot_unc_parse(i == 0 ? unc : o->more[i - 1], &u);
+		if (err == MAILSLOT_OK && u.target != MAILSLOT_TARGET_LOCAL)
+			err = MAILSLOT_E_UNC_NOT_LOCAL;
+		if (err != MAILSLOT_OK) {
+			free(s);
+			return err;
+		}
+		snprintf(s->paths[i], sizeof(s->paths[i]), "%s", u.path);
+	}
+	s->n_paths = o->n_more + 1;
+	s->all_slots = o->all_slots;
 	s->fd = -1;
 	s->port = o->port ? o->port : MAILSLOT_PORT;
-	snprintf(s->path, sizeof(s->path), "%s", u.path);
 	s->max_message = o->max_message;
 	s->timeout_ms = o->read_timeout_ms;
 	s->ignore_own = o->ignore_own;
@@ -210,6 +224,19 @@ ifname(struct mailslot_server *s, unsigned index, char *out, uint64_t now)
 	}
 }
 
+static bool
+takes(const struct mailslot_server *s, const char *path)
+{
+	size_t i;
+
+	if (s->all_slots)
+		return true;
+	for (i = 0; i < s->n_paths; i++)
+		if (mailslot_path_equal(path, s->paths[i]))
+			return true;
+	return false;
+}
+
 /* One datagram through the pipeline: false when it is not a message for
    this mailslot (counted by reason); else *m, and *data pointing into the
    datagram. */
@@ -233,7 +260,7 @@ ingest(struct mailslot_server *s, const uint8_t *buf, size_t len,
 		s->stats.invalid[err]++;
 		return false;
 	}
-	if (!mailslot_path_equal(d.path, s->path)) {
+	if (!takes(s, d.path)) {
 		s->stats.other_slot++;
 		return false;
 	}

@@ -41,7 +41,9 @@ usage = [
     (("listen", "--timeout", "abc", "\\\\.\\mailslot\\x"), b"timeout"),
     (("listen", "--count", "0", "\\\\.\\mailslot\\x"), b"count"),
     (("listen", "\\\\*\\mailslot\\x"), b"\\\\.\\mailslot\\NAME"),
-    (("listen", "a", "b"), b"one SLOT"),
+    (("listen", "\\\\.\\mailslot\\x", "b"), b"b: mailslot name must start with"),
+    (("listen", "--all", "\\\\.\\mailslot\\x"), b"names or --all, not both"),
+    (("listen",), b"missing SLOT (or --all)"),
 ]
 usage += [
     (("send", "-b", "255.255.255.255", "-m", "a", "\\\\*\\mailslot\\x"),

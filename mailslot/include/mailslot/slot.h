@@ -33,6 +33,7 @@
 #define MAILSLOT_DEDUP_MS     3000
 #define MAILSLOT_QUEUE_MAX    4096
 #define MAILSLOT_WORKGROUP    "WORKGROUP"
+#define MAILSLOT_SLOTS_MAX    16 /* mailslots one server takes */
 
 /* ---- Server ---- */
 
@@ -45,6 +46,12 @@ struct mailslot_server_opts {
 				    looped back) */
 	unsigned dedup_ms;   /* duplicate window; 0: MAILSLOT_DEDUP_MS */
 	size_t queue_max;    /* unread messages kept; 0: MAILSLOT_QUEUE_MAX */
+	/* More mailslots the same server takes, each \\.\mailslot\NAME
+	   (at most MAILSLOT_SLOTS_MAX in all), or every one (all_slots);
+	   mailslot_meta.path says which a message was written to. */
+	const char *const *more;
+	size_t n_more;
+	bool all_slots;
 };
 
 /* Where a message came from and how (all IPv4 addresses in host order). */
@@ -95,9 +102,11 @@ struct mailslot_server;
 void mailslot_server_opts_init(struct mailslot_server_opts *o);
 
 /*
- * Create a server for UNC, which must be \\.\mailslot\NAME. Binding a port
- * below 1024 without privilege fails with MAILSLOT_E_PRIVILEGED_PORT. The
- * caller owns *out and frees it with mailslot_close().
+ * Create a server for UNC, which must be \\.\mailslot\NAME (and for the
+ * options' more mailslots; UNC may be NULL with all_slots). Binding a port below 1024 without privilege
+ * fails with MAILSLOT_E_PRIVILEGED_PORT; over MAILSLOT_SLOTS_MAX mailslots,
+ * MAILSLOT_E_TOO_BIG. The caller owns *out and frees it with
+ * mailslot_close().
  */
 enum mailslot_err mailslot_create(const char *unc,
 				  const struct mailslot_server_opts *o,
