@@ -16,7 +16,9 @@ static const char usage[] =
 	"\n"
 	"Find the hosts running beacon-agent on this LAN: listen for their\n"
 	"beacons on \\\\.\\mailslot\\beacon and ask them to announce themselves\n"
-	"(a query broadcast to \\\\*\\mailslot\\beacon\\query).\n"
+	"(a query broadcast to \\\\*\\mailslot\\beacon\\query). Windows and\n"
+	"Samba machines (and NAS boxes, Macs) are listed too, from the browse\n"
+	"announcements they send to \\MAILSLOT\\BROWSE (kind 'browse').\n"
 	"\n"
 	"Options:\n"
 	"  -p, --port N          UDP port (default 138: root or\n"
@@ -27,6 +29,12 @@ static const char usage[] =
 	"  -w, --workgroup NAME  NetBIOS workgroup (default WORKGROUP)\n"
 	"  -W, --wait SEC        list: how long to collect (default 2)\n"
 	"      --no-solicit      only listen; do not ask agents to announce\n"
+	"      --no-browse       leave Windows and Samba hosts out (their\n"
+	"                        browse announcements are then only counted)\n"
+	"      --no-browse-request\n"
+	"                        list: do not ask Windows and Samba hosts to\n"
+	"                        announce (a browse AnnouncementRequest to\n"
+	"                        WORKGROUP<00>); they answer within 30 s\n"
 	"  -j, --json            print the table as JSON\n"
 	"                        (schema/table.schema.json)\n"
 	"  -e, --events          watch: print events as NDJSON (join, update,\n"
@@ -63,6 +71,8 @@ static const char usage[] =
 
 enum {
 	OPT_NO_SOLICIT = 256,
+	OPT_NO_BROWSE,
+	OPT_NO_BROWSE_REQUEST,
 	OPT_EXPORT_INTERVAL,
 	OPT_MAX_HOSTS,
 	OPT_MAX_TTL,
@@ -78,6 +88,8 @@ static const struct option longopts[] = {
 	{"workgroup", required_argument, NULL, 'w'},
 	{"wait", required_argument, NULL, 'W'},
 	{"no-solicit", no_argument, NULL, OPT_NO_SOLICIT},
+	{"no-browse", no_argument, NULL, OPT_NO_BROWSE},
+	{"no-browse-request", no_argument, NULL, OPT_NO_BROWSE_REQUEST},
 	{"json", no_argument, NULL, 'j'},
 	{"events", no_argument, NULL, 'e'},
 	{"tag", required_argument, NULL, 't'},
@@ -136,6 +148,8 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 	c->port = 138;
 	c->wait_ms = 2000;
 	c->solicit = true;
+	c->browse = true;
+	c->browse_request = true;
 	c->export_interval_ms = 1000;
 	c->max_hosts = HOSTTAB_DEFAULT_MAX;
 	c->max_ttl_ms = HOSTTAB_DEFAULT_MAX_TTL_MS;
@@ -209,6 +223,12 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 			break;
 		case OPT_NO_SOLICIT:
 			c->solicit = false;
+			break;
+		case OPT_NO_BROWSE:
+			c->browse = false;
+			break;
+		case OPT_NO_BROWSE_REQUEST:
+			c->browse_request = false;
 			break;
 		case 'j':
 			c->json = true;

@@ -228,8 +228,124 @@ key(struct out *o, const char *k)
 /* A key that is a string literal. */
 #define KEY(o, k) LIT(o, ",\"" k "\":")
 
+/* What a host's browse announcements said (null for none). */
 static void
-host(struct out *o, const struct host *h, uint64_t now)
+browse_obj(struct out *o, const struct browse_host *b)
+{
+	const char *roles[32];
+	char v[16];
+	size_t nr, i;
+
+	if (b == NULL) {
+		LIT(o, "null");
+		return;
+	}
+	nr = browse_roles(b->server_type, roles, 32);
+	LIT(o, "{\"name\":");
+	str(o, b->name);
+	KEY(o, "workgroup");
+	str(o, b->workgroup);
+	KEY(o, "os_version");
+	snprintf(v, sizeof(v), "%u.%u", b->os_major, b->os_minor);
+	str(o, v);
+	KEY(o, "server_type");
+	u64(o, b->server_type);
+	KEY(o, "roles");
+	LIT(o, "[");
+	for (i = 0; i < nr; i++) {
+		if (i)
+			LIT(o, ",");
+		str(o, roles[i]);
+	}
+	LIT(o, "]");
+	KEY(o, "comment");
+	str(o, b->comment);
+	KEY(o, "local_master");
+	boolean(o, b->local_master);
+	KEY(o, "browser_version");
+	snprintf(v, sizeof(v), "%u.%u", b->browser_major, b->browser_minor);
+	str(o, v);
+	KEY(o, "periodicity_ms");
+	u64(o, b->periodicity_ms);
+	KEY(o, "update_count");
+	u64(o, b->update_count);
+	KEY(o, "address");
+	str(o, b->addr);
+	KEY(o, "last_seen");
+	when(o, b->last_seen_ms);
+	KEY(o, "announcements");
+	u64(o, b->announcements);
+	LIT(o, "}");
+}
+
+/* A browse host on its own, in the shape of every row. */
+static void
+browse_host(struct out *o, const struct probe *p, const struct browse_host *b,
+	    uint64_t now)
+{
+	uint64_t ttl = browse_ttl_ms(p->browse, b);
+	char v[64];
+
+	LIT(o, "{\"id\":");
+	snprintf(v, sizeof(v), "netbios:%s", b->name);
+	str(o, v);
+	KEY(o, "hostname");
+	str(o, b->name);
+	LIT(o, ",\"kind\":\"browse\"");
+	KEY(o, "status");
+	str(o, host_status_name(b->status));
+	LIT(o, ",\"conflict\":false");
+	KEY(o, "reason");
+	if (b->status == HOST_LEFT)
+		snprintf(v, sizeof(v), "announced it is shutting down");
+	else if (b->status == HOST_EXPIRED)
+		snprintf(v, sizeof(v), "no announcement for %llu s (3 periods)",
+			 (unsigned long long)(ttl / 1000));
+	else
+		snprintf(v, sizeof(v), "announcing every %llu s",
+			 (unsigned long long)(ttl / 3000));
+	str(o, v);
+	KEY(o, "addresses");
+	LIT(o, "[");
+	str(o, b->addr);
+	LIT(o, "]");
+	LIT(o, ",\"claimed\":{\"ipv4\":[],\"ipv6\":[]},\"seen\":[{"
+	       "\"address\":");
+	str(o, b->addr);
+	KEY(o, "interface");
+	str(o, b->ifname);
+	KEY(o, "last_seen");
+	when(o, b->last_seen_ms);
+	LIT(o, "}]");
+	KEY(o, "first_seen");
+	when(o, b->first_seen_ms);
+	KEY(o, "last_seen");
+	when(o, b->last_seen_ms);
+	KEY(o, "last_seen_age_ms");
+	u64(o, now - b->last_seen_ms);
+	KEY(o, "status_since");
+	when(o, b->status_ms);
+	LIT(o, ",\"os\":\"\"");
+	KEY(o, "os_version");
+	snprintf(v, sizeof(v), "%u.%u", b->os_major, b->os_minor);
+	str(o, v);
+	LIT(o, ",\"uptime_s\":null");
+	KEY(o, "interval_ms");
+	u64(o, ttl / 3);
+	KEY(o, "ttl_ms");
+	u64(o, ttl);
+	LIT(o, ",\"tags\":{},\"instance\":\"\",\"seq\":0");
+	KEY(o, "beacons_received");
+	u64(o, b->announcements);
+	LIT(o, ",\"beacons_lost\":0,\"loss\":0,\"restarts\":0");
+	KEY(o, "browse");
+	browse_obj(o, b);
+	LIT(o, "}");
+}
+
+static void
+host(struct out *o, const struct host *h, const struct browse_host *b,
+     uint64_t now)
 {
 	const char *addr[3 * BEACON_MAX_ADDRS], *claimed[BEACON_MAX_ADDRS];
 	size_t na = output_addresses(h, addr, 3 * BEACON_MAX_ADDRS), i;
@@ -313,7 +429,34 @@ host(struct out *o, const struct host *h, uint64_t now)
 	frac(o, host_loss(h));
 	KEY(o, "restarts");
 	u64(o, h->restarts);
+	KEY(o, "browse");
+	browse_obj(o, b);
 	LIT(o, "}");
+}
+
+static void
+workgroups(struct out *o, const struct probe *p)
+{
+	size_t n = p->browse ? browse_tab_groups(p->browse) : 0, i;
+
+	LIT(o, "[");
+	for (i = 0; i < n; i++) {
+		const struct browse_group *g = browse_tab_group(p->browse, i);
+		if (i)
+			LIT(o, ",");
+		LIT(o, "{\"name\":");
+		str(o, g->name);
+		KEY(o, "master_browser");
+		str(o, g->master);
+		KEY(o, "address");
+		str(o, g->addr);
+		KEY(o, "periodicity_ms");
+		u64(o, g->periodicity_ms);
+		KEY(o, "last_seen");
+		when(o, g->last_seen_ms);
+		LIT(o, "}");
+	}
+	LIT(o, "]");
 }
 
 static void
@@ -342,6 +485,15 @@ stats(struct out *o, const struct probe *p)
 	u64(o, p->st.queries_capped);
 	KEY(o, "direct_unicasts_off_link");
 	u64(o, p->st.queries_off_link);
+	LIT(o, ",\"browse\":{\"messages\":");
+	u64(o, p->st.browse_messages);
+	KEY(o, "announcements");
+	u64(o, p->st.browse_announcements);
+	KEY(o, "requests_sent");
+	u64(o, p->st.browse_requests);
+	KEY(o, "table_full");
+	u64(o, p->browse ? browse_tab_refused(p->browse) : 0);
+	LIT(o, "}");
 	LIT(o, ",\"dropped\":{\"datagram_truncated\":");
 	u64(o, ms->invalid[MAILSLOT_E_TRUNCATED]);
 	for (i = MAILSLOT_E_TRUNCATED + 1; i < MAILSLOT_E__COUNT; i++) {
@@ -359,6 +511,14 @@ stats(struct out *o, const struct probe *p)
 			 beacon_errname((enum beacon_err)i));
 		key(o, k);
 		u64(o, p->st.invalid[i]);
+	}
+	for (i = 1; i < BROWSE_E__COUNT; i++) {
+		if (i == BROWSE_E_NOSPACE)
+			continue;
+		snprintf(k, sizeof(k), "browse_%s",
+			 browse_errname((enum browse_err)i));
+		key(o, k);
+		u64(o, p->st.browse_invalid[i]);
 	}
 	KEY(o, "other_mailslot");
 	u64(o, ms->other_slot);
@@ -383,7 +543,7 @@ output_document(FILE *f, const struct probe *p, uint64_t now, size_t *shown)
 	const struct probe_config *c = p->c;
 	struct timespec ts;
 	struct out o;
-	const struct host **r;
+	struct output_row *r;
 	size_t n, i;
 
 	memset(&o, 0, sizeof(o));
@@ -418,6 +578,10 @@ output_document(FILE *f, const struct probe *p, uint64_t now, size_t *shown)
 	strs(&o, c->interfaces, c->n_interfaces);
 	KEY(&o, "solicit");
 	boolean(&o, c->solicit);
+	KEY(&o, "browse");
+	boolean(&o, c->browse);
+	KEY(&o, "browse_request");
+	boolean(&o, c->browse && c->browse_request);
 	KEY(&o, "wait_ms");
 	u64(&o, c->wait_ms);
 	KEY(&o, "max_hosts");
@@ -433,9 +597,14 @@ output_document(FILE *f, const struct probe *p, uint64_t now, size_t *shown)
 		if (i)
 			LIT(&o, ",");
 		LIT(&o, "\n");
-		host(&o, r[i], now);
+		if (r[i].h != NULL)
+			host(&o, r[i].h, r[i].b, now);
+		else
+			browse_host(&o, p, r[i].b, now);
 	}
-	LIT(&o, "]}\n");
+	LIT(&o, "],\n\"workgroups\":");
+	workgroups(&o, p);
+	LIT(&o, "}\n");
 	flush(&o);
 	free(o.buf);
 	free(r);

@@ -36,6 +36,7 @@ struct loop {
 	bool tty, stop, failed;
 	int rc;
 	uint64_t start, end, table_due, resolicit, last_out, sample_due;
+	uint64_t browse_due;
 	uint64_t ifaces_due;
 };
 
@@ -79,6 +80,19 @@ table_run(struct loop *l, uint64_t now)
 	l->table_due = hosttab_tick(l->p.tab, now, asks, ASK_BATCH, &n);
 	for (i = 0; i < n; i++)
 		probe_ask(&l->p, &asks[i], now);
+}
+
+static uint64_t
+browse_due(const struct loop *l)
+{
+	return l->p.browse != NULL ? l->browse_due : UINT64_MAX;
+}
+
+static void
+browse_run(struct loop *l, uint64_t now)
+{
+	if (browse_tab_tick(l->p.browse, now, &l->browse_due) > 0)
+		l->p.dirty = true;
 }
 
 static uint64_t
@@ -186,8 +200,11 @@ static void
 ifaces_run(struct loop *l, uint64_t now)
 {
 	l->ifaces_due = now + IFACES_MS;
-	if (probe_refresh_solicit(&l->p) && l->p.c->solicit)
+	if (!probe_refresh_solicit(&l->p))
+		return;
+	if (l->p.c->solicit)
 		probe_solicit(&l->p);
+	probe_browse_request(&l->p);
 }
 
 static const struct job {
@@ -197,7 +214,7 @@ static const struct job {
 	{table_due, table_run},     {sample_due, sample_run},
 	{solicit_due, solicit_run}, {redraw_due, redraw_run},
 	{export_due, export_run},   {ifaces_due, ifaces_run},
-	{end_due, end_run},
+	{browse_due, browse_run},   {end_due, end_run},
 };
 #define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
 
@@ -254,6 +271,8 @@ probe_run(const struct probe_config *c)
 		if (c->cmd != CMD_LIST || c->wait_ms >= 1500)
 			l.resolicit = l.start + RESOLICIT_MS;
 	}
+	/* Windows and Samba hosts answer within 30 s (Samba at once). */
+	probe_browse_request(&l.p);
 	if (c->cmd == CMD_SERVE) {
 		export_run(&l, l.start);
 		if (l.failed) {
@@ -278,6 +297,7 @@ probe_run(const struct probe_config *c)
 		if (probe_receive(&l.p, now, RX_BATCH) > 0) {
 			timeout = 0;
 			l.table_due = earliest(l.table_due, now + 50);
+			l.browse_due = earliest(l.browse_due, now + 50);
 		}
 		if (poll(pf, 2, timeout) < 0 && errno != EINTR) {
 			log_warn("poll");

@@ -70,16 +70,38 @@ output_match(const struct probe_config *c, const struct host *h)
 	return true;
 }
 
-/* Rows sort by hostname, ASCII case folded, then by id. The first 16
-   folded bytes are packed big-endian into two integers, so most
-   comparisons of a big table (100,000 rows: 1.7 million) are two integer
-   compares instead of two strcasecmp calls on rows scattered in memory.
-   Hostnames hold no NUL, so the zero padding sorts a shorter name first,
-   as strcasecmp does. */
+/* A browse host shown on its own: the status filters apply; it has no
+   tags, so a tag filter leaves it out. */
+static bool
+browse_match(const struct probe_config *c, const struct browse_host *b)
+{
+	size_t i;
+	bool any = c->n_statuses == 0;
+
+	for (i = 0; i < c->n_statuses; i++)
+		if (strcmp(c->statuses[i], host_status_name(b->status)) == 0)
+			any = true;
+	if (!any || c->n_tags > 0)
+		return false;
+	return !(c->n_statuses == 0 && !c->all && b->status == HOST_EXPIRED);
+}
+
+/* Rows sort by hostname, ASCII case folded, then beacon hosts by id
+   before browse hosts. The first 16 folded bytes are packed big-endian
+   into two integers, so most comparisons of a big table (100,000 rows:
+   1.7 million) are two integer compares instead of two strcasecmp calls
+   on rows scattered in memory. Hostnames hold no NUL, so the zero padding
+   sorts a shorter name first, as strcasecmp does. */
 struct sort_key {
 	uint64_t k[2];
-	const struct host *h;
+	struct output_row r;
 };
+
+static const char *
+row_name(const struct output_row *r)
+{
+	return r->h != NULL ? r->h->hostname : r->b->name;
+}
 
 static void
 pack_name(const char *name, uint64_t k[2])
@@ -107,23 +129,64 @@ by_name(const void *a, const void *b)
 		return x->k[1] < y->k[1] ? -1 : 1;
 	/* Equal to 16 bytes: the rest decides, if both go on. */
 	c = (x->k[1] & 0xff) != 0
-		    ? strcasecmp(x->h->hostname + 16, y->h->hostname + 16)
+		    ? strcasecmp(row_name(&x->r) + 16, row_name(&y->r) + 16)
 		    : 0;
-	return c != 0 ? c : strcmp(x->h->id, y->h->id);
+	if (c != 0)
+		return c;
+	if ((x->r.h == NULL) != (y->r.h == NULL))
+		return x->r.h != NULL ? -1 : 1;
+	return x->r.h != NULL ? strcmp(x->r.h->id, y->r.h->id)
+			      : strcmp(x->r.b->name, y->r.b->name);
+}
+
+/* Whether a browse host is this beacon host: its NetBIOS name (the first
+   label of the hostname, upper-cased, 15 characters or the 16 Samba 4.9
+   sends) and one of the host's addresses. */
+static const struct browse_host *
+browse_twin(const struct browse_tab *t, const struct host *h)
+{
+	const char *addr[3 * BEACON_MAX_ADDRS];
+	char name[BROWSE_NAME_MAX + 1];
+	const struct browse_host *b = NULL;
+	size_t na, i, len;
+
+	for (len = 15; len <= 16 && b == NULL; len++) {
+		browse_netbios_name(h->hostname, len, name);
+		if (strlen(name) == len || len == 15)
+			b = browse_tab_find(t, name);
+	}
+	if (b == NULL)
+		return NULL;
+	na = output_addresses(h, addr, 3 * BEACON_MAX_ADDRS);
+	for (i = 0; i < na; i++)
+		if (strcmp(addr[i], b->addr) == 0)
+			return b;
+	return NULL;
 }
 
 /* The rows to show, sorted by hostname; caller frees. */
-const struct host **
+struct output_row *
 output_rows(const struct probe *p, size_t *n)
 {
-	size_t total = hosttab_count(p->tab), i;
-	const struct host **r = calloc(total ? total : 1, sizeof(*r));
-	struct sort_key *k = calloc(total ? total : 1, sizeof(*k));
+	size_t total = hosttab_count(p->tab), nb = 0, i;
+	const struct browse_tab *bt = p->browse;
+	struct output_row *r;
+	struct sort_key *k;
+	bool *merged = NULL;
 
+	if (bt != NULL && browse_tab_count(bt) > 0) {
+		nb = browse_tab_count(bt);
+		merged = calloc(nb, sizeof(*merged));
+		if (merged == NULL)
+			return NULL;
+	}
+	r = calloc(total + nb ? total + nb : 1, sizeof(*r));
+	k = calloc(total + nb ? total + nb : 1, sizeof(*k));
 	*n = 0;
 	if (r == NULL || k == NULL) {
 		free(r);
 		free(k);
+		free(merged);
 		return NULL;
 	}
 	for (i = 0; i < total; i++) {
@@ -134,13 +197,26 @@ output_rows(const struct probe *p, size_t *n)
 			__builtin_prefetch(hosttab_at(p->tab, i + 8)->hostname);
 		if (!output_match(p->c, h))
 			continue;
-		pack_name(h->hostname, k[*n].k);
-		k[(*n)++].h = h;
+		k[*n].r.h = h;
+		if (merged != NULL) {
+			k[*n].r.b = browse_twin(bt, h);
+			if (k[*n].r.b != NULL)
+				merged[k[*n].r.b - browse_tab_at(bt, 0)] = true;
+		}
+		pack_name(h->hostname, k[(*n)++].k);
+	}
+	for (i = 0; i < nb; i++) {
+		const struct browse_host *b = browse_tab_at(bt, i);
+		if (merged[i] || !browse_match(p->c, b))
+			continue;
+		k[*n].r.b = b;
+		pack_name(b->name, k[(*n)++].k);
 	}
 	qsort(k, *n, sizeof(*k), by_name);
 	for (i = 0; i < *n; i++)
-		r[i] = k[i].h;
+		r[i] = k[i].r;
 	free(k);
+	free(merged);
 	return r;
 }
 
@@ -251,6 +327,41 @@ row(FILE *f, const char *const *cols, const size_t *w)
 	fprintf(f, "%s\n", cols[COLS - 1]);
 }
 
+/* A browse host's row: NetBIOS name, "browse" for an id, its address,
+   status, last announcement, and in TAGS what it announced. */
+static void
+browse_cells(char cells[COLS][200], const struct browse_host *b, uint64_t now,
+	     const size_t *cap)
+{
+	const char *roles[32];
+	char buf[512], t[64], tag[2 * BEACON_MAX_TAG_VALUE + 40];
+	struct beacon_tag bt;
+	size_t nr = browse_roles(b->server_type, roles, 32), k, used;
+
+	cell(cells[0], 200, b->name, cap[0]);
+	cell(cells[1], 200, "browse", cap[1]);
+	cell(cells[2], 200, b->addr, cap[2]);
+	cell(cells[3], 200, host_status_name(b->status), cap[3]);
+	snprintf(t, sizeof(t), "%.1fs", (double)(now - b->last_seen_ms) / 1000);
+	cell(cells[4], 200, t, cap[4]);
+	cell(cells[5], 200, "-", cap[5]);
+	used = (size_t)snprintf(buf, sizeof(buf), "os=%u.%u", b->os_major,
+				b->os_minor);
+	if (b->workgroup[0] != '\0')
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used,
+					 ",workgroup=%s", b->workgroup);
+	for (k = 0; k < nr && used < sizeof(buf); k++)
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s",
+					 k ? "+" : ",roles=", roles[k]);
+	if (b->comment[0] != '\0' && used < sizeof(buf)) {
+		snprintf(bt.key, sizeof(bt.key), "comment");
+		snprintf(bt.value, sizeof(bt.value), "%s", b->comment);
+		tag_text(&bt, tag, sizeof(tag));
+		snprintf(buf + used, sizeof(buf) - used, ",%s", tag);
+	}
+	cell(cells[6], 200, buf, cap[6]);
+}
+
 size_t
 output_table(FILE *f, const struct probe *p, uint64_t now)
 {
@@ -259,7 +370,7 @@ output_table(FILE *f, const struct probe *p, uint64_t now)
 		"LAST SEEN", "UPTIME", "TAGS"};
 	static const size_t cap[COLS] = {32, 8, 48, 16, 10, 8, 160};
 	size_t n, i, c, w[COLS];
-	const struct host **r = output_rows(p, &n);
+	struct output_row *r = output_rows(p, &n);
 	char(*cells)[COLS][200];
 
 	if (r == NULL)
@@ -272,12 +383,16 @@ output_table(FILE *f, const struct probe *p, uint64_t now)
 	for (c = 0; c < COLS; c++)
 		w[c] = strlen(head[c]);
 	for (i = 0; i < n; i++) {
-		const struct host *h = r[i];
+		const struct host *h = r[i].h;
 		const char *addr[3 * BEACON_MAX_ADDRS];
 		char buf[512], t[64];
-		size_t na = output_addresses(h, addr, 3 * BEACON_MAX_ADDRS), k,
-		       used;
+		size_t na, k, used;
 
+		if (h == NULL) {
+			browse_cells(cells[i], r[i].b, now, cap);
+			goto widths;
+		}
+		na = output_addresses(h, addr, 3 * BEACON_MAX_ADDRS);
 		cell(cells[i][0], 200, h->hostname, cap[0]);
 		snprintf(t, sizeof(t), "%.8s", h->id);
 		cell(cells[i][1], 200, t, cap[1]);
@@ -307,7 +422,13 @@ output_table(FILE *f, const struct probe *p, uint64_t now)
 				used < sizeof(buf) ? sizeof(buf) - used : 0,
 				"%s%s", k ? "," : "", tag);
 		}
+		if (r[i].b != NULL) /* the same machine announces over browse */
+			used += (size_t)snprintf(
+				buf + used,
+				used < sizeof(buf) ? sizeof(buf) - used : 0,
+				"%snetbios=%s", used ? "," : "", r[i].b->name);
 		cell(cells[i][6], 200, buf, cap[6]);
+	widths:
 		for (c = 0; c < COLS; c++)
 			if (strlen(cells[i][c]) > w[c])
 				w[c] = strlen(cells[i][c]);

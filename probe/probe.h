@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "beacon/beacon.h"
+#include "browse.h"
 #include "hosttab.h"
 #include "mailslot/slot.h"
 
@@ -31,6 +32,7 @@ struct probe_config {
 	const char *workgroup;
 	uint64_t wait_ms;
 	bool json, events, solicit, header, all;
+	bool browse, browse_request; /* Windows/Samba hosts; ask them (list) */
 	struct beacon_tag tags[PROBE_LIST_MAX]; /* filters: all must match */
 	size_t n_tags;
 	const char *statuses[PROBE_LIST_MAX]; /* filters: any may match */
@@ -55,12 +57,17 @@ struct probe_stats {
 	uint64_t queries_off_link; /* unicast not sent: address off the link */
 	uint64_t source_rate;      /* over max_per_source: not decoded */
 	uint64_t invalid[BEACON_E__COUNT];
+	uint64_t browse_messages;      /* \MAILSLOT\BROWSE writes decoded */
+	uint64_t browse_announcements; /* host, local master, domain */
+	uint64_t browse_requests;      /* announcement requests sent */
+	uint64_t browse_invalid[BROWSE_E__COUNT];
 };
 
 struct probe {
 	const struct probe_config *c;
 	struct mailslot_server *srv;
 	struct mailslot_client *solicit;
+	struct mailslot_client *solicit_browse; /* browse requests */
 	struct mailslot_client *direct; /* unicast queries, one socket */
 	bool said_listening_only;
 	uint64_t ask_window_ms;
@@ -74,6 +81,7 @@ struct probe {
 		uint64_t at_ms;
 	} sources[PROBE_SOURCES];
 	struct hosttab *tab;
+	struct browse_tab *browse; /* NULL: --no-browse */
 	struct probe_stats st;
 	char nonce_prefix[9];
 	uint64_t nonce_n;
@@ -100,6 +108,9 @@ void probe_solicit(struct probe *p);
 /* (Re)open the query client if the interfaces changed since; true when a
    new one is open (the caller may ask again through it). */
 bool probe_refresh_solicit(struct probe *p);
+/* Ask Windows and Samba hosts to announce themselves (a browse
+   AnnouncementRequest to WORKGROUP<00>, on every query interface). */
+void probe_browse_request(struct probe *p);
 /* Ask one silent host (rate-limited). */
 void probe_ask(struct probe *p, const struct hosttab_ask *a, uint64_t now_ms);
 /* Tell the table what the probe itself is dropping. */
@@ -122,7 +133,13 @@ bool output_match(const struct probe_config *c, const struct host *h);
 size_t output_table(FILE *f, const struct probe *p, uint64_t now_ms);
 /* The rows to show, sorted by hostname; caller frees. NULL when out of
    memory. */
-const struct host **output_rows(const struct probe *p, size_t *n);
+/* One row shown: a beacon host (h) with its browse announcements if the
+   same machine sends them (b, or NULL), or a browse host alone (h NULL). */
+struct output_row {
+	const struct host *h;
+	const struct browse_host *b;
+};
+struct output_row *output_rows(const struct probe *p, size_t *n);
 /* Claimed addresses, then the sources seen, each once. */
 size_t output_addresses(const struct host *h, const char **out, size_t max);
 

@@ -5,6 +5,8 @@
  * every agent, directed ones to one silent host, both as a unicast to its
  * last address and as a broadcast naming it, since a unicast to a host
  * running nmbd or several mailslot programs reaches only one of them).
+ * Browse announcements from Windows and Samba come through the same
+ * server, into their own table (browse.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -174,13 +176,26 @@ probe_refresh_solicit(struct probe *p)
 				  hint[0] ? "; " : "", hint);
 		p->said_listening_only = true;
 		p->solicit = NULL;
+		mailslot_client_close(p->solicit_browse);
+		p->solicit_browse = NULL;
 		return false;
 	}
 	if (p->said_listening_only)
 		log_info("sending queries again");
 	p->said_listening_only = false;
+	/* The browse requests go the same ways: to WORKGROUP<00>, which
+	   every Windows and Samba host of the workgroup has registered (and
+	   where Windows sends its own requests). */
+	mailslot_client_close(p->solicit_browse);
+	p->solicit_browse = NULL;
+	if (p->c->browse && p->c->browse_request &&
+	    mailslot_open("\\\\*\\mailslot\\BROWSE", &co, &p->solicit_browse) !=
+		    MAILSLOT_OK)
+		p->solicit_browse = NULL; /* as for queries: listen only */
 	return true;
 }
+
+static const char *const browse_slot[] = {"\\\\.\\mailslot\\BROWSE"};
 
 int
 probe_open(struct probe *p, const struct probe_config *c)
@@ -211,10 +226,19 @@ probe_open(struct probe *p, const struct probe_config *c)
 		log_warnx("out of memory");
 		return -1;
 	}
+	if (c->browse) {
+		p->browse = browse_tab_new(0, c->max_ttl_ms, p->key);
+		if (p->browse == NULL) {
+			log_warnx("out of memory");
+			return -1;
+		}
+	}
 	mailslot_server_opts_init(&so);
 	so.port = c->port;
 	so.max_message = BEACON_MAX_WIRE;
 	so.read_timeout_ms = 0;
+	so.more = browse_slot;
+	so.n_more = c->browse ? 1 : 0;
 	err = mailslot_create("\\\\.\\mailslot\\beacon", &so, &p->srv);
 	if (err != MAILSLOT_OK) {
 		if (err == MAILSLOT_E_PRIVILEGED_PORT)
@@ -238,9 +262,11 @@ void
 probe_close(struct probe *p)
 {
 	mailslot_client_close(p->solicit);
+	mailslot_client_close(p->solicit_browse);
 	mailslot_client_close(p->direct);
 	mailslot_close(p->srv);
 	hosttab_free(p->tab);
+	browse_tab_free(p->browse);
 	free(p->events);
 }
 
@@ -267,6 +293,77 @@ source_ok(struct probe *p, uint32_t ip, uint64_t now)
 		return false;
 	r->tokens -= 1;
 	return true;
+}
+
+/* The workgroup a datagram was sent to: its NetBIOS destination name
+   (a host announcement goes to WORKGROUP<1d>), unpadded. */
+static void
+dest_group(const struct mailslot_meta *m, char *out, size_t cap)
+{
+	size_t n = sizeof(m->dst_name.raw), i;
+
+	while (n > 0 && (m->dst_name.raw[n - 1] == ' ' ||
+			 m->dst_name.raw[n - 1] == '\0'))
+		n--;
+	if (n >= cap)
+		n = cap - 1;
+	for (i = 0; i < n; i++)
+		out[i] = (char)m->dst_name.raw[i];
+	out[n] = '\0';
+	/* __MSBROWSE__ and the like are not workgroups. */
+	if (m->dst_name.raw[0] < 0x20)
+		out[0] = '\0';
+}
+
+static void
+browse_receive(struct probe *p, const uint8_t *buf, size_t len,
+	       const struct mailslot_meta *m, const char *src, uint64_t now)
+{
+	struct browse_msg b;
+	enum browse_err err = browse_decode(buf, len, &b);
+	char group[BROWSE_NAME_MAX + 1];
+
+	if (err != BROWSE_OK) {
+		p->st.browse_invalid[err]++;
+		return;
+	}
+	p->st.browse_messages++;
+	if (!browse_is_announcement(b.opcode))
+		return; /* requests, elections, backup lists: counted */
+	p->st.browse_announcements++;
+	dest_group(m, group, sizeof(group));
+	switch (browse_tab_update(p->browse, &b, group, src, m->ifname, now)) {
+	case BR_NEW:
+	case BR_UPDATED:
+	case BR_LEFT:
+	case BR_GROUP:
+		p->dirty = true;
+		break;
+	case BR_FULL:
+	case BR_IGNORED:
+		break;
+	}
+}
+
+void
+probe_browse_request(struct probe *p)
+{
+	struct browse_msg b;
+	uint8_t buf[64];
+	char host[256] = "";
+	size_t len;
+
+	if (p->solicit_browse == NULL)
+		return;
+	memset(&b, 0, sizeof(b));
+	b.opcode = BROWSE_ANNOUNCEMENT_REQUEST;
+	(void)gethostname(host, sizeof(host) - 1);
+	browse_netbios_name(host, 15, b.name);
+	if (browse_encode(&b, buf, sizeof(buf), &len) != BROWSE_OK)
+		return;
+	p->st.browse_requests++;
+	if (mailslot_write(p->solicit_browse, buf, len) != MAILSLOT_OK)
+		log_warn("cannot send a browse announcement request");
 }
 
 size_t
@@ -296,6 +393,11 @@ probe_receive(struct probe *p, uint64_t now, size_t max)
 		}
 		a.s_addr = htonl(m.src_ip);
 		inet_ntop(AF_INET, &a, src, sizeof(src));
+		if (p->browse != NULL &&
+		    mailslot_path_equal(m.path, BROWSE_MAILSLOT)) {
+			browse_receive(p, buf, len, &m, src, now);
+			continue;
+		}
 		if (!fastpath_take(p, buf, len, src, m.ifname, now, &r)) {
 			be = beacon_decode(buf, len, &b);
 			if (be != BEACON_OK) {
