@@ -7,6 +7,7 @@
  */
 #include "browse.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,11 +136,14 @@ reindex(struct browse_tab *t)
 		t->index[slot(t, t->rows[i].name)] = (uint32_t)i;
 }
 
-/* Room for a new row: drop the expired rows, then those that left. */
+/* Room for a new row: drop the expired rows, then those that left, then
+   the longest silent of the rows heard only once (a forger's names, sent
+   once each; a real host announces every 1 to 12 minutes). A live host
+   heard twice or more is never dropped. */
 static bool
 make_room(struct browse_tab *t)
 {
-	size_t i, kept = 0;
+	size_t i, kept = 0, victim = SIZE_MAX;
 	int pass;
 
 	for (pass = HOST_EXPIRED; pass >= HOST_LEFT && t->n == t->max; pass--) {
@@ -148,6 +152,13 @@ make_room(struct browse_tab *t)
 				t->rows[kept++] = t->rows[i];
 		t->n = kept;
 	}
+	for (i = 0; i < t->n && t->n == t->max; i++)
+		if (t->rows[i].announcements < 2 &&
+		    (victim == SIZE_MAX ||
+		     t->rows[i].last_seen_ms < t->rows[victim].last_seen_ms))
+			victim = i;
+	if (victim != SIZE_MAX)
+		t->rows[victim] = t->rows[--t->n];
 	reindex(t);
 	return t->n < t->max;
 }
