@@ -25,16 +25,21 @@ struct browse_tab {
 	uint32_t max_ttl_ms;
 	uint64_t key[2];
 	uint64_t refused;
+	browse_event_fn ev;
+	void *ctx;
 };
 
 struct browse_tab *
-browse_tab_new(size_t max, uint32_t max_ttl_ms, const uint64_t key[2])
+browse_tab_new(size_t max, uint32_t max_ttl_ms, const uint64_t key[2],
+	       browse_event_fn ev, void *ctx)
 {
 	struct browse_tab *t = calloc(1, sizeof(*t));
 	size_t i;
 
 	if (t == NULL)
 		return NULL;
+	t->ev = ev;
+	t->ctx = ctx;
 	t->max = max ? max : BROWSE_DEFAULT_MAX;
 	t->max_groups = t->max / 16 + 1;
 	t->max_ttl_ms = max_ttl_ms ? max_ttl_ms : DEFAULT_TTL_MS;
@@ -247,16 +252,20 @@ browse_tab_update(struct browse_tab *t, const struct browse_msg *m,
 	h->last_seen_ms = now;
 	h->announcements++;
 	if (m->server_type == 0) {
-		r = h->status == HOST_LEFT ? BR_UPDATED : BR_LEFT;
-		if (h->status != HOST_LEFT)
-			h->status_ms = now;
+		if (h->status == HOST_LEFT)
+			return BR_UPDATED;
 		h->status = HOST_LEFT;
-		return r;
+		h->status_ms = now;
+		if (t->ev != NULL)
+			t->ev(t->ctx, EV_LEAVE, h, now);
+		return BR_LEFT;
 	}
 	if (h->status != HOST_ALIVE) {
 		h->status = HOST_ALIVE;
 		h->status_ms = now;
 		r = BR_NEW;
+		if (t->ev != NULL)
+			t->ev(t->ctx, EV_JOIN, h, now);
 	}
 	return r;
 }
@@ -277,6 +286,8 @@ browse_tab_tick(struct browse_tab *t, uint64_t now, uint64_t *next)
 			h->status = HOST_EXPIRED;
 			h->status_ms = now;
 			changed++;
+			if (t->ev != NULL)
+				t->ev(t->ctx, EV_EXPIRE, h, now);
 		} else if (due < *next) {
 			*next = due;
 		}

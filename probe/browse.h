@@ -59,11 +59,17 @@ enum browse_result {
 
 struct browse_tab;
 
+/* A row joined (new, or back from left or expired), left (server type 0)
+   or expired: EV_JOIN, EV_LEAVE, EV_EXPIRE. */
+typedef void (*browse_event_fn)(void *ctx, enum host_event ev,
+				const struct browse_host *h, uint64_t now_ms);
+
 /* NULL when out of memory. max: rows (0: BROWSE_DEFAULT_MAX); max_ttl_ms
    caps 3 periodicities (0: 1 hour); key: the name index's hash key
-   (names come from the network: hosttab_hash). */
+   (names come from the network: hosttab_hash); ev may be NULL. */
 struct browse_tab *browse_tab_new(size_t max, uint32_t max_ttl_ms,
-				  const uint64_t key[2]);
+				  const uint64_t key[2], browse_event_fn ev,
+				  void *ctx);
 void browse_tab_free(struct browse_tab *t);
 
 /* One decoded message from src on ifname; workgroup is the NetBIOS

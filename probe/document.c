@@ -467,7 +467,7 @@ stats(struct out *o, const struct probe *p)
 	const struct mailslot_stats *ms =
 		p->srv ? mailslot_stats(p->srv) : &none;
 	char k[48];
-	int i;
+	int i, n;
 
 	LIT(o, "{\"datagrams\":");
 	u64(o, ms->datagrams);
@@ -493,7 +493,18 @@ stats(struct out *o, const struct probe *p)
 	u64(o, p->st.browse_requests);
 	KEY(o, "table_full");
 	u64(o, p->browse ? browse_tab_refused(p->browse) : 0);
-	LIT(o, "}");
+	LIT(o, ",\"by_opcode\":{");
+	for (i = 0, n = 0; i < 16; i++) {
+		const char *name = browse_opcode_name((uint8_t)i);
+		if (strcmp(name, "unknown") == 0)
+			continue;
+		if (n++)
+			LIT(o, ",");
+		str(o, name);
+		LIT(o, ":");
+		u64(o, p->st.browse_opcodes[i]);
+	}
+	LIT(o, "}}");
 	LIT(o, ",\"dropped\":{\"datagram_truncated\":");
 	u64(o, ms->invalid[MAILSLOT_E_TRUNCATED]);
 	for (i = MAILSLOT_E_TRUNCATED + 1; i < MAILSLOT_E__COUNT; i++) {

@@ -588,6 +588,7 @@ output_event(enum host_event ev, const struct host *h, const char *reason,
 	cJSON_AddStringToObject(o, "time", t);
 	cJSON_AddStringToObject(o, "id", h->id);
 	cJSON_AddStringToObject(o, "hostname", h->hostname);
+	cJSON_AddStringToObject(o, "kind", "beacon");
 	cJSON_AddStringToObject(o, "status", host_status_name(h->status));
 	cJSON_AddBoolToObject(o, "conflict", h->conflict);
 	cJSON_AddStringToObject(o, "reason", reason);
@@ -595,6 +596,42 @@ output_event(enum host_event ev, const struct host *h, const char *reason,
 	a = cJSON_AddArrayToObject(o, "addresses");
 	for (i = 0; a && i < na; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(addr[i]));
+	line = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return line;
+}
+
+char *
+output_browse_event(const struct probe *p, enum host_event ev,
+		    const struct browse_host *h, uint64_t now)
+{
+	cJSON *o = cJSON_CreateObject(), *a;
+	char t[64], id[32], *line;
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "event", host_event_name(ev));
+	rfc3339(now, now, t, sizeof(t));
+	cJSON_AddStringToObject(o, "time", t);
+	snprintf(id, sizeof(id), "netbios:%s", h->name);
+	cJSON_AddStringToObject(o, "id", id);
+	cJSON_AddStringToObject(o, "hostname", h->name);
+	cJSON_AddStringToObject(o, "kind", "browse");
+	cJSON_AddStringToObject(o, "status", host_status_name(h->status));
+	cJSON_AddBoolToObject(o, "conflict", false);
+	if (ev == EV_EXPIRE)
+		snprintf(t, sizeof(t), "no announcement for %llu s (3 periods)",
+			 (unsigned long long)(browse_ttl_ms(p->browse, h) /
+					      1000));
+	else
+		snprintf(t, sizeof(t), "%s",
+			 ev == EV_LEAVE ? "announced it is shutting down"
+					: "announced");
+	cJSON_AddStringToObject(o, "reason", t);
+	cJSON_AddStringToObject(o, "instance", "");
+	a = cJSON_AddArrayToObject(o, "addresses");
+	if (a != NULL)
+		cJSON_AddItemToArray(a, cJSON_CreateString(h->addr));
 	line = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return line;

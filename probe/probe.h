@@ -59,6 +59,7 @@ struct probe_stats {
 	uint64_t invalid[BEACON_E__COUNT];
 	uint64_t browse_messages;      /* \MAILSLOT\BROWSE writes decoded */
 	uint64_t browse_announcements; /* host, local master, domain */
+	uint64_t browse_opcodes[16];   /* by opcode (all are below 16) */
 	uint64_t browse_requests;      /* announcement requests sent */
 	uint64_t browse_invalid[BROWSE_E__COUNT];
 };
@@ -162,6 +163,10 @@ int output_export(const struct probe *p, const char *path, uint64_t now_ms,
    NULL when out of memory. */
 char *output_event(enum host_event ev, const struct host *h, const char *reason,
 		   uint64_t now_ms);
+
+/* The same for a browse host's join, leave or expiry. */
+char *output_browse_event(const struct probe *p, enum host_event ev,
+			  const struct browse_host *h, uint64_t now_ms);
 
 /* loop.c */
 int probe_run(const struct probe_config *c);

@@ -19,19 +19,12 @@
 #include "log.h"
 #include "probe.h"
 
+/* Queue one NDJSON line (taking it); the loop writes them. */
 static void
-on_event(void *ctx, enum host_event ev, const struct host *h,
-	 const char *reason, uint64_t now)
+queue_event(struct probe *p, char *line)
 {
-	struct probe *p = ctx;
-
-	char *line;
 	size_t len;
 
-	p->dirty = true;
-	if (!p->want_events)
-		return;
-	line = output_event(ev, h, reason, now);
 	if (line == NULL) {
 		p->events_dropped++;
 		return;
@@ -55,6 +48,28 @@ on_event(void *ctx, enum host_event ev, const struct host *h,
 	p->events[p->events_len + len] = '\n';
 	p->events_len += len + 1;
 	free(line);
+}
+
+static void
+on_event(void *ctx, enum host_event ev, const struct host *h,
+	 const char *reason, uint64_t now)
+{
+	struct probe *p = ctx;
+
+	p->dirty = true;
+	if (p->want_events)
+		queue_event(p, output_event(ev, h, reason, now));
+}
+
+static void
+on_browse_event(void *ctx, enum host_event ev, const struct browse_host *h,
+		uint64_t now)
+{
+	struct probe *p = ctx;
+
+	p->dirty = true;
+	if (p->want_events)
+		queue_event(p, output_browse_event(p, ev, h, now));
 }
 
 int
@@ -227,7 +242,8 @@ probe_open(struct probe *p, const struct probe_config *c)
 		return -1;
 	}
 	if (c->browse) {
-		p->browse = browse_tab_new(0, c->max_ttl_ms, p->key);
+		p->browse = browse_tab_new(0, c->max_ttl_ms, p->key,
+					   on_browse_event, p);
 		if (p->browse == NULL) {
 			log_warnx("out of memory");
 			return -1;
@@ -328,6 +344,7 @@ browse_receive(struct probe *p, const uint8_t *buf, size_t len,
 		return;
 	}
 	p->st.browse_messages++;
+	p->st.browse_opcodes[b.opcode & 15]++;
 	if (!browse_is_announcement(b.opcode))
 		return; /* requests, elections, backup lists: counted */
 	p->st.browse_announcements++;

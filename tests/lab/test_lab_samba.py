@@ -142,6 +142,9 @@ with lablib.Lab("smb") as lab:
     t.check(doc["stats"]["browse"]["announcements"] >= 2,
             f"browse announcements counted: {doc['stats']['browse']}")
     t.check(watch.count("stale") == 0 and watch.count("expire") == 0, "no stale, no expiry")
+    j = watch.find("join", "netbios:NAS")
+    t.check(j is not None and j.get("kind") == "browse",
+            f"watch --events: nas joined, as a browse host: {j}")
 
     # A fresh list asks: nas answers the request at once, not at its next
     # periodic announcement (a minute or more away).

@@ -17,6 +17,16 @@
 #include "browse.h"
 
 static const uint64_t key[2] = {3, 4};
+static char events[256]; /* "join PC1,expire PC1,..." */
+
+static void
+record(void *ctx, enum host_event ev, const struct browse_host *h, uint64_t now)
+{
+	(void)ctx;
+	(void)now;
+	snprintf(events + strlen(events), sizeof(events) - strlen(events),
+		 "%s%s %s", events[0] ? "," : "", host_event_name(ev), h->name);
+}
 
 static struct browse_msg
 ann(uint8_t opcode, const char *name, uint32_t period_ms, uint32_t type)
@@ -114,7 +124,7 @@ test_roles(void **state)
 static void
 test_life(void **state)
 {
-	struct browse_tab *t = browse_tab_new(16, 3600000, key);
+	struct browse_tab *t = browse_tab_new(16, 3600000, key, record, NULL);
 	struct browse_msg m =
 		ann(BROWSE_HOST_ANNOUNCEMENT, "pc1", 720000, 0x00011003);
 	const struct browse_host *h;
@@ -154,13 +164,14 @@ test_life(void **state)
 	assert_int_equal(browse_tab_update(t, &m, "", "198.18.0.6", "lab0", 1),
 			 BR_LEFT);
 	assert_null(browse_tab_find(t, "GHOST"));
+	assert_string_equal(events, "join PC1,expire PC1,join PC1,leave PC1");
 	browse_tab_free(t);
 }
 
 static void
 test_periodicity_bounds(void **state)
 {
-	struct browse_tab *t = browse_tab_new(16, 600000, key);
+	struct browse_tab *t = browse_tab_new(16, 600000, key, NULL, NULL);
 	struct browse_msg m = ann(BROWSE_HOST_ANNOUNCEMENT, "FAST", 0, 3);
 
 	(void)state;
@@ -178,7 +189,7 @@ test_periodicity_bounds(void **state)
 static void
 test_printable_and_groups(void **state)
 {
-	struct browse_tab *t = browse_tab_new(16, 0, key);
+	struct browse_tab *t = browse_tab_new(16, 0, key, NULL, NULL);
 	struct browse_msg m =
 		ann(BROWSE_HOST_ANNOUNCEMENT, "K\xc4SE", 60000, 3);
 	const struct browse_host *h;
@@ -206,7 +217,7 @@ test_printable_and_groups(void **state)
 static void
 test_full(void **state)
 {
-	struct browse_tab *t = browse_tab_new(4, 0, key);
+	struct browse_tab *t = browse_tab_new(4, 0, key, NULL, NULL);
 	struct browse_msg m;
 	char name[16];
 	int i;
