@@ -26,6 +26,8 @@ struct agent_config {
 	struct beacon_tag tags[BEACON_MAX_TAGS];
 	size_t n_tags;
 	const char *workgroup;
+	const char *keyring; /* sign with a key of this file */
+	const char *key_id;  /* NULL: its first key */
 	bool once;
 	bool print;
 	bool verbose;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "beacon/auth.h"
 #include "mailslot/iface.h"
 #include "num.h"
 
@@ -35,6 +36,11 @@ static const char usage[] =
 	"  -n, --hostname NAME   hostname to announce (default: this host's)\n"
 	"  -T, --tag KEY=VALUE   a tag to announce (repeatable, at most 16)\n"
 	"  -w, --workgroup NAME  NetBIOS workgroup (default WORKGROUP)\n"
+	"  -k, --keyring FILE    sign every beacon with the first key of FILE\n"
+	"                        (lines \"KEYID BASE64KEY\"; mode 600, owned by\n"
+	"                        you or root); probes with the key verify them\n"
+	"      --key-id ID       sign with this key of the keyring instead\n"
+	"      --gen-key ID      print a new key line for a keyring, and exit\n"
 	"      --once            send one beacon and exit\n"
 	"      --print           print the beacon that would be sent, and its\n"
 	"                        size on standard error, and exit\n"
@@ -45,7 +51,7 @@ static const char usage[] =
 	"Signals: SIGTERM and SIGINT send a goodbye beacon (twice) and exit 0.\n"
 	"Exit status: 0 success, 1 error, 64 usage error.\n";
 
-enum { OPT_ALL_IF = 256, OPT_ID, OPT_ONCE, OPT_PRINT };
+enum { OPT_ALL_IF = 256, OPT_ID, OPT_ONCE, OPT_PRINT, OPT_KEY_ID, OPT_GEN_KEY };
 
 static const struct option longopts[] = {
 	{"port", required_argument, NULL, 'p'},
@@ -59,6 +65,9 @@ static const struct option longopts[] = {
 	{"tag", required_argument, NULL, 'T'},
 	{"workgroup", required_argument, NULL, 'w'},
 	{"once", no_argument, NULL, OPT_ONCE},
+	{"keyring", required_argument, NULL, 'k'},
+	{"key-id", required_argument, NULL, OPT_KEY_ID},
+	{"gen-key", required_argument, NULL, OPT_GEN_KEY},
 	{"print", no_argument, NULL, OPT_PRINT},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -113,7 +122,7 @@ agent_config_parse(int argc, char **argv, struct agent_config *c, bool *done)
 	c->interval_ms = 10000;
 	*done = false;
 	optind = 0; /* a full reset of getopt: parsed more than once in tests */
-	while ((ch = getopt_long(argc, argv, "p:b:i:I:t:n:T:w:vhV", longopts,
+	while ((ch = getopt_long(argc, argv, "p:b:i:I:t:n:T:w:k:vhV", longopts,
 				 NULL)) != -1) {
 		switch (ch) {
 		case 'p':
@@ -185,6 +194,23 @@ agent_config_parse(int argc, char **argv, struct agent_config *c, bool *done)
 		case OPT_ONCE:
 			c->once = true;
 			break;
+		case 'k':
+			c->keyring = optarg;
+			break;
+		case OPT_KEY_ID:
+			c->key_id = optarg;
+			break;
+		case OPT_GEN_KEY: {
+			char line[BEACON_KEYLINE_MAX];
+			if (beacon_auth_init() < 0 ||
+			    beacon_key_generate(optarg, line, sizeof(line)) < 0)
+				return bad(
+					"a key id is 1 to 8 of A-Z a-z 0-9 _ -",
+					optarg);
+			fputs(line, stdout);
+			*done = true;
+			return 0;
+		}
 		case OPT_PRINT:
 			c->print = true;
 			break;
@@ -205,6 +231,8 @@ agent_config_parse(int argc, char **argv, struct agent_config *c, bool *done)
 	}
 	if (optind != argc)
 		return bad("unexpected argument", argv[optind]);
+	if (c->key_id != NULL && c->keyring == NULL)
+		return bad("--key-id needs --keyring", c->key_id);
 	c->ttl_ms = ttl_ms ? (uint32_t)ttl_ms : 3 * c->interval_ms;
 	if (c->ttl_ms < c->interval_ms)
 		return bad("ttl must be at least the interval", NULL);

@@ -11,6 +11,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <poll.h>
+#include <sodium.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,12 +22,12 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "beacon/auth.h"
 #include "clock.h"
 #include "log.h"
 #include "mailslot/iface.h"
 #include "mailslot/slot.h"
 
-#define BUDGET            (BEACON_MAX_WIRE - BEACON_SIG_RESERVE)
 #define NONCES            8
 #define CHANGE_MS         250 /* at most one change announcement per CHANGE_MS */
 #define HOST_QUIET_MIN_MS 1000
@@ -50,6 +51,10 @@ struct agent {
 	struct sched sched;
 	char nonces[NONCES][BEACON_MAX_ID + 1];
 	size_t nonce_next;
+	bool signing;
+	struct beacon_key key;
+	char reply_nonce[BEACON_MAX_ID + 1]; /* the query the next beacon
+						answers, signed with it */
 	uint64_t rng;
 };
 
@@ -183,6 +188,36 @@ gather(struct agent *a, struct beacon_msg *m)
 	return true;
 }
 
+/* The beacon's room: all of it but what the signature takes (unsigned:
+   BEACON_SIG_RESERVE kept spare, so signing later changes nothing). */
+static size_t
+budget(const struct agent *a)
+{
+	return BEACON_MAX_WIRE -
+	       (a->signing ? beacon_sig_size(&a->key, a->reply_nonce)
+			   : BEACON_SIG_RESERVE);
+}
+
+/* The beacon as it goes out: encoded, and signed with the send time
+   (the wall clock) and the nonce of the query it answers. */
+static enum beacon_err
+encode(struct agent *a, char *out, size_t cap, size_t *len, unsigned *dropped)
+{
+	struct timespec ts;
+	enum beacon_err be =
+		beacon_encode(&a->msg, budget(a), out, cap, len, dropped);
+
+	if (be != BEACON_OK || !a->signing)
+		return be;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (beacon_sign(out, len, cap, &a->key,
+			(uint64_t)ts.tv_sec * 1000 +
+				(uint64_t)ts.tv_nsec / 1000000,
+			a->reply_nonce) < 0)
+		return BEACON_E_NOSPACE;
+	return BEACON_OK;
+}
+
 static void
 send_beacon(struct agent *a, enum beacon_state state)
 {
@@ -197,7 +232,8 @@ send_beacon(struct agent *a, enum beacon_state state)
 	a->msg.state = state;
 	if (a->msg.has_uptime && clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
 		a->msg.uptime_s = (uint64_t)ts.tv_sec;
-	be = beacon_encode(&a->msg, BUDGET, out, sizeof(out), &len, &dropped);
+	be = encode(a, out, sizeof(out), &len, &dropped);
+	a->reply_nonce[0] = '\0'; /* answered (or not at all) */
 	if (be != BEACON_OK) {
 		log_warnx("cannot encode the beacon: %s", beacon_strerror(be));
 		return;
@@ -285,6 +321,7 @@ read_queries(struct agent *a)
 			continue;
 		if (nonce_seen(a, q.nonce))
 			continue; /* the same query by another path */
+		memcpy(a->reply_nonce, q.nonce, sizeof(a->reply_nonce));
 		sched_query(&a->sched, clock_mono_ms(), q.target[0] != '\0',
 			    rnd, a);
 	}
@@ -317,6 +354,44 @@ drain(int fd)
 		;
 }
 
+/* The signing key: the keyring's first, or --key-id's. */
+static int
+load_key(struct agent *a)
+{
+	struct beacon_keyring kr;
+	const struct beacon_key *k;
+	enum beacon_keyring_err e;
+	size_t line;
+
+	if (beacon_auth_init() < 0) {
+		log_warnx("libsodium cannot start (no entropy source?)");
+		return -1;
+	}
+	e = beacon_keyring_load(a->c->keyring, &kr, &line);
+	if (e != BEACON_KR_OK) {
+		if (e == BEACON_KR_OPEN)
+			log_warn("keyring %s", a->c->keyring);
+		else if (line > 0)
+			log_warnx("keyring %s, line %zu: %s", a->c->keyring,
+				  line, beacon_keyring_strerror(e));
+		else
+			log_warnx("keyring %s: %s", a->c->keyring,
+				  beacon_keyring_strerror(e));
+		return -1;
+	}
+	k = a->c->key_id ? beacon_keyring_find(&kr, a->c->key_id) : &kr.keys[0];
+	if (k == NULL) {
+		log_warnx("keyring %s has no key %s", a->c->keyring,
+			  a->c->key_id);
+		sodium_memzero(&kr, sizeof(kr));
+		return -1;
+	}
+	a->key = *k;
+	a->signing = true;
+	sodium_memzero(&kr, sizeof(kr));
+	return 0;
+}
+
 static int
 setup(struct agent *a, const struct agent_config *c)
 {
@@ -343,6 +418,8 @@ setup(struct agent *a, const struct agent_config *c)
 	}
 	facts_random_hex(a->msg.instance);
 	if (!gather(a, &a->msg))
+		return -1;
+	if (c->keyring != NULL && load_key(a) < 0)
 		return -1;
 	if (c->print) {
 		log_interfaces(c);
@@ -383,6 +460,7 @@ setup(struct agent *a, const struct agent_config *c)
 static void
 teardown(struct agent *a)
 {
+	sodium_memzero(&a->key, sizeof(a->key));
 	mailslot_client_close(a->client);
 	mailslot_close(a->query);
 	if (a->sigfd >= 0)
@@ -402,15 +480,22 @@ print_beacon(struct agent *a)
 	size_t len;
 
 	a->msg.seq = 1;
-	be = beacon_encode(&a->msg, BUDGET, out, sizeof(out), &len, &dropped);
+	be = encode(a, out, sizeof(out), &len, &dropped);
 	if (be != BEACON_OK) {
 		log_warnx("cannot encode the beacon: %s", beacon_strerror(be));
 		return -1;
 	}
 	puts(out);
-	log_info("%zu bytes (budget %d of %d, %d kept for a signature); %u "
-		 "optional items dropped to fit",
-		 len, BUDGET, BEACON_MAX_WIRE, BEACON_SIG_RESERVE, dropped);
+	if (a->signing)
+		log_info("%zu bytes, signed with key %s (budget %zu of %d, %zu "
+			 "for the signature); %u optional items dropped to fit",
+			 len, a->key.id, budget(a), BEACON_MAX_WIRE,
+			 BEACON_MAX_WIRE - budget(a), dropped);
+	else
+		log_info("%zu bytes (budget %zu of %d, %d kept for a "
+			 "signature); %u optional items dropped to fit",
+			 len, budget(a), BEACON_MAX_WIRE, BEACON_SIG_RESERVE,
+			 dropped);
 	return 0;
 }
 

@@ -29,6 +29,13 @@ static const char usage[] =
 	"  -w, --workgroup NAME  NetBIOS workgroup (default WORKGROUP)\n"
 	"  -W, --wait SEC        list: how long to collect (default 2)\n"
 	"      --no-solicit      only listen; do not ask agents to announce\n"
+	"  -k, --keyring FILE    verify signed beacons with the keys of FILE\n"
+	"                        (lines \"KEYID BASE64KEY\", mode 600): hosts\n"
+	"                        are 'verified' or 'unsigned'; a verified host\n"
+	"                        is changed by verified beacons only\n"
+	"      --require-auth    with --keyring: drop unsigned beacons too\n"
+	"      --auth A          only hosts whose auth is A: verified or\n"
+	"                        unsigned\n"
 	"      --no-browse       leave Windows and Samba hosts out (their\n"
 	"                        browse announcements are then only counted)\n"
 	"      --no-browse-request\n"
@@ -73,6 +80,8 @@ enum {
 	OPT_NO_SOLICIT = 256,
 	OPT_NO_BROWSE,
 	OPT_NO_BROWSE_REQUEST,
+	OPT_REQUIRE_AUTH,
+	OPT_AUTH,
 	OPT_EXPORT_INTERVAL,
 	OPT_MAX_HOSTS,
 	OPT_MAX_TTL,
@@ -89,6 +98,9 @@ static const struct option longopts[] = {
 	{"wait", required_argument, NULL, 'W'},
 	{"no-solicit", no_argument, NULL, OPT_NO_SOLICIT},
 	{"no-browse", no_argument, NULL, OPT_NO_BROWSE},
+	{"keyring", required_argument, NULL, 'k'},
+	{"require-auth", no_argument, NULL, OPT_REQUIRE_AUTH},
+	{"auth", required_argument, NULL, OPT_AUTH},
 	{"no-browse-request", no_argument, NULL, OPT_NO_BROWSE_REQUEST},
 	{"json", no_argument, NULL, 'j'},
 	{"events", no_argument, NULL, 'e'},
@@ -191,8 +203,8 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 		argv[0] = prog;
 	}
 	optind = 0; /* a full reset of getopt: parsed more than once in tests */
-	while ((ch = getopt_long(argc, argv, "p:b:i:w:W:jet:s:aHo:hV", longopts,
-				 NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "p:b:i:w:W:jet:s:aHo:k:hV",
+				 longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			if (!num_parse_u64(optarg, 1, 65535, &v))
@@ -226,6 +238,19 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 			break;
 		case OPT_NO_BROWSE:
 			c->browse = false;
+			break;
+		case 'k':
+			c->keyring = optarg;
+			break;
+		case OPT_REQUIRE_AUTH:
+			c->require_auth = true;
+			break;
+		case OPT_AUTH:
+			if (strcmp(optarg, "verified") != 0 &&
+			    strcmp(optarg, "unsigned") != 0)
+				return bad2("--auth", optarg,
+					    "verified or unsigned");
+			c->auth = optarg;
 			break;
 		case OPT_NO_BROWSE_REQUEST:
 			c->browse_request = false;
@@ -329,5 +354,7 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 		return bad("--export goes with serve", NULL);
 	if (c->events && c->cmd != CMD_WATCH)
 		return bad("--events goes with watch", NULL);
+	if (c->require_auth && c->keyring == NULL)
+		return bad("--require-auth needs --keyring FILE", NULL);
 	return 0;
 }

@@ -294,7 +294,7 @@ browse_host(struct out *o, const struct probe *p, const struct browse_host *b,
 	LIT(o, ",\"kind\":\"browse\"");
 	KEY(o, "status");
 	str(o, host_status_name(b->status));
-	LIT(o, ",\"conflict\":false");
+	LIT(o, ",\"conflict\":false,\"auth\":\"unsigned\"");
 	KEY(o, "reason");
 	if (b->status == HOST_LEFT)
 		snprintf(v, sizeof(v), "announced it is shutting down");
@@ -359,6 +359,8 @@ host(struct out *o, const struct host *h, const struct browse_host *b,
 	str(o, host_status_name(h->status));
 	KEY(o, "conflict");
 	boolean(o, h->conflict);
+	KEY(o, "auth");
+	str(o, h->verified ? "verified" : "unsigned");
 	KEY(o, "reason");
 	str(o, host_reason(h));
 	KEY(o, "addresses");
@@ -531,6 +533,14 @@ stats(struct out *o, const struct probe *p)
 		key(o, k);
 		u64(o, p->st.browse_invalid[i]);
 	}
+	KEY(o, "auth_unsigned");
+	u64(o, p->st.auth[BEACON_SIG_NONE]);
+	KEY(o, "auth_malformed");
+	u64(o, p->st.auth[BEACON_SIG_MALFORMED]);
+	KEY(o, "auth_unknown_key");
+	u64(o, p->st.auth[BEACON_SIG_UNKNOWN_KEY]);
+	KEY(o, "auth_bad_mac");
+	u64(o, p->st.auth[BEACON_SIG_BAD_MAC]);
 	KEY(o, "other_mailslot");
 	u64(o, ms->other_slot);
 	KEY(o, "oversize");
@@ -593,6 +603,10 @@ output_document(FILE *f, const struct probe *p, uint64_t now, size_t *shown)
 	boolean(&o, c->browse);
 	KEY(&o, "browse_request");
 	boolean(&o, c->browse && c->browse_request);
+	KEY(&o, "keyring");
+	boolean(&o, p->keys != NULL);
+	KEY(&o, "require_auth");
+	boolean(&o, c->require_auth);
 	KEY(&o, "wait_ms");
 	u64(&o, c->wait_ms);
 	KEY(&o, "max_hosts");

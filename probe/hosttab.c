@@ -60,9 +60,9 @@ struct hosttab {
 static const char *const status_names[] = {"alive", "stale", "left", "expired"};
 static const char *const event_names[] = {"join",  "update", "restart", "stale",
 					  "leave", "expire", "conflict"};
-static const char *const refusal_names[] = {"table_full", "new_host_rate",
-					    "seq_window", "replayed",
-					    "seq_forged", "after_goodbye"};
+static const char *const refusal_names[] = {
+	"table_full", "new_host_rate", "seq_window",     "replayed",
+	"seq_forged", "after_goodbye", "auth_unverified"};
 
 const char *
 host_status_name(enum host_status s)
@@ -1067,6 +1067,35 @@ hosttab_update(struct hosttab *t, const struct beacon_msg *b, const char *src,
 }
 
 enum hosttab_result
+hosttab_update_auth(struct hosttab *t, const struct beacon_msg *b,
+		    const char *src, const char *ifname, uint64_t now,
+		    bool verified)
+{
+	size_t slot = slot_of(t, b->id);
+	enum hosttab_result r;
+	struct host *h;
+	bool restart;
+
+	if (t->index[slot] == 0) {
+		r = add(t, b, src, ifname, now);
+		slot = slot_of(t, b->id);
+		if (r == HT_NEW && t->index[slot] != 0)
+			t->hosts[t->index[slot] - 1].verified = verified;
+		return r;
+	}
+	h = &t->hosts[t->index[slot] - 1];
+	if (h->verified && !verified) {
+		t->refused[HR_UNVERIFIED]++;
+		return HT_REFUSED;
+	}
+	restart = strcmp(h->instance, b->instance) != 0;
+	r = update_row(t, h, b, b->seq, b->state, src, ifname, now);
+	if (r == HT_UPDATED && restart)
+		h->verified = verified;
+	return r;
+}
+
+enum hosttab_result
 hosttab_refresh(struct hosttab *t, const char *id, const struct hosttab_fast *f,
 		const char *src, const char *ifname, uint64_t now)
 {
@@ -1079,8 +1108,8 @@ hosttab_refresh(struct hosttab *t, const char *id, const struct hosttab_fast *f,
 	h = &t->hosts[t->index[slot] - 1];
 	/* The same bytes but the digits: the keys before the digits are
 	   where they were, once each, so the digits mean what they did. */
-	if (h->fp_hash == 0 || h->fp_hash != f->hash)
-		return HT_UNKNOWN;
+	if (h->fp_hash == 0 || h->fp_hash != f->hash || h->verified)
+		return HT_UNKNOWN; /* a verified host: its signatures are checked */
 	r = update_row(t, h, NULL, f->seq, h->fp_state, src, ifname, now);
 	if (r == HT_UPDATED && f->up_at != 0) {
 		h->uptime_s = f->uptime_s;

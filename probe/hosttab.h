@@ -87,6 +87,7 @@ struct host {
 	uint8_t fp_state; /* the fingerprinted beacon's state */
 	int8_t link;      /* index of the link it was last heard on; -1: none */
 	bool has_uptime, conflict, query_out;
+	bool verified; /* every beacon of its instance had a good signature */
 	/* parts: tags, IPv4 addresses, IPv6 addresses, the hostname, the OS
 	   name and version, as the beacon had them (host_*() read them). */
 	void *parts;
@@ -211,6 +212,8 @@ enum hosttab_refusal {
 	HR_SEQ_FORGED,    /* the newest seq was a forged jump: rewound */
 	HR_AFTER_GOODBYE, /* the instance went on after its goodbye: one of
 			     the two was forged (counted, not refused) */
+	HR_UNVERIFIED,    /* a beacon without a good signature for a host
+			     whose beacons are verified */
 	HR__COUNT
 };
 const char *hosttab_refusal_name(enum hosttab_refusal r);
@@ -238,6 +241,15 @@ enum hosttab_result hosttab_update(struct hosttab *t,
 				   const struct beacon_msg *b,
 				   const char *src_addr, const char *ifname,
 				   uint64_t now_ms);
+/* The same, saying whether its signature was verified. A verified host
+   (every beacon of its instance verified) is changed by verified beacons
+   only: any other is refused (HR_UNVERIFIED), so an unsigned or forged
+   goodbye, restart or rename never touches it. */
+enum hosttab_result hosttab_update_auth(struct hosttab *t,
+					const struct beacon_msg *b,
+					const char *src_addr,
+					const char *ifname, uint64_t now_ms,
+					bool verified);
 
 /*
  * The fast path: a beacon whose bytes are those of the last one taken from

@@ -58,6 +58,9 @@ output_match(const struct probe_config *c, const struct host *h)
 		return false;
 	if (c->n_statuses == 0 && !c->all && h->status == HOST_EXPIRED)
 		return false;
+	if (c->auth != NULL &&
+	    strcmp(c->auth, h->verified ? "verified" : "unsigned") != 0)
+		return false;
 	for (i = 0; i < c->n_tags; i++) {
 		for (j = 0; j < h->n_tags; j++)
 			if (strcmp(host_tag(h, j)->key, c->tags[i].key) == 0 &&
@@ -81,7 +84,8 @@ browse_match(const struct probe_config *c, const struct browse_host *b)
 	for (i = 0; i < c->n_statuses; i++)
 		if (strcmp(c->statuses[i], host_status_name(b->status)) == 0)
 			any = true;
-	if (!any || c->n_tags > 0)
+	if (!any || c->n_tags > 0 ||
+	    (c->auth != NULL && strcmp(c->auth, "unsigned") != 0))
 		return false;
 	return !(c->n_statuses == 0 && !c->all && b->status == HOST_EXPIRED);
 }
@@ -402,8 +406,9 @@ output_table(FILE *f, const struct probe *p, uint64_t now)
 				used < sizeof(buf) ? sizeof(buf) - used : 0,
 				"%s%s", k ? "," : "", addr[k]);
 		cell(cells[i][2], 200, buf, cap[2]);
-		snprintf(t, sizeof(t), "%s%s", host_status_name(h->status),
-			 h->conflict ? ",conflict" : "");
+		snprintf(t, sizeof(t), "%s%s%s", host_status_name(h->status),
+			 h->conflict ? ",conflict" : "",
+			 h->verified ? ",verified" : "");
 		cell(cells[i][3], 200, t, cap[3]);
 		snprintf(t, sizeof(t), "%.1fs",
 			 (double)(now - h->last_seen_ms) / 1000);

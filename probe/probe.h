@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "beacon/auth.h"
 #include "beacon/beacon.h"
 #include "browse.h"
 #include "hosttab.h"
@@ -33,6 +34,9 @@ struct probe_config {
 	uint64_t wait_ms;
 	bool json, events, solicit, header, all;
 	bool browse, browse_request; /* Windows/Samba hosts; ask them (list) */
+	const char *keyring;         /* verify signed beacons with its keys */
+	bool require_auth;           /* drop unsigned beacons */
+	const char *auth;            /* filter: "verified", "unsigned" */
 	struct beacon_tag tags[PROBE_LIST_MAX]; /* filters: all must match */
 	size_t n_tags;
 	const char *statuses[PROBE_LIST_MAX]; /* filters: any may match */
@@ -62,6 +66,9 @@ struct probe_stats {
 	uint64_t browse_opcodes[16];   /* by opcode (all are below 16) */
 	uint64_t browse_requests;      /* announcement requests sent */
 	uint64_t browse_invalid[BROWSE_E__COUNT];
+	uint64_t auth[BEACON_SIG__COUNT]; /* dropped: signature not verified
+					     (BEACON_SIG_NONE: unsigned with
+					     --require-auth) */
 };
 
 struct probe {
@@ -82,7 +89,8 @@ struct probe {
 		uint64_t at_ms;
 	} sources[PROBE_SOURCES];
 	struct hosttab *tab;
-	struct browse_tab *browse; /* NULL: --no-browse */
+	struct browse_tab *browse;   /* NULL: --no-browse */
+	struct beacon_keyring *keys; /* NULL: no --keyring */
 	struct probe_stats st;
 	char nonce_prefix[9];
 	uint64_t nonce_n;

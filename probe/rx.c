@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -210,6 +211,35 @@ probe_refresh_solicit(struct probe *p)
 	return true;
 }
 
+static int
+load_keys(struct probe *p)
+{
+	enum beacon_keyring_err e;
+	size_t line;
+
+	p->keys = calloc(1, sizeof(*p->keys));
+	if (p->keys == NULL || beacon_auth_init() < 0) {
+		log_warnx("cannot verify signatures: out of memory or no "
+			  "libsodium");
+		return -1;
+	}
+	e = beacon_keyring_load(p->c->keyring, p->keys, &line);
+	if (e == BEACON_KR_OK) {
+		log_info("verifying signed beacons with %zu key%s of %s",
+			 p->keys->n, p->keys->n == 1 ? "" : "s", p->c->keyring);
+		return 0;
+	}
+	if (e == BEACON_KR_OPEN)
+		log_warn("keyring %s", p->c->keyring);
+	else if (line > 0)
+		log_warnx("keyring %s, line %zu: %s", p->c->keyring, line,
+			  beacon_keyring_strerror(e));
+	else
+		log_warnx("keyring %s: %s", p->c->keyring,
+			  beacon_keyring_strerror(e));
+	return -1;
+}
+
 static const char *const browse_slot[] = {"\\\\.\\mailslot\\BROWSE"};
 
 int
@@ -241,6 +271,8 @@ probe_open(struct probe *p, const struct probe_config *c)
 		log_warnx("out of memory");
 		return -1;
 	}
+	if (c->keyring != NULL && load_keys(p) < 0)
+		return -1;
 	if (c->browse) {
 		p->browse = browse_tab_new(0, c->max_ttl_ms, p->key,
 					   on_browse_event, p);
@@ -283,6 +315,9 @@ probe_close(struct probe *p)
 	mailslot_close(p->srv);
 	hosttab_free(p->tab);
 	browse_tab_free(p->browse);
+	if (p->keys != NULL)
+		sodium_memzero(p->keys, sizeof(*p->keys));
+	free(p->keys);
 	free(p->events);
 }
 
@@ -393,6 +428,8 @@ probe_receive(struct probe *p, uint64_t now, size_t max)
 	enum beacon_err be;
 	enum hosttab_result r;
 	const struct mailslot_stats *ms = mailslot_stats(p->srv);
+	struct beacon_sig sig;
+	bool verified;
 	size_t len, n;
 
 	/* The drops so far, so that a gap they explain is not charged to a
@@ -415,14 +452,29 @@ probe_receive(struct probe *p, uint64_t now, size_t max)
 			browse_receive(p, buf, len, &m, src, now);
 			continue;
 		}
-		if (!fastpath_take(p, buf, len, src, m.ifname, now, &r)) {
+		/* A signature is checked first: nothing unverified may take
+		   the fast path into a verified host's row. */
+		verified = false;
+		if (p->keys != NULL) {
+			enum beacon_sig_err se =
+				beacon_sig_verify(p->keys, buf, len, &sig);
+			if (se == BEACON_SIG_OK)
+				verified = true;
+			else if (se != BEACON_SIG_NONE || p->c->require_auth) {
+				p->st.auth[se]++;
+				continue;
+			}
+		}
+		if (verified ||
+		    !fastpath_take(p, buf, len, src, m.ifname, now, &r)) {
 			be = beacon_decode(buf, len, &b);
 			if (be != BEACON_OK) {
 				p->st.invalid[be]++;
 				continue;
 			}
-			r = hosttab_update(p->tab, &b, src, m.ifname, now);
-			if (r == HT_NEW || r == HT_UPDATED)
+			r = hosttab_update_auth(p->tab, &b, src, m.ifname, now,
+						verified);
+			if (!verified && (r == HT_NEW || r == HT_UPDATED))
 				fastpath_learn(p, &b, buf, len);
 		}
 		switch (r) {
