@@ -22,6 +22,10 @@
 
 enum probe_cmd { CMD_LIST, CMD_WATCH, CMD_SERVE };
 
+/* A new instance's signed send time may be this far from the probe's
+   clock; beyond, it must answer one of the probe's queries. */
+#define AUTH_WINDOW_MS 300000
+
 struct probe_config {
 	enum probe_cmd cmd;
 	const char *cmd_name;
@@ -66,6 +70,9 @@ struct probe_stats {
 	uint64_t browse_opcodes[16];   /* by opcode (all are below 16) */
 	uint64_t browse_requests;      /* announcement requests sent */
 	uint64_t browse_invalid[BROWSE_E__COUNT];
+	uint64_t auth_stale; /* a verified beacon of a new instance sent
+				over AUTH_WINDOW_MS from our clock, answering
+				no query of ours: a recording */
 	uint64_t auth[BEACON_SIG__COUNT]; /* dropped: signature not verified
 					     (BEACON_SIG_NONE: unsigned with
 					     --require-auth) */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sodium.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -346,6 +347,37 @@ source_ok(struct probe *p, uint32_t ip, uint64_t now)
 	return true;
 }
 
+/* Whether a verified beacon is fresh, not a recording. A known instance
+   is: its sequence numbers guard it (window and replay map). A new
+   instance (or a host the table does not have) must answer one of this
+   probe's recent queries (its nonce), or have been sent within
+   AUTH_WINDOW_MS of this probe's clock: a beacon recorded earlier is
+   refused however good its MAC, and a host whose clock is off is asked,
+   and verified by its answer. */
+static bool
+fresh(const struct probe *p, const struct beacon_msg *b,
+      const struct beacon_sig *s)
+{
+	const struct host *h = hosttab_find(p->tab, b->id);
+	size_t n = strlen(p->nonce_prefix);
+	unsigned long long q;
+	struct timespec ts;
+	int64_t diff;
+	char *end;
+
+	if (h != NULL && h->verified && strcmp(h->instance, b->instance) == 0)
+		return true;
+	if (strncmp(s->nonce, p->nonce_prefix, n) == 0 && s->nonce[n] == '-') {
+		q = strtoull(s->nonce + n + 1, &end, 10);
+		if (*end == '\0' && q <= p->nonce_n && p->nonce_n - q < 64)
+			return true;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	diff = (int64_t)s->ts_ms -
+	       ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	return diff <= AUTH_WINDOW_MS && diff >= -AUTH_WINDOW_MS;
+}
+
 /* The workgroup a datagram was sent to: its NetBIOS destination name
    (a host announcement goes to WORKGROUP<1d>), unpadded. */
 static void
@@ -470,6 +502,18 @@ probe_receive(struct probe *p, uint64_t now, size_t max)
 			be = beacon_decode(buf, len, &b);
 			if (be != BEACON_OK) {
 				p->st.invalid[be]++;
+				continue;
+			}
+			if (verified && !fresh(p, &b, &sig)) {
+				struct hosttab_ask ask;
+				p->st.auth_stale++;
+				/* A host whose clock is off answers a query
+				   with its nonce: verified then. */
+				snprintf(ask.id, sizeof(ask.id), "%s", b.id);
+				snprintf(ask.addr, sizeof(ask.addr), "%s", src);
+				snprintf(ask.ifname, sizeof(ask.ifname), "%s",
+					 m.ifname);
+				probe_ask(p, &ask, now);
 				continue;
 			}
 			r = hosttab_update_auth(p->tab, &b, src, m.ifname, now,

@@ -2,14 +2,19 @@
 """Signed beacons end to end over loopback (127.255.255.255, a high port):
 a probe with the keyring shows the signed agent as verified and the
 unsigned one as unsigned; forgeries (an unsigned goodbye and an unsigned
-restart with the verified host's id, a flipped byte, an unknown key) are
-dropped and counted by reason and change nothing; --auth filters;
+restart with the verified host's id, a flipped byte, an unknown key, a
+well-signed recording ten minutes old) are dropped and counted by reason
+and change nothing; --auth filters;
 --require-auth lists only the signed agent; a probe without the keyring
 sees it as unsigned; keyrings with bad permissions are refused with the
 fix in the message."""
+import base64
+import hashlib
 import json
 import os
+import re
 import signal
+import time
 import subprocess
 import sys
 import tempfile
@@ -101,18 +106,32 @@ try:
     send(signed_print(other, "--id", "signed", "--hostname", "evil"))
     send(signed_print(unknown, "--id", "signed", "--hostname", "evil"))
 
+    # A recording: a good signature, but sent 10 minutes ago by an
+    # instance the probe does not know (re-signed here with the key, by
+    # Python's BLAKE2b).
+    with open(keys) as f:
+        key = base64.b64decode(f.read().split()[-1])
+    old = int(time.time() * 1000) - 600000
+    rec = good.replace(b'"id":"signed"', b'"id":"recorded"').replace(b'"host":"signed"', b'"host":"recorded"')
+    rec = re.sub(rb'"ts":\d+', b'"ts":%d' % old, rec)
+    body = rec[:rec.rindex(b'"mac":"') + 7]
+    mac = hashlib.blake2b(body, key=key, digest_size=16).digest()
+    send(body + base64.urlsafe_b64encode(mac).rstrip(b"=") + b'"}}')
+
     def counted():
         d = doc()
         if not d:
             return None
         dr = d["stats"]["dropped"]
         return dr if dr["auth_unverified"] >= 2 and dr["auth_bad_mac"] >= 2 and \
-            dr["auth_unknown_key"] >= 1 else None
+            dr["auth_unknown_key"] >= 1 and dr["auth_stale"] >= 1 else None
     dr = t.wait_for(counted, 5)
     t.check(dr is not None, f"every forgery dropped and counted: "
             f"{ {k: v for k, v in (doc() or {}).get('stats', {}).get('dropped', {}).items() if k.startswith('auth')} }")
     t.wait_for(lambda: False, 1.2)  # two more agent intervals: the condition under test
     r = rows()
+    t.check("recorded" not in r, f"a recorded beacon makes no host: {sorted(r)}")
+    t.check(doc()["stats"]["direct_queries"] >= 1, "and the probe asks its source")
     s = r.get("signed", {})
     t.check(s.get("status") == "alive" and s.get("auth") == "verified" and
             s.get("hostname") == "signed" and s.get("instance") == inst and s.get("restarts") == 0,
