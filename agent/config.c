@@ -41,6 +41,10 @@ static const char usage[] =
 	"                        you or root); probes with the key verify them\n"
 	"      --key-id ID       sign with this key of the keyring instead\n"
 	"      --gen-key ID      print a new key line for a keyring, and exit\n"
+	"  -u, --user NAME       started as root: once the keyring is read and\n"
+	"                        the sockets are open, run as NAME, keeping only\n"
+	"                        CAP_NET_BIND_SERVICE (for port 138 on a new\n"
+	"                        interface)\n"
 	"      --once            send one beacon and exit\n"
 	"      --print           print the beacon that would be sent, and its\n"
 	"                        size on standard error, and exit\n"
@@ -66,6 +70,7 @@ static const struct option longopts[] = {
 	{"workgroup", required_argument, NULL, 'w'},
 	{"once", no_argument, NULL, OPT_ONCE},
 	{"keyring", required_argument, NULL, 'k'},
+	{"user", required_argument, NULL, 'u'},
 	{"key-id", required_argument, NULL, OPT_KEY_ID},
 	{"gen-key", required_argument, NULL, OPT_GEN_KEY},
 	{"print", no_argument, NULL, OPT_PRINT},
@@ -122,8 +127,8 @@ agent_config_parse(int argc, char **argv, struct agent_config *c, bool *done)
 	c->interval_ms = 10000;
 	*done = false;
 	optind = 0; /* a full reset of getopt: parsed more than once in tests */
-	while ((ch = getopt_long(argc, argv, "p:b:i:I:t:n:T:w:k:vhV", longopts,
-				 NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "p:b:i:I:t:n:T:w:k:u:vhV",
+				 longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			if (!num_parse_u64(optarg, 1, 65535, &v))
@@ -196,6 +201,9 @@ agent_config_parse(int argc, char **argv, struct agent_config *c, bool *done)
 			break;
 		case 'k':
 			c->keyring = optarg;
+			break;
+		case 'u':
+			c->user = optarg;
 			break;
 		case OPT_KEY_ID:
 			c->key_id = optarg;

@@ -25,6 +25,7 @@
 #include "beacon/auth.h"
 #include "clock.h"
 #include "log.h"
+#include "privdrop.h"
 #include "mailslot/iface.h"
 #include "mailslot/slot.h"
 
@@ -392,6 +393,26 @@ load_key(struct agent *a)
 	return 0;
 }
 
+/* What needed root is done: become --user, or say once that we did not. */
+static int
+drop_root(const struct agent_config *c)
+{
+	char err[256];
+
+	if (c->user == NULL) {
+		if (geteuid() == 0)
+			log_info("running as root: --user NAME would keep only "
+				 "CAP_NET_BIND_SERVICE");
+		return 0;
+	}
+	if (privdrop(c->user, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	log_info("running as %s, with CAP_NET_BIND_SERVICE only", c->user);
+	return 0;
+}
+
 static int
 setup(struct agent *a, const struct agent_config *c)
 {
@@ -431,8 +452,8 @@ setup(struct agent *a, const struct agent_config *c)
 		return -1;
 	}
 	log_interfaces(c);
-	if (c->once)
-		return a->client != NULL ? 0 : -1; /* nothing usable at all */
+	if (c->once) /* nothing usable at all: an error */
+		return a->client != NULL ? drop_root(c) : -1;
 
 	mailslot_server_opts_init(&so);
 	so.port = c->port;
@@ -454,7 +475,7 @@ setup(struct agent *a, const struct agent_config *c)
 	if (c->hostname == NULL)
 		a->hostfd =
 			open("/proc/sys/kernel/hostname", O_RDONLY | O_CLOEXEC);
-	return 0;
+	return drop_root(c);
 }
 
 static void

@@ -34,6 +34,9 @@ static const char usage[] =
 	"                        are 'verified' or 'unsigned'; a verified host\n"
 	"                        is changed by verified beacons only\n"
 	"      --require-auth    with --keyring: drop unsigned beacons too\n"
+	"  -u, --user NAME       started as root: once the keyring is read and\n"
+	"                        the socket is open, run as NAME, keeping only\n"
+	"                        CAP_NET_BIND_SERVICE\n"
 	"      --auth A          only hosts whose auth is A: verified or\n"
 	"                        unsigned\n"
 	"      --no-browse       leave Windows and Samba hosts out (their\n"
@@ -99,6 +102,7 @@ static const struct option longopts[] = {
 	{"no-solicit", no_argument, NULL, OPT_NO_SOLICIT},
 	{"no-browse", no_argument, NULL, OPT_NO_BROWSE},
 	{"keyring", required_argument, NULL, 'k'},
+	{"user", required_argument, NULL, 'u'},
 	{"require-auth", no_argument, NULL, OPT_REQUIRE_AUTH},
 	{"auth", required_argument, NULL, OPT_AUTH},
 	{"no-browse-request", no_argument, NULL, OPT_NO_BROWSE_REQUEST},
@@ -203,7 +207,7 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 		argv[0] = prog;
 	}
 	optind = 0; /* a full reset of getopt: parsed more than once in tests */
-	while ((ch = getopt_long(argc, argv, "p:b:i:w:W:jet:s:aHo:k:hV",
+	while ((ch = getopt_long(argc, argv, "p:b:i:w:W:jet:s:aHo:k:u:hV",
 				 longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
@@ -241,6 +245,9 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 			break;
 		case 'k':
 			c->keyring = optarg;
+			break;
+		case 'u':
+			c->user = optarg;
 			break;
 		case OPT_REQUIRE_AUTH:
 			c->require_auth = true;

@@ -21,6 +21,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "privdrop.h"
 #include "probe.h"
 
 #define RX_BATCH       256
@@ -231,6 +232,27 @@ block_signals(void)
 	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* The keyring is read and the socket open: become --user, or say once
+   that we did not. The export is written after, as that user. */
+static int
+drop_root(const struct probe_config *c)
+{
+	char err[256];
+
+	if (c->user == NULL) {
+		if (geteuid() == 0 && c->cmd != CMD_LIST)
+			log_info("running as root: --user NAME would keep only "
+				 "CAP_NET_BIND_SERVICE");
+		return 0;
+	}
+	if (privdrop(c->user, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	log_info("running as %s, with CAP_NET_BIND_SERVICE only", c->user);
+	return 0;
+}
+
 int
 probe_run(const struct probe_config *c)
 {
@@ -251,7 +273,7 @@ probe_run(const struct probe_config *c)
 		log_warn("signalfd");
 		return 1;
 	}
-	if (probe_open(&l.p, c) < 0) {
+	if (probe_open(&l.p, c) < 0 || drop_root(c) < 0) {
 		probe_close(&l.p);
 		close(sigfd);
 		return 1;

@@ -39,6 +39,7 @@ struct probe_config {
 	bool json, events, solicit, header, all;
 	bool browse, browse_request; /* Windows/Samba hosts; ask them (list) */
 	const char *keyring;         /* verify signed beacons with its keys */
+	const char *user;            /* run as this user once set up */
 	bool require_auth;           /* drop unsigned beacons */
 	const char *auth;            /* filter: "verified", "unsigned" */
 	struct beacon_tag tags[PROBE_LIST_MAX]; /* filters: all must match */
