@@ -90,7 +90,9 @@ with lablib.Lab("if") as lab:
     late.run_ok("ip", "addr", "flush", "dev", "lab0")
     late.run_ok("ip", "link", "set", "lab0", "down")
     err = os.path.join(lab.dir, "late.agent.err")
-    pr.agent(late, "--id", "late", interval="30")
+    # As nobody: the sockets it opens on port 138 when the interface comes
+    # need the one capability --user keeps.
+    pr.agent(late, "--id", "late", "--user", "nobody", interval="30")
     t.check(t.wait_for(lambda: "waiting for one" in open(err).read(), 5) is not None,
             "with no interface the agent says it waits")
     time.sleep(1.5)  # a silence to check, not a wait for a result
@@ -115,8 +117,8 @@ with lablib.Lab("if") as lab:
     p2.run_ok("ip", "addr", "flush", "dev", "lab0")
     p2err = os.path.join(lab.dir, "probe2.err")
     w2path = os.path.join(lab.dir, "probe2.events")
-    p2.spawn(pr.PROBE, "watch", "--events", stdout=open(w2path, "w"),
-             stderr=open(p2err, "w"))
+    p2.spawn(pr.PROBE, "watch", "--events", "--user", "nobody",
+             stdout=open(w2path, "w"), stderr=open(p2err, "w"))
     t.check(t.wait_for(lambda: "listening only" in open(p2err).read(), 5) is not None,
             "a probe with no interface says it listens only")
     t0 = time.time()
