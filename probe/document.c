@@ -543,6 +543,8 @@ stats(struct out *o, const struct probe *p)
 	u64(o, p->st.auth[BEACON_SIG_BAD_MAC]);
 	KEY(o, "auth_stale");
 	u64(o, p->st.auth_stale);
+	KEY(o, "auth_replay");
+	u64(o, p->st.auth_replay);
 	KEY(o, "other_mailslot");
 	u64(o, ms->other_slot);
 	KEY(o, "oversize");

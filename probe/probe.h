@@ -71,9 +71,11 @@ struct probe_stats {
 	uint64_t browse_opcodes[16];   /* by opcode (all are below 16) */
 	uint64_t browse_requests;      /* announcement requests sent */
 	uint64_t browse_invalid[BROWSE_E__COUNT];
-	uint64_t auth_stale; /* a verified beacon of a new instance sent
+	uint64_t auth_stale;  /* a verified beacon of a new instance sent
 				over AUTH_WINDOW_MS from our clock, answering
 				no query of ours: a recording */
+	uint64_t auth_replay; /* a verified beacon whose seq was taken: a
+				 replay (also in refused "replayed") */
 	uint64_t auth[BEACON_SIG__COUNT]; /* dropped: signature not verified
 					     (BEACON_SIG_NONE: unsigned with
 					     --require-auth) */

@@ -461,6 +461,7 @@ probe_receive(struct probe *p, uint64_t now, size_t max)
 	enum hosttab_result r;
 	const struct mailslot_stats *ms = mailslot_stats(p->srv);
 	struct beacon_sig sig;
+	uint64_t replays;
 	bool verified;
 	size_t len, n;
 
@@ -516,8 +517,12 @@ probe_receive(struct probe *p, uint64_t now, size_t max)
 				probe_ask(p, &ask, now);
 				continue;
 			}
+			replays = hosttab_refused(p->tab, HR_REPLAYED);
 			r = hosttab_update_auth(p->tab, &b, src, m.ifname, now,
 						verified);
+			if (verified &&
+			    hosttab_refused(p->tab, HR_REPLAYED) > replays)
+				p->st.auth_replay++; /* a good MAC, again */
 			if (!verified && (r == HT_NEW || r == HT_UPDATED))
 				fastpath_learn(p, &b, buf, len);
 		}

@@ -138,6 +138,24 @@ try:
             f"the verified host is untouched: {s.get('status')} {s.get('auth')} "
             f"{s.get('hostname')} restarts {s.get('restarts')}")
 
+    # A host whose clock is an hour ahead: its beacons look like
+    # recordings until it answers the probe's query, which carries the
+    # probe's nonce, signed: verified then.
+    env = dict(os.environ, LD_PRELOAD=os.environ["SKEW_LIB"], BEACON_SKEW_MS="3600000",
+               ASAN_OPTIONS="verify_asan_link_order=0:" + os.environ.get("ASAN_OPTIONS", ""))
+    skewed = subprocess.Popen([AGENT, *NET, "--interval", "0.5", "--id", "skewed",
+                               "--hostname", "skewed", "--keyring", keys],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    procs.append(skewed)
+    t0 = time.monotonic()
+    sk = t.wait_for(lambda: rows().get("skewed"), 10)
+    t.check(sk is not None and sk["auth"] == "verified",
+            f"a host whose clock is an hour off is verified by its answer: {sk and sk['auth']}")
+    if sk:
+        print(f"skewed host verified {time.monotonic() - t0:.2f} s after it started")
+    t.check(doc()["stats"]["dropped"]["auth_stale"] >= 2,
+            "after its first beacons were taken for recordings")
+
     # Filters and --require-auth, on fresh probes.
     def listing(*extra):
         p = subprocess.run([PROBE, "list", *NET, "--json", "--wait", "1.2", *extra],
@@ -145,9 +163,10 @@ try:
         d = json.loads(p.stdout) if p.stdout else {"hosts": [], "stats": {}}
         return p, {h["id"]: h for h in d["hosts"]}, d
     _, only, _ = listing("--keyring", keys, "--auth", "verified")
-    t.check(set(only) == {"signed"}, f"--auth verified: {sorted(only)}")
+    t.check(set(only) == {"signed", "skewed"}, f"--auth verified: {sorted(only)}")
     _, only, d = listing("--keyring", keys, "--require-auth")
-    t.check(set(only) == {"signed"}, f"--require-auth lists only the signed agent: {sorted(only)}")
+    t.check(set(only) == {"signed", "skewed"},
+            f"--require-auth lists only the signed agents: {sorted(only)}")
     t.check(d["stats"].get("dropped", {}).get("auth_unsigned", 0) >= 1,
             "and counts the unsigned beacons")
     _, without, _ = listing()

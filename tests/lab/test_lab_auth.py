@@ -5,7 +5,8 @@ another lab host that records the signed agent's beacons. The probe lists
 the signed agents as verified and the other as unsigned; none of the
 forgeries changes a verified host's row: an unsigned goodbye, an unsigned
 restart with its id, a recorded beacon with one byte flipped, its id
-signed with a key the probe does not have, and after the agent is killed,
+signed with a key the probe does not have, a recorded beacon replayed as
+it was (auth_replay), and after the agent is killed,
 its last beacon replayed every half second: it expires all the same.
 --require-auth lists only signed agents. Root only; skips (77)
 elsewhere."""
@@ -99,13 +100,14 @@ with lablib.Lab("au") as lab:
                         "--print"], capture_output=True, timeout=10)
     other_key = r.stdout.strip()
     t.check(b'"kid":"k9"' in other_key, "a beacon signed with the forger's own key")
-    pr.send_raw(evil, [datagram(evil, d) for d in (bye, restart, flipped, other_key)])
+    older = recorded()[-3]  # a beacon s1 sent two intervals ago, as it was
+    pr.send_raw(evil, [datagram(evil, d) for d in (bye, restart, flipped, other_key, older)])
 
     def dropped():
         d = serve.doc()
         dr = d["stats"]["dropped"] if d else {}
         return dr if dr.get("auth_unverified", 0) >= 2 and dr.get("auth_bad_mac", 0) >= 1 \
-            and dr.get("auth_unknown_key", 0) >= 1 else None
+            and dr.get("auth_unknown_key", 0) >= 1 and dr.get("auth_replay", 0) >= 1 else None
     dr = t.wait_for(dropped, 5)
     t.check(dr is not None, f"each forgery dropped and counted: "
             f"{ {k: v for k, v in ((serve.doc() or {}).get('stats', {}).get('dropped', {})).items() if k.startswith('auth')} }")
