@@ -23,7 +23,8 @@ It measures:
     over bench_ingest);
   * the agent's resident size, its wake-ups per beacon, and its heap
     allocations (malloc, calloc, realloc, counted by uprobes) in the
-    steady state.
+    steady state;
+  * the cost of a signature: sign and verify one beacon (bench_verify).
 
 It prints a table and writes JSON. --smoke runs the same steps with small
 numbers in seconds and asserts nothing about time (CTest's bench.smoke).
@@ -64,10 +65,11 @@ AGENT = os.path.join(BUILD, "agent", "beacon-agent")
 SEND = os.path.join(BUILD, "tests", "bench_send")
 RECV = os.path.join(BUILD, "tests", "bench_recv")
 INGEST = os.path.join(BUILD, "tests", "bench_ingest")
+VERIFY = os.path.join(BUILD, "tests", "bench_verify")
 OUT = args.json or os.path.join(BUILD, "bench-results.json")
 
 if os.environ.get("BEACON_BENCH_NS") != "1":
-    for prog in (PROBE, AGENT, SEND, RECV, INGEST):
+    for prog in (PROBE, AGENT, SEND, RECV, INGEST, VERIFY):
         if not os.access(prog, os.X_OK):
             sys.exit(f"bench: {prog} is missing: build first "
                      f"(cmake --preset release && cmake --build --preset release)")
@@ -467,6 +469,14 @@ try:
                         "allocations_at_start": started,
                         "allocations_in_window": None if a0 is None else a1 - a0}
     rcv.kill()
+
+    # ---- 7. A signature's cost: sign and verify a default agent's beacon ----
+    r = subprocess.run([VERIFY, "20000" if args.smoke else "1000000"], capture_output=True,
+                       text=True, timeout=300, check=True)
+    m = re.search(r"signed beacon (\d+) bytes \(unsigned (\d+)\): sign (\d+) ns, "
+                  r"verify (\d+) ns", r.stdout)
+    results["auth"] = {"signed_bytes": int(m.group(1)), "unsigned_bytes": int(m.group(2)),
+                       "sign_ns": int(m.group(3)), "verify_ns": int(m.group(4))}
 finally:
     for p in procs:
         if p.poll() is None:
@@ -500,6 +510,9 @@ a = results["agent"]
 print(f"agent: {a['rss_kib']} KiB resident, {a['wakeups_per_beacon']} wake-ups per beacon, "
       f"{a['allocations_in_window']} allocations in {a['beacons_expected']} beacons "
       f"({a['allocations_at_start']} before, at start)")
+a = results["auth"]
+print(f"signature: {a['unsigned_bytes']} -> {a['signed_bytes']} bytes, sign {a['sign_ns']} ns, "
+      f"verify {a['verify_ns']} ns")
 with open(OUT, "w") as f:
     json.dump(results, f, indent=1)
 print(f"\nJSON: {OUT}")
