@@ -5,7 +5,8 @@ another lab host that records the signed agent's beacons. The probe lists
 the signed agents as verified and the other as unsigned; none of the
 forgeries changes a verified host's row: an unsigned goodbye, an unsigned
 restart with its id, a recorded beacon with one byte flipped, its id
-signed with a key the probe does not have, a recorded beacon replayed as
+signed with a key the probe does not have and with another key under the
+right key id, a recorded beacon replayed as
 it was (auth_replay), and after the agent is killed,
 its last beacon replayed every half second: it expires all the same.
 --require-auth lists only signed agents. Root only; skips (77)
@@ -56,6 +57,7 @@ with lablib.Lab("au") as lab:
     s1_keys = keyring(lab, "s1.keys", k1)
     s2_keys = keyring(lab, "s2.keys", k1, k2)  # moved to k2, k1 still there
     evil_keys = keyring(lab, "evil.keys", keyline("k9"))
+    evil_k1 = keyring(lab, "evil-k1.keys", keyline("k1"))  # the right id, another key
     # The forger records what s1 sends.
     rec_path = os.path.join(lab.dir, "recorded.json")
     evil.spawn(pr.MAILSLOT, "listen", "--port", "138", "--json", "--timeout", "120",
@@ -100,13 +102,18 @@ with lablib.Lab("au") as lab:
                         "--print"], capture_output=True, timeout=10)
     other_key = r.stdout.strip()
     t.check(b'"kid":"k9"' in other_key, "a beacon signed with the forger's own key")
+    r = subprocess.run(["ip", "netns", "exec", evil.ns, pr.AGENT, "--port", "138",
+                        "--keyring", evil_k1, "--id", "s1", "--hostname", "evil",
+                        "--print"], capture_output=True, timeout=10)
+    same_id = r.stdout.strip()
     older = recorded()[-3]  # a beacon s1 sent two intervals ago, as it was
-    pr.send_raw(evil, [datagram(evil, d) for d in (bye, restart, flipped, other_key, older)])
+    pr.send_raw(evil, [datagram(evil, d)
+                       for d in (bye, restart, flipped, other_key, same_id, older)])
 
     def dropped():
         d = serve.doc()
         dr = d["stats"]["dropped"] if d else {}
-        return dr if dr.get("auth_unverified", 0) >= 2 and dr.get("auth_bad_mac", 0) >= 1 \
+        return dr if dr.get("auth_unverified", 0) >= 2 and dr.get("auth_bad_mac", 0) >= 2 \
             and dr.get("auth_unknown_key", 0) >= 1 and dr.get("auth_replay", 0) >= 1 else None
     dr = t.wait_for(dropped, 5)
     t.check(dr is not None, f"each forgery dropped and counted: "
@@ -135,6 +142,12 @@ with lablib.Lab("au") as lab:
     t.check(gone == "expired",
             f"replaying s1's last beacon does not keep it alive: {gone} after "
             f"{time.monotonic() - killed:.1f} s")
+    # Nor brings it back once expired.
+    for _ in range(4):
+        pr.send_raw(evil, [datagram(evil, d) for d in recorded()[-3:]])
+        time.sleep(0.5)
+    st = serve.hosts().get("s1", {}).get("status")
+    t.check(st == "expired", f"replays after its expiry do not revive it: {st}")
 
     # --require-auth: only the signed agents that live.
     r = pr.probe_list(probe, "--keyring", probe_keys, "--require-auth", "--json",

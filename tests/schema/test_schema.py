@@ -79,6 +79,23 @@ for extra in ([], ["--tag", "role=web", "--hostname", "lab-host-01"], long_tags)
         t.check("optional items dropped" in r.stderr and " 0 optional" not in r.stderr,
                 f"the budget dropped tags and says so: {r.stderr.strip()}")
 
+# Signed, with an address kept and every tag it can: within 424 bytes.
+with tempfile.TemporaryDirectory() as d:
+    keys = os.path.join(d, "keys")
+    with open(keys, "w") as f:
+        f.write(subprocess.run([AGENT, "--gen-key", "site-01"], capture_output=True,
+                               text=True, check=True).stdout)
+    os.chmod(keys, 0o600)
+    for extra in ([], long_tags):
+        r = subprocess.run([AGENT, "--print", "--id", "schema-test", "--keyring", keys,
+                            *extra], capture_output=True, text=True, timeout=20)
+        out = r.stdout.strip()
+        t.check(r.returncode == 0 and len(out.encode()) <= 424,
+                f"signed beacon within 424 bytes: {len(out)} {r.stderr}")
+        b = json.loads(out) if out else {}
+        t.check(not errors("beacon", b) and "sig" in b and b.get("ipv4"),
+                f"signed --print {extra[:1]} validates, with its address: {r.stderr.strip()}")
+
 # Real probe documents.
 port = str(t.free_port())
 common = ["--port", port, "--broadcast", "127.255.255.255"]
