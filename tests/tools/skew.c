@@ -28,6 +28,7 @@ clock_gettime(clockid_t id, struct timespec *ts)
 	ns = (long long)ts->tv_nsec + ms % 1000 * 1000000;
 	ts->tv_sec += (time_t)(ms / 1000 + (ns >= 1000000000) - (ns < 0));
 	ts->tv_nsec = (long)(ns >= 1000000000 ? ns - 1000000000
-				: ns < 0 ? ns + 1000000000 : ns);
+			     : ns < 0         ? ns + 1000000000
+					      : ns);
 	return 0;
 }
