@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* beacon-probe's command line, parsed into struct probe_config. */
 #include <getopt.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,6 +58,10 @@ static const char usage[] =
 	"  -H, --header          print the column header even when not a TTY\n"
 	"  -o, --export FILE     serve: write the JSON table to FILE, replaced\n"
 	"                        atomically on changes and at exit\n"
+	"      --http ADDR:PORT  serve: the table over HTTP on ADDR:PORT\n"
+	"                        (repeatable; [ADDR6]:PORT for IPv6): /v1/hosts\n"
+	"                        (the --json document, filters as parameters),\n"
+	"                        /v1/hosts/ID, /metrics (Prometheus), /healthz\n"
 	"      --export-interval SEC  serve: at most one write per SEC\n"
 	"                        (default 1)\n"
 	"      --max-hosts N     table bound (default 65536); when full, rows\n"
@@ -85,6 +90,7 @@ enum {
 	OPT_NO_BROWSE_REQUEST,
 	OPT_REQUIRE_AUTH,
 	OPT_AUTH,
+	OPT_HTTP,
 	OPT_EXPORT_INTERVAL,
 	OPT_MAX_HOSTS,
 	OPT_MAX_TTL,
@@ -104,6 +110,7 @@ static const struct option longopts[] = {
 	{"keyring", required_argument, NULL, 'k'},
 	{"user", required_argument, NULL, 'u'},
 	{"require-auth", no_argument, NULL, OPT_REQUIRE_AUTH},
+	{"http", required_argument, NULL, OPT_HTTP},
 	{"auth", required_argument, NULL, OPT_AUTH},
 	{"no-browse-request", no_argument, NULL, OPT_NO_BROWSE_REQUEST},
 	{"json", no_argument, NULL, 'j'},
@@ -252,6 +259,18 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 		case OPT_REQUIRE_AUTH:
 			c->require_auth = true;
 			break;
+		case OPT_HTTP: {
+			struct sockaddr_storage ss;
+			unsigned len;
+			if (http_parse_addr(optarg, &ss, &len) < 0)
+				return bad2(
+					"--http", optarg,
+					"give ADDR:PORT, e.g. 127.0.0.1:9138 "
+					"or [::1]:9138");
+			if (!add(c->http, &c->n_http, optarg))
+				return bad("too many --http", optarg);
+			break;
+		}
 		case OPT_AUTH:
 			if (strcmp(optarg, "verified") != 0 &&
 			    strcmp(optarg, "unsigned") != 0)
@@ -361,6 +380,8 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 		return bad("--export goes with serve", NULL);
 	if (c->events && c->cmd != CMD_WATCH)
 		return bad("--events goes with watch", NULL);
+	if (c->n_http > 0 && c->cmd != CMD_SERVE)
+		return bad("--http goes with serve", NULL);
 	if (c->require_auth && c->keyring == NULL)
 		return bad("--require-auth needs --keyring FILE", NULL);
 	return 0;

@@ -24,6 +24,7 @@ struct out {
 	char *buf;
 	size_t len;
 	int err;
+	bool first_drop;
 	/* Times: the wall clock at now_ms, and the last second formatted. */
 	int64_t wall_now_ms;
 	uint64_t now_ms;
@@ -215,14 +216,6 @@ boolean(struct out *o, bool v)
 		LIT(o, "true");
 	else
 		LIT(o, "false");
-}
-
-static void
-key(struct out *o, const char *k)
-{
-	LIT(o, ",\"");
-	put(o, k, strlen(k));
-	LIT(o, "\":");
 }
 
 /* A key that is a string literal. */
@@ -461,6 +454,67 @@ workgroups(struct out *o, const struct probe *p)
 	LIT(o, "]");
 }
 
+/* Every drop counter, by name, in the document's order (also /metrics). */
+void
+output_drops(const struct probe *p,
+	     void (*fn)(void *ctx, const char *name, uint64_t v), void *ctx)
+{
+	static const struct mailslot_stats none;
+	const struct mailslot_stats *ms =
+		p->srv ? mailslot_stats(p->srv) : &none;
+	char k[48];
+	int i;
+
+	for (i = MAILSLOT_E_TRUNCATED; i < MAILSLOT_E__COUNT; i++) {
+		if (i >= MAILSLOT_E_NAME_INVALID && i != MAILSLOT_E_TOO_BIG)
+			continue; /* not decode errors */
+		snprintf(k, sizeof(k), "datagram_%s",
+			 mailslot_errname((enum mailslot_err)i));
+		fn(ctx, k, ms->invalid[i]);
+	}
+	for (i = 1; i < BEACON_E__COUNT; i++) {
+		if (i == BEACON_E_NOMEM || i == BEACON_E_NOSPACE)
+			continue;
+		snprintf(k, sizeof(k), "beacon_%s",
+			 beacon_errname((enum beacon_err)i));
+		fn(ctx, k, p->st.invalid[i]);
+	}
+	for (i = 1; i < BROWSE_E__COUNT; i++) {
+		if (i == BROWSE_E_NOSPACE)
+			continue;
+		snprintf(k, sizeof(k), "browse_%s",
+			 browse_errname((enum browse_err)i));
+		fn(ctx, k, p->st.browse_invalid[i]);
+	}
+	fn(ctx, "auth_unsigned", p->st.auth[BEACON_SIG_NONE]);
+	fn(ctx, "auth_malformed", p->st.auth[BEACON_SIG_MALFORMED]);
+	fn(ctx, "auth_unknown_key", p->st.auth[BEACON_SIG_UNKNOWN_KEY]);
+	fn(ctx, "auth_bad_mac", p->st.auth[BEACON_SIG_BAD_MAC]);
+	fn(ctx, "auth_stale", p->st.auth_stale);
+	fn(ctx, "auth_replay", p->st.auth_replay);
+	fn(ctx, "other_mailslot", ms->other_slot);
+	fn(ctx, "oversize", ms->oversize);
+	fn(ctx, "queue_full", ms->queue_full);
+	fn(ctx, "receive_buffer", ms->rcvbuf_drops);
+	fn(ctx, "source_rate", p->st.source_rate);
+	for (i = 0; i < HR__COUNT; i++)
+		fn(ctx, hosttab_refusal_name((enum hosttab_refusal)i),
+		   hosttab_refused(p->tab, (enum hosttab_refusal)i));
+}
+
+static void
+drop_json(void *ctx, const char *name, uint64_t v)
+{
+	struct out *o = ctx;
+
+	if (!o->first_drop)
+		LIT(o, ",");
+	o->first_drop = false;
+	str(o, name);
+	LIT(o, ":");
+	u64(o, v);
+}
+
 static void
 stats(struct out *o, const struct probe *p)
 {
@@ -468,7 +522,6 @@ stats(struct out *o, const struct probe *p)
 	static const struct mailslot_stats none;
 	const struct mailslot_stats *ms =
 		p->srv ? mailslot_stats(p->srv) : &none;
-	char k[48];
 	int i, n;
 
 	LIT(o, "{\"datagrams\":");
@@ -507,58 +560,9 @@ stats(struct out *o, const struct probe *p)
 		u64(o, p->st.browse_opcodes[i]);
 	}
 	LIT(o, "}}");
-	LIT(o, ",\"dropped\":{\"datagram_truncated\":");
-	u64(o, ms->invalid[MAILSLOT_E_TRUNCATED]);
-	for (i = MAILSLOT_E_TRUNCATED + 1; i < MAILSLOT_E__COUNT; i++) {
-		if (i >= MAILSLOT_E_NAME_INVALID && i != MAILSLOT_E_TOO_BIG)
-			continue; /* not decode errors */
-		snprintf(k, sizeof(k), "datagram_%s",
-			 mailslot_errname((enum mailslot_err)i));
-		key(o, k);
-		u64(o, ms->invalid[i]);
-	}
-	for (i = 1; i < BEACON_E__COUNT; i++) {
-		if (i == BEACON_E_NOMEM || i == BEACON_E_NOSPACE)
-			continue;
-		snprintf(k, sizeof(k), "beacon_%s",
-			 beacon_errname((enum beacon_err)i));
-		key(o, k);
-		u64(o, p->st.invalid[i]);
-	}
-	for (i = 1; i < BROWSE_E__COUNT; i++) {
-		if (i == BROWSE_E_NOSPACE)
-			continue;
-		snprintf(k, sizeof(k), "browse_%s",
-			 browse_errname((enum browse_err)i));
-		key(o, k);
-		u64(o, p->st.browse_invalid[i]);
-	}
-	KEY(o, "auth_unsigned");
-	u64(o, p->st.auth[BEACON_SIG_NONE]);
-	KEY(o, "auth_malformed");
-	u64(o, p->st.auth[BEACON_SIG_MALFORMED]);
-	KEY(o, "auth_unknown_key");
-	u64(o, p->st.auth[BEACON_SIG_UNKNOWN_KEY]);
-	KEY(o, "auth_bad_mac");
-	u64(o, p->st.auth[BEACON_SIG_BAD_MAC]);
-	KEY(o, "auth_stale");
-	u64(o, p->st.auth_stale);
-	KEY(o, "auth_replay");
-	u64(o, p->st.auth_replay);
-	KEY(o, "other_mailslot");
-	u64(o, ms->other_slot);
-	KEY(o, "oversize");
-	u64(o, ms->oversize);
-	KEY(o, "queue_full");
-	u64(o, ms->queue_full);
-	KEY(o, "receive_buffer");
-	u64(o, ms->rcvbuf_drops);
-	KEY(o, "source_rate");
-	u64(o, p->st.source_rate);
-	for (i = 0; i < HR__COUNT; i++) {
-		key(o, hosttab_refusal_name((enum hosttab_refusal)i));
-		u64(o, hosttab_refused(p->tab, (enum hosttab_refusal)i));
-	}
+	LIT(o, ",\"dropped\":{");
+	o->first_drop = true;
+	output_drops(p, drop_json, o);
 	LIT(o, "}}");
 }
 
@@ -639,4 +643,37 @@ output_document(FILE *f, const struct probe *p, uint64_t now, size_t *shown)
 	free(r);
 	*shown = n;
 	return o.err ? -1 : 0;
+}
+
+/* One host as its object in the document (GET /v1/hosts/ID): 1, 0 when
+   there is no such host, -1 when f fails. */
+int
+output_one_host(FILE *f, const struct probe *p, const char *id, uint64_t now)
+{
+	const struct host *h = hosttab_find(p->tab, id);
+	const struct browse_host *b = NULL;
+	struct timespec ts;
+	struct out o;
+
+	if (h == NULL && p->browse != NULL && strncmp(id, "netbios:", 8) == 0)
+		b = browse_tab_find(p->browse, id + 8);
+	if (h == NULL && b == NULL)
+		return 0;
+	memset(&o, 0, sizeof(o));
+	o.f = f;
+	o.buf = malloc(OUT_CHUNK);
+	if (o.buf == NULL)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	o.wall_now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	o.now_ms = now;
+	o.sec_cached = -1;
+	if (h != NULL)
+		host(&o, h, output_browse_twin(p, h), now);
+	else
+		browse_host(&o, p, b, now);
+	LIT(&o, "\n");
+	flush(&o);
+	free(o.buf);
+	return o.err ? -1 : 1;
 }

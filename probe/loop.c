@@ -38,6 +38,7 @@ struct loop {
 	int rc;
 	uint64_t start, end, table_due, resolicit, last_out, sample_due;
 	uint64_t browse_due;
+	struct http *http; /* serve --http; NULL: none */
 	uint64_t ifaces_due;
 };
 
@@ -273,7 +274,8 @@ probe_run(const struct probe_config *c)
 		log_warn("signalfd");
 		return 1;
 	}
-	if (probe_open(&l.p, c) < 0 || drop_root(c) < 0) {
+	if (probe_open(&l.p, c) < 0 || drop_root(c) < 0 ||
+	    (c->n_http > 0 && (l.http = http_start(&l.p)) == NULL)) {
 		probe_close(&l.p);
 		close(sigfd);
 		return 1;
@@ -303,13 +305,22 @@ probe_run(const struct probe_config *c)
 		}
 	}
 	while (!l.stop) {
-		struct pollfd pf[2] = {{sigfd, POLLIN, 0},
-				       {mailslot_fd(l.p.srv), POLLIN, 0}};
-		uint64_t due = UINT64_MAX, now = clock_mono_ms();
+		struct pollfd pf[2 + PROBE_LIST_MAX] = {
+			{sigfd, POLLIN, 0}, {mailslot_fd(l.p.srv), POLLIN, 0}};
+		int hfd[PROBE_LIST_MAX];
+		size_t nh = http_fds(l.http, hfd, PROBE_LIST_MAX);
+		uint64_t due = UINT64_MAX, now = clock_mono_ms(),
+			 ht = http_timeout_ms(l.http);
 		int timeout;
 
+		for (i = 0; i < nh; i++) {
+			pf[2 + i].fd = hfd[i];
+			pf[2 + i].events = POLLIN;
+		}
 		for (i = 0; i < NJOBS; i++)
 			due = earliest(due, jobs[i].due(&l));
+		if (ht != UINT64_MAX)
+			due = earliest(due, now + ht);
 		timeout = due <= now          ? 0
 			  : due - now > 60000 ? 60000
 					      : (int)(due - now);
@@ -321,13 +332,14 @@ probe_run(const struct probe_config *c)
 			l.table_due = earliest(l.table_due, now + 50);
 			l.browse_due = earliest(l.browse_due, now + 50);
 		}
-		if (poll(pf, 2, timeout) < 0 && errno != EINTR) {
+		if (poll(pf, 2 + nh, timeout) < 0 && errno != EINTR) {
 			log_warn("poll");
 			rc = 1;
 			break;
 		}
 		if (pf[0].revents & POLLIN)
-			break; /* SIGTERM or SIGINT */
+			break;    /* SIGTERM or SIGINT */
+		http_run(l.http); /* ready or not: its own timeouts too */
 		now = clock_mono_ms();
 		for (i = 0; i < NJOBS && !l.stop; i++)
 			if (jobs[i].due(&l) <= now)
@@ -346,6 +358,7 @@ out:
 			rc = 1;
 		}
 	}
+	http_stop(l.http);
 	probe_close(&l.p);
 	close(sigfd);
 	return rc;

@@ -146,6 +146,17 @@ by_name(const void *a, const void *b)
 /* Whether a browse host is this beacon host: its NetBIOS name (the first
    label of the hostname, upper-cased, 15 characters or the 16 Samba 4.9
    sends) and one of the host's addresses. */
+static const struct browse_host *browse_twin(const struct browse_tab *t,
+					     const struct host *h);
+
+const struct browse_host *
+output_browse_twin(const struct probe *p, const struct host *h)
+{
+	if (p->browse == NULL || browse_tab_count(p->browse) == 0)
+		return NULL;
+	return browse_twin(p->browse, h);
+}
+
 static const struct browse_host *
 browse_twin(const struct browse_tab *t, const struct host *h)
 {

@@ -40,8 +40,10 @@ struct probe_config {
 	bool browse, browse_request; /* Windows/Samba hosts; ask them (list) */
 	const char *keyring;         /* verify signed beacons with its keys */
 	const char *user;            /* run as this user once set up */
-	bool require_auth;           /* drop unsigned beacons */
-	const char *auth;            /* filter: "verified", "unsigned" */
+	const char *http[PROBE_LIST_MAX]; /* serve --http ADDR:PORT */
+	size_t n_http;
+	bool require_auth; /* drop unsigned beacons */
+	const char *auth;  /* filter: "verified", "unsigned" */
 	struct beacon_tag tags[PROBE_LIST_MAX]; /* filters: all must match */
 	size_t n_tags;
 	const char *statuses[PROBE_LIST_MAX]; /* filters: any may match */
@@ -181,6 +183,34 @@ int output_export(const struct probe *p, const char *path, uint64_t now_ms,
    NULL when out of memory. */
 char *output_event(enum host_event ev, const struct host *h, const char *reason,
 		   uint64_t now_ms);
+
+/* The browse host that is this beacon host (same NetBIOS name, one of its
+   addresses), or NULL. */
+const struct browse_host *output_browse_twin(const struct probe *p,
+					     const struct host *h);
+/* document.c: one host's object (1; 0: no such id, "netbios:NAME" for a
+   browse host; -1: f failed); every drop counter by name, in the
+   document's order. */
+int output_one_host(FILE *f, const struct probe *p, const char *id,
+		    uint64_t now_ms);
+void output_drops(const struct probe *p,
+		  void (*fn)(void *ctx, const char *name, uint64_t v),
+		  void *ctx);
+/* metrics.c: the Prometheus text exposition; -1 when f fails. */
+int output_metrics(FILE *f, const struct probe *p, uint64_t now_ms);
+
+/* http.c: serve --http. */
+struct http;
+struct sockaddr_storage;
+/* "ADDR:PORT" or "[ADDR6]:PORT"; -1 if not. */
+int http_parse_addr(const char *s, struct sockaddr_storage *ss, unsigned *len);
+/* Listen on every --http address; NULL (logged) on failure. */
+struct http *http_start(struct probe *p);
+void http_stop(struct http *h);
+/* The descriptors to poll for reading, the longest wait, and the work. */
+size_t http_fds(const struct http *h, int *fds, size_t max);
+uint64_t http_timeout_ms(const struct http *h);
+void http_run(struct http *h);
 
 /* The same for a browse host's join, leave or expiry. */
 char *output_browse_event(const struct probe *p, enum host_event ev,

@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * serve --http ADDR:PORT: the live table over HTTP, on Debian's
+ * libmicrohttpd, run from the probe's own poll loop (MHD_USE_EPOLL: one
+ * descriptor per daemon to poll, MHD_run when it is ready or its timeout
+ * comes), so a request sees the table between two batches of datagrams
+ * and nothing needs a lock.
+ *
+ *   GET /v1/hosts        the table as list --json prints it; the list's
+ *                        filters as parameters: status, tag, all, auth
+ *   GET /v1/hosts/ID     one host, or 404 with a JSON error
+ *   GET /metrics         Prometheus text exposition (metrics.c)
+ *   GET /healthz         "ok"
+ *
+ * Unknown paths are 404, other methods 405; every answer has a
+ * Content-Type and Cache-Control: no-store. Connections are bounded (256
+ * in all, 32 per client address), and so is a request's memory (16 KiB of
+ * headers) and its time (30 s of silence).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "clock.h"
+#include "log.h"
+#include "probe.h"
+
+#define HTTP_CONNECTIONS 256
+#define HTTP_PER_ADDRESS 32
+#define HTTP_MEMORY      (16 * 1024)
+#define HTTP_IDLE_S      30
+#define HTTP_MAX_DAEMONS PROBE_LIST_MAX
+#define HTTP_FILTERS_MAX PROBE_LIST_MAX
+
+struct http {
+	struct probe *p;
+	struct MHD_Daemon *d[HTTP_MAX_DAEMONS];
+	size_t n;
+};
+
+/* "ADDR:PORT" or "[ADDR6]:PORT" into a socket address; -1 if not. */
+int
+http_parse_addr(const char *s, struct sockaddr_storage *ss, unsigned *len)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(s, ':');
+	unsigned long port;
+	char *end;
+	size_t n;
+
+	if (colon == NULL || colon == s)
+		return -1;
+	port = strtoul(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || port == 0 || port > 65535)
+		return -1;
+	n = (size_t)(colon - s);
+	if (s[0] == '[') {
+		if (n < 3 || s[n - 1] != ']')
+			return -1;
+		s++;
+		n -= 2;
+	}
+	if (n >= sizeof(host))
+		return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) ==
+	    1) {
+		((struct sockaddr_in *)ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+		*len = sizeof(struct sockaddr_in);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host,
+		      &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+		*len = sizeof(struct sockaddr_in6);
+		return 0;
+	}
+	return -1;
+}
+
+static bool
+loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)
+				      ->sin_addr.s_addr) >>
+			24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(
+		&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+static enum MHD_Result
+reply(struct MHD_Connection *c, unsigned status, const char *type, char *body,
+      size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		len, body, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result ok;
+
+	if (r == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ok = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+/* A JSON error body: {"error": "..."} (the text is ours, never the
+   request's). */
+static enum MHD_Result
+error(struct MHD_Connection *c, unsigned status, const char *what)
+{
+	char *body = NULL;
+	int n = asprintf(&body, "{\"error\":\"%s\",\"status\":%u}\n", what,
+			 status);
+
+	if (n < 0)
+		return MHD_NO;
+	return reply(c, status, "application/json", body, (size_t)n);
+}
+
+/* The list filters from the query string, into a copy of the config. */
+struct query {
+	struct probe_config c;
+	bool bad;
+};
+
+static enum MHD_Result
+one_arg(void *ctx, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct query *q = ctx;
+
+	(void)kind;
+	if (value == NULL)
+		value = "";
+	if (strcmp(key, "status") == 0) {
+		if (q->c.n_statuses == HTTP_FILTERS_MAX ||
+		    (strcmp(value, "alive") != 0 &&
+		     strcmp(value, "stale") != 0 &&
+		     strcmp(value, "left") != 0 &&
+		     strcmp(value, "expired") != 0 &&
+		     strcmp(value, "conflict") != 0))
+			q->bad = true;
+		else
+			q->c.statuses[q->c.n_statuses++] = value;
+	} else if (strcmp(key, "tag") == 0) {
+		const char *eq = strchr(value, '=');
+		struct beacon_tag *t = &q->c.tags[q->c.n_tags];
+		if (q->c.n_tags == HTTP_FILTERS_MAX || eq == NULL ||
+		    eq == value || (size_t)(eq - value) > BEACON_MAX_TAG_KEY ||
+		    strlen(eq + 1) > BEACON_MAX_TAG_VALUE) {
+			q->bad = true;
+		} else {
+			memcpy(t->key, value, (size_t)(eq - value));
+			t->key[eq - value] = '\0';
+			strcpy(t->value, eq + 1);
+			q->c.n_tags++;
+		}
+	} else if (strcmp(key, "all") == 0) {
+		q->c.all = strcmp(value, "0") != 0;
+	} else if (strcmp(key, "auth") == 0) {
+		if (strcmp(value, "verified") == 0)
+			q->c.auth = "verified";
+		else if (strcmp(value, "unsigned") == 0)
+			q->c.auth = "unsigned";
+		else
+			q->bad = true;
+	} else {
+		q->bad = true; /* a parameter we do not know: say so */
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result
+hosts(struct http *h, struct MHD_Connection *c)
+{
+	struct query q;
+	struct probe view = *h->p;
+	char *body = NULL;
+	size_t len = 0, shown;
+	FILE *f;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	q.c = *h->p->c;
+	q.c.n_statuses = q.c.n_tags = 0;
+	q.c.all = false;
+	q.c.auth = NULL;
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, one_arg, &q);
+	if (q.bad)
+		return error(c, MHD_HTTP_BAD_REQUEST,
+			     "parameters: status, tag=KEY=VALUE, all, auth");
+	view.c = &q.c;
+	f = open_memstream(&body, &len);
+	if (f == NULL)
+		return MHD_NO;
+	rc = output_document(f, &view, clock_mono_ms(), &shown);
+	if (fclose(f) != 0 || rc < 0) {
+		free(body);
+		return error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			     "out of memory");
+	}
+	return reply(c, MHD_HTTP_OK, "application/json", body, len);
+}
+
+static enum MHD_Result
+one_host(struct http *h, struct MHD_Connection *c, const char *id)
+{
+	char *body = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&body, &len);
+	int found;
+
+	if (f == NULL)
+		return MHD_NO;
+	found = output_one_host(f, h->p, id, clock_mono_ms());
+	if (fclose(f) != 0 || found < 0) {
+		free(body);
+		return error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			     "out of memory");
+	}
+	if (found == 0) {
+		free(body);
+		return error(c, MHD_HTTP_NOT_FOUND, "no such host");
+	}
+	return reply(c, MHD_HTTP_OK, "application/json", body, len);
+}
+
+static enum MHD_Result
+metrics(struct http *h, struct MHD_Connection *c)
+{
+	char *body = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&body, &len);
+	int rc;
+
+	if (f == NULL)
+		return MHD_NO;
+	rc = output_metrics(f, h->p, clock_mono_ms());
+	if (fclose(f) != 0 || rc < 0) {
+		free(body);
+		return error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			     "out of memory");
+	}
+	return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+		     body, len);
+}
+
+static enum MHD_Result
+handle(void *ctx, struct MHD_Connection *c, const char *url, const char *method,
+       const char *version, const char *upload, size_t *upload_len,
+       void **state)
+{
+	struct http *h = ctx;
+	static int first;
+
+	(void)version;
+	(void)upload;
+	/* The first call is for the headers alone: answer on the second,
+	   and refuse a body (none of ours takes one). */
+	if (*state == NULL) {
+		*state = &first;
+		return MHD_YES;
+	}
+	if (*upload_len != 0)
+		return error(c, MHD_HTTP_CONTENT_TOO_LARGE, "no body here");
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or HEAD");
+	if (strcmp(url, "/healthz") == 0)
+		return reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8",
+			     strdup("ok\n"), 3);
+	if (strcmp(url, "/v1/hosts") == 0)
+		return hosts(h, c);
+	if (strncmp(url, "/v1/hosts/", 10) == 0 && url[10] != '\0')
+		return one_host(h, c, url + 10);
+	if (strcmp(url, "/metrics") == 0)
+		return metrics(h, c);
+	return error(c, MHD_HTTP_NOT_FOUND, "not found");
+}
+
+struct http *
+http_start(struct probe *p)
+{
+	const struct probe_config *c = p->c;
+	struct http *h = calloc(1, sizeof(*h));
+	size_t i;
+
+	if (h == NULL)
+		return NULL;
+	h->p = p;
+	for (i = 0; i < c->n_http; i++) {
+		struct sockaddr_storage ss;
+		unsigned len;
+		unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+
+		if (http_parse_addr(c->http[i], &ss, &len) < 0) {
+			log_warnx("--http %s: not ADDR:PORT", c->http[i]);
+			goto fail;
+		}
+		if (ss.ss_family == AF_INET6)
+			flags |= MHD_USE_IPv6;
+		h->d[i] = MHD_start_daemon(
+			flags, 0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR,
+			(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+			(unsigned)HTTP_CONNECTIONS,
+			MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+			(unsigned)HTTP_PER_ADDRESS,
+			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY,
+			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_S,
+			MHD_OPTION_END);
+		if (h->d[i] == NULL) {
+			log_warn("--http %s: cannot listen", c->http[i]);
+			goto fail;
+		}
+		h->n++;
+		if (loopback(&ss))
+			log_info("HTTP on %s", c->http[i]);
+		else
+			log_info("HTTP on %s: the table is readable by anyone "
+				 "who can reach it",
+				 c->http[i]);
+	}
+	return h;
+fail:
+	http_stop(h);
+	return NULL;
+}
+
+void
+http_stop(struct http *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return;
+	for (i = 0; i < h->n; i++)
+		MHD_stop_daemon(h->d[i]);
+	free(h);
+}
+
+size_t
+http_fds(const struct http *h, int *fds, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; h != NULL && i < h->n && n < max; i++) {
+		const union MHD_DaemonInfo *info =
+			MHD_get_daemon_info(h->d[i], MHD_DAEMON_INFO_EPOLL_FD);
+		if (info != NULL)
+			fds[n++] = info->epoll_fd;
+	}
+	return n;
+}
+
+uint64_t
+http_timeout_ms(const struct http *h)
+{
+	MHD_UNSIGNED_LONG_LONG t, min = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; h != NULL && i < h->n; i++)
+		if (MHD_get_timeout(h->d[i], &t) == MHD_YES && t < min)
+			min = t;
+	return min;
+}
+
+void
+http_run(struct http *h)
+{
+	size_t i;
+
+	for (i = 0; h != NULL && i < h->n; i++)
+		MHD_run(h->d[i]);
+}

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GET /metrics: the Prometheus text exposition format (version 0.0.4).
+ * Hosts by status, per host (labels id, hostname, kind) up, the age of its
+ * last beacon, its estimated loss and restarts; the probe's counters as
+ * _total counters, drops by reason. Label values escaped as the format
+ * wants (backslash, double quote, newline); the rest of a hostname is
+ * printable already (the beacon's policy, or '?' for browse names).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "probe.h"
+
+static void
+label(FILE *f, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f), fputc(*v, f);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void
+head(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One sample per host, beacon and browse, with the host's labels. */
+struct host_labels {
+	const char *id, *hostname, *kind;
+	char browse_id[BROWSE_NAME_MAX + 9];
+};
+
+static void
+labels(FILE *f, const struct host_labels *l)
+{
+	fputs("{id=\"", f);
+	label(f, l->id);
+	fputs("\",hostname=\"", f);
+	label(f, l->hostname);
+	fprintf(f, "\",kind=\"%s\"}", l->kind);
+}
+
+static struct host_labels
+beacon_labels(const struct host *h)
+{
+	struct host_labels l = {h->id, h->hostname, "beacon", ""};
+
+	return l;
+}
+
+static struct host_labels
+browse_labels(const struct browse_host *b)
+{
+	struct host_labels l = {NULL, b->name, "browse", ""};
+
+	snprintf(l.browse_id, sizeof(l.browse_id), "netbios:%s", b->name);
+	l.id = l.browse_id;
+	return l;
+}
+
+static bool
+up(uint8_t status)
+{
+	return status == HOST_ALIVE || status == HOST_STALE;
+}
+
+static void
+counter(FILE *f, const char *name, const char *help, uint64_t v)
+{
+	head(f, name, "counter", help);
+	fprintf(f, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void
+drop_sample(void *ctx, const char *name, uint64_t v)
+{
+	fprintf(ctx, "beacon_dropped_total{reason=\"%s\"} %llu\n", name,
+		(unsigned long long)v);
+}
+
+int
+output_metrics(FILE *f, const struct probe *p, uint64_t now)
+{
+	static const char *const statuses[] = {"alive", "stale", "left",
+					       "expired"};
+	const struct mailslot_stats *ms = mailslot_stats(p->srv);
+	size_t nh = hosttab_count(p->tab), i;
+	size_t nb = p->browse ? browse_tab_count(p->browse) : 0;
+	uint64_t by[4] = {0};
+	struct host_labels l;
+	int s;
+
+	for (i = 0; i < nh; i++)
+		by[hosttab_at(p->tab, i)->status]++;
+	for (i = 0; i < nb; i++)
+		by[browse_tab_at(p->browse, i)->status]++;
+	head(f, "beacon_hosts", "gauge",
+	     "Hosts in the table by status (beacon and browse hosts).");
+	for (s = 0; s < 4; s++)
+		fprintf(f, "beacon_hosts{status=\"%s\"} %llu\n", statuses[s],
+			(unsigned long long)by[s]);
+
+	head(f, "beacon_host_up", "gauge",
+	     "1 while the host is alive or stale, 0 once it left or expired.");
+	for (i = 0; i < nh; i++) {
+		const struct host *h = hosttab_at(p->tab, i);
+		l = beacon_labels(h);
+		fputs("beacon_host_up", f);
+		labels(f, &l);
+		fprintf(f, " %d\n", up(h->status));
+	}
+	for (i = 0; i < nb; i++) {
+		const struct browse_host *b = browse_tab_at(p->browse, i);
+		l = browse_labels(b);
+		fputs("beacon_host_up", f);
+		labels(f, &l);
+		fprintf(f, " %d\n", up(b->status));
+	}
+	head(f, "beacon_host_last_seen_age_seconds", "gauge",
+	     "Seconds since the host's last beacon or announcement.");
+	for (i = 0; i < nh; i++) {
+		const struct host *h = hosttab_at(p->tab, i);
+		l = beacon_labels(h);
+		fputs("beacon_host_last_seen_age_seconds", f);
+		labels(f, &l);
+		fprintf(f, " %.3f\n", (double)(now - h->last_seen_ms) / 1000);
+	}
+	for (i = 0; i < nb; i++) {
+		const struct browse_host *b = browse_tab_at(p->browse, i);
+		l = browse_labels(b);
+		fputs("beacon_host_last_seen_age_seconds", f);
+		labels(f, &l);
+		fprintf(f, " %.3f\n", (double)(now - b->last_seen_ms) / 1000);
+	}
+	head(f, "beacon_host_loss_ratio", "gauge",
+	     "The beacon loss estimated for the host (beacon hosts).");
+	for (i = 0; i < nh; i++) {
+		const struct host *h = hosttab_at(p->tab, i);
+		l = beacon_labels(h);
+		fputs("beacon_host_loss_ratio", f);
+		labels(f, &l);
+		fprintf(f, " %.6f\n", host_loss(h));
+	}
+	head(f, "beacon_host_restarts_total", "counter",
+	     "New instance ids seen for the host (beacon hosts).");
+	for (i = 0; i < nh; i++) {
+		const struct host *h = hosttab_at(p->tab, i);
+		l = beacon_labels(h);
+		fputs("beacon_host_restarts_total", f);
+		labels(f, &l);
+		fprintf(f, " %llu\n", (unsigned long long)h->restarts);
+	}
+
+	counter(f, "beacon_datagrams_total", "Datagrams read from the socket.",
+		ms->datagrams);
+	counter(f, "beacon_beacons_total", "Beacons taken into the table.",
+		p->st.beacons);
+	counter(f, "beacon_duplicates_total",
+		"Copies of a datagram or beacon already counted.",
+		ms->duplicates + p->st.duplicates);
+	counter(f, "beacon_browse_announcements_total",
+		"Browse announcements of Windows and Samba hosts.",
+		p->st.browse_announcements);
+	head(f, "beacon_dropped_total", "counter",
+	     "Datagrams dropped, by reason (the export's stats.dropped).");
+	output_drops(p, drop_sample, f);
+	return ferror(f) ? -1 : 0;
+}

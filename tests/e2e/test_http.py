@@ -1,0 +1,176 @@
+# SPDX-License-Identifier: MIT
+"""serve --http over loopback: /v1/hosts is the --json document (validated
+against the schema), with the list's filters as parameters; /v1/hosts/ID
+one host or a 404 with a JSON body; /metrics Prometheus text (promtool
+checks it where installed) that follows a leave; /healthz; 404, 405 and
+400 with JSON bodies; no-store everywhere; a tag holding HTML stays data;
+oversized headers and more connections than allowed are refused and the
+probe goes on answering."""
+import json
+import os
+import signal
+import socket
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
+import testlib as t  # noqa: E402
+
+from jsonschema import Draft202012Validator  # noqa: E402
+
+AGENT = os.environ["BEACON_AGENT"]
+PROBE = os.environ["BEACON_PROBE"]
+NET = ["--port", str(t.free_port()), "--broadcast", "127.255.255.255"]
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+with open(os.path.join(ROOT, "schema", "table.schema.json")) as f:
+    table_schema = json.load(f)
+validator = Draft202012Validator(table_schema)
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def tcp_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+HTTP = f"127.0.0.1:{tcp_port()}"
+BASE = f"http://{HTTP}"
+
+
+def get(path, method="GET"):
+    req = urllib.request.Request(BASE + path, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+tmp = tempfile.mkdtemp(prefix="beacon-http-")
+procs = []
+try:
+    web = subprocess.Popen([AGENT, *NET, "--interval", "0.5", "--id", "web", "--hostname", "web",
+                            "--tag", "role=web", "--tag", f"note={XSS}"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    db = subprocess.Popen([AGENT, *NET, "--interval", "0.5", "--id", "db", "--hostname", "db",
+                           "--tag", "role=db"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    serve = subprocess.Popen([PROBE, "serve", *NET, "--export", os.path.join(tmp, "h.json"),
+                              "--http", HTTP, "--all"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    procs += [web, db, serve]
+
+    def both():
+        try:
+            code, _, body = get("/v1/hosts")
+        except OSError:
+            return None
+        d = json.loads(body) if code == 200 else {}
+        return d if {h["id"] for h in d.get("hosts", [])} >= {"web", "db"} else None
+    doc = t.wait_for(both, 10)
+    t.check(doc is not None, "GET /v1/hosts lists both agents")
+    if doc:
+        errs = [e.message for e in validator.iter_errors(doc)]
+        t.check(not errs, f"and validates against table.schema.json: {errs[:2]}")
+        web_row = next(h for h in doc["hosts"] if h["id"] == "web")
+        t.check(web_row["tags"]["note"] == XSS, "a tag holding HTML is data, as sent")
+    code, hdr, body = get("/v1/hosts?status=alive&tag=role=web")
+    ids = [h["id"] for h in json.loads(body)["hosts"]] if code == 200 else []
+    t.check(ids == ["web"], f"filters as parameters: {code} {ids}")
+    t.check(hdr.get("Content-Type") == "application/json" and
+            hdr.get("Cache-Control") == "no-store", f"JSON, not cached: {hdr}")
+    code, hdr, body = get("/v1/hosts/db")
+    one = json.loads(body) if code == 200 else {}
+    t.check(code == 200 and one.get("id") == "db" and one.get("tags") == {"role": "db"},
+            f"GET /v1/hosts/db: {code} {body[:80]!r}")
+    sub = dict(table_schema, **{"$ref": "#/$defs/host"})
+    for k in ("required", "properties", "additionalProperties", "type"):
+        sub.pop(k, None)
+    errs = [e.message for e in Draft202012Validator(sub).iter_errors(one)]
+    t.check(not errs, f"one host validates as a host: {errs[:2]}")
+    for path, method, want in (("/v1/hosts/nope", "GET", 404), ("/nowhere", "GET", 404),
+                               ("/v1/hosts", "POST", 405), ("/v1/hosts", "DELETE", 405),
+                               ("/v1/hosts?status=bogus", "GET", 400),
+                               ("/v1/hosts?bogus=1", "GET", 400)):
+        code, hdr, body = get(path, method)
+        try:
+            err = json.loads(body)
+        except ValueError:
+            err = {}
+        t.check(code == want and err.get("status") == want and "error" in err and
+                hdr.get("Cache-Control") == "no-store",
+                f"{method} {path}: {code} {body[:60]!r}")
+        if want == 405:
+            t.check(hdr.get("Allow") == "GET, HEAD", f"405 says what is allowed: {hdr}")
+    code, hdr, body = get("/healthz")
+    t.check(code == 200 and body == b"ok\n" and hdr["Content-Type"].startswith("text/plain"),
+            f"/healthz: {code} {body!r}")
+
+    # Metrics, before and after db leaves.
+    def metrics():
+        code, hdr, body = get("/metrics")
+        t.check(code == 200 and hdr["Content-Type"].startswith("text/plain; version=0.0.4"),
+                f"/metrics: {code} {hdr.get('Content-Type')}")
+        return body.decode()
+    m = metrics()
+    t.check('beacon_host_up{id="db",hostname="db",kind="beacon"} 1' in m, "db is up")
+    t.check('beacon_dropped_total{reason="beacon_json"} ' in m, "drops by reason")
+    promtool = shutil.which("promtool")
+    if promtool:
+        r = subprocess.run([promtool, "check", "metrics"], input=m, capture_output=True,
+                           text=True, timeout=30)
+        t.check(r.returncode == 0, f"promtool check metrics: {r.stdout} {r.stderr}")
+    else:
+        print("promtool is not installed: the format is checked by hand only")
+        lines = [l for l in m.splitlines() if l and not l.startswith("#")]
+        typed = {l.split()[2] for l in m.splitlines() if l.startswith("# TYPE")}
+        t.check(all(l.split("{")[0].split()[0] in typed for l in lines),
+                "every sample has its TYPE")
+    db.send_signal(signal.SIGTERM)
+    db.wait(10)
+    t.check(t.wait_for(lambda: 'beacon_host_up{id="db",hostname="db",kind="beacon"} 0'
+                       in metrics(), 5), "db's goodbye: up 0")
+
+    # Abuse: huge headers, then more connections than one address may have.
+    with socket.create_connection(("127.0.0.1", int(HTTP.split(":")[1])), timeout=5) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n")
+        try:
+            answer = s.recv(200)
+        except OSError:
+            answer = b""
+    t.check(answer == b"" or b" 431 " in answer.split(b"\r\n")[0] or
+            b" 413 " in answer.split(b"\r\n")[0],
+            f"40 KB of headers refused: {answer[:40]!r}")
+    idle = []
+    for _ in range(40):
+        try:
+            idle.append(socket.create_connection(("127.0.0.1", int(HTTP.split(":")[1])),
+                                                 timeout=5))
+        except OSError:
+            break
+    try:
+        code = get("/healthz")[0]
+    except OSError:
+        code = 0
+    t.check(len(idle) == 40 and code == 0,
+            f"32 connections from one address at most: the next is closed ({code})")
+    for s in idle:
+        s.close()
+    t.check(t.wait_for(lambda: get("/healthz")[0] == 200, 5), "they go, it answers again")
+    t.check(serve.poll() is None, "the probe is still running")
+finally:
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    shutil.rmtree(tmp, ignore_errors=True)
+t.finish()
