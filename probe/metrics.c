@@ -123,6 +123,21 @@ output_metrics(FILE *f, const struct probe *p, uint64_t now)
 		labels(f, &l);
 		fprintf(f, " %d\n", up(b->status));
 	}
+	head(f, "beacon_host_tag", "gauge",
+	     "1 for each tag of a beacon host (join on id to select by tag).");
+	for (i = 0; i < nh; i++) {
+		const struct host *h = hosttab_at(p->tab, i);
+		size_t k;
+		for (k = 0; k < h->n_tags; k++) {
+			fputs("beacon_host_tag{id=\"", f);
+			label(f, h->id);
+			fputs("\",key=\"", f);
+			label(f, host_tag(h, k)->key);
+			fputs("\",value=\"", f);
+			label(f, host_tag(h, k)->value);
+			fputs("\"} 1\n", f);
+		}
+	}
 	head(f, "beacon_host_last_seen_age_seconds", "gauge",
 	     "Seconds since the host's last beacon or announcement.");
 	for (i = 0; i < nh; i++) {

@@ -120,6 +120,9 @@ try:
     m = metrics()
     t.check('beacon_host_up{id="db",hostname="db",kind="beacon"} 1' in m, "db is up")
     t.check('beacon_dropped_total{reason="beacon_json"} ' in m, "drops by reason")
+    t.check('beacon_host_tag{id="web",key="role",value="web"} 1' in m and
+            'beacon_host_tag{id="web",key="note",value="' + XSS + '"} 1' in m,
+            "tags as samples to join on")
     promtool = shutil.which("promtool")
     if promtool:
         r = subprocess.run([promtool, "check", "metrics"], input=m, capture_output=True,
@@ -161,7 +164,12 @@ try:
             f"32 connections from one address at most: the next is closed ({code})")
     for s in idle:
         s.close()
-    t.check(t.wait_for(lambda: get("/healthz")[0] == 200, 5), "they go, it answers again")
+    def healthy():
+        try:
+            return get("/healthz")[0] == 200
+        except OSError:
+            return False  # the server has not seen them go yet
+    t.check(t.wait_for(healthy, 5), "they go, it answers again")
     t.check(serve.poll() is None, "the probe is still running")
 finally:
     for p in procs:
