@@ -9,6 +9,9 @@
  *   GET /v1/hosts        the table as list --json prints it; the list's
  *                        filters as parameters: status, tag, all, auth
  *   GET /v1/hosts/ID     one host, or 404 with a JSON error
+ *   GET /v1/events       Server-Sent Events: "snapshot" (the /v1/hosts
+ *                        document), then one event per host change, named
+ *                        as watch --events names them, with its line
  *   GET /metrics         Prometheus text exposition (metrics.c)
  *   GET /healthz         "ok"
  *
@@ -16,6 +19,12 @@
  * Content-Type and Cache-Control: no-store. Connections are bounded (256
  * in all, 32 per client address), and so is a request's memory (16 KiB of
  * headers) and its time (30 s of silence).
+ *
+ * An event stream is a buffer per client that MHD drains as the socket
+ * takes it; with nothing to send the connection is suspended, and a new
+ * event resumes it. A client whose buffer passes SSE_BACKLOG bytes more
+ * than its snapshot (it reads too slowly, or not at all) is dropped: the
+ * probe never waits for anyone.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,11 +46,131 @@
 #define HTTP_MAX_DAEMONS PROBE_LIST_MAX
 #define HTTP_FILTERS_MAX PROBE_LIST_MAX
 
+#define SSE_BACKLOG (1 << 20)
+
+struct sse {
+	struct sse *next, **prev;
+	struct MHD_Connection *c;
+	char *buf;
+	size_t len, off, cap, limit;
+	bool suspended, dropped;
+};
+
 struct http {
 	struct probe *p;
 	struct MHD_Daemon *d[HTTP_MAX_DAEMONS];
 	size_t n;
+	struct sse *clients;
+	size_t n_clients;
+	uint64_t sse_dropped;
 };
+
+/* Append an SSE event: "event: NAME", each line of data as "data: ...",
+   a blank line. false when it would pass the client's limit. */
+static bool
+sse_put(struct sse *s, const char *event, const char *data, size_t len)
+{
+	size_t need = 16 + strlen(event) + len, i, lines = 1;
+	char *b;
+
+	for (i = 0; i < len; i++)
+		lines += data[i] == '\n';
+	need += 7 * lines;
+	if (s->off > 0 && s->off == s->len)
+		s->off = s->len = 0; /* all sent: start over */
+	if (s->len + need > s->limit)
+		return false;
+	if (s->len + need > s->cap) {
+		size_t cap = s->cap ? s->cap : 4096;
+		while (cap < s->len + need)
+			cap *= 2;
+		if ((b = realloc(s->buf, cap)) == NULL)
+			return false;
+		s->buf = b;
+		s->cap = cap;
+	}
+	s->len += (size_t)sprintf(s->buf + s->len, "event: %s\ndata: ", event);
+	for (i = 0; i < len; i++) {
+		if (data[i] == '\n') {
+			if (i + 1 == len)
+				break; /* the document's last newline */
+			memcpy(s->buf + s->len, "\ndata: ", 7);
+			s->len += 7;
+		} else {
+			s->buf[s->len++] = data[i];
+		}
+	}
+	memcpy(s->buf + s->len, "\n\n", 2);
+	s->len += 2;
+	return true;
+}
+
+static ssize_t
+sse_read(void *ctx, uint64_t pos, char *out, size_t max)
+{
+	struct sse *s = ctx;
+	size_t n = s->len - s->off;
+
+	(void)pos;
+	if (s->dropped)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	if (n == 0) {
+		/* Nothing now: out of MHD's loop until the next event. */
+		s->suspended = true;
+		MHD_suspend_connection(s->c);
+		return 0;
+	}
+	if (n > max)
+		n = max;
+	memcpy(out, s->buf + s->off, n);
+	s->off += n;
+	return (ssize_t)n;
+}
+
+static void
+sse_free(void *ctx)
+{
+	struct sse *s = ctx;
+
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	*s->prev = s->next;
+	free(s->buf);
+	free(s);
+}
+
+static void
+sse_wake(struct sse *s)
+{
+	if (s->suspended) {
+		s->suspended = false;
+		MHD_resume_connection(s->c);
+	}
+}
+
+void
+http_event(struct http *h, const char *event, const char *line)
+{
+	struct sse *s;
+
+	if (h == NULL)
+		return;
+	for (s = h->clients; s != NULL; s = s->next) {
+		if (s->dropped)
+			continue;
+		if (!sse_put(s, event, line, strlen(line))) {
+			s->dropped = true; /* too slow: let it go */
+			h->sse_dropped++;
+		}
+		sse_wake(s);
+	}
+}
+
+bool
+http_streaming(const struct http *h)
+{
+	return h != NULL && h->clients != NULL;
+}
 
 /* "ADDR:PORT" or "[ADDR6]:PORT" into a socket address; -1 if not. */
 int
@@ -262,6 +391,65 @@ metrics(struct http *h, struct MHD_Connection *c)
 }
 
 static enum MHD_Result
+events(struct http *h, struct MHD_Connection *c)
+{
+	struct sse *s = calloc(1, sizeof(*s));
+	struct MHD_Response *r;
+	struct probe view = *h->p;
+	struct probe_config cfg = *h->p->c;
+	char *doc = NULL;
+	size_t len = 0, shown;
+	enum MHD_Result ok;
+	FILE *f;
+	int rc;
+
+	if (s == NULL)
+		return MHD_NO;
+	cfg.n_statuses = cfg.n_tags = 0;
+	cfg.all = true; /* the page keeps hosts that left or expired */
+	cfg.auth = NULL;
+	view.c = &cfg;
+	f = open_memstream(&doc, &len);
+	rc = f == NULL ? -1
+		       : output_document(f, &view, clock_mono_ms(), &shown);
+	if (f == NULL || fclose(f) != 0 || rc < 0) {
+		free(doc);
+		free(s);
+		return error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			     "out of memory");
+	}
+	s->c = c;
+	s->limit = 2 * len + 64 + SSE_BACKLOG;
+	if (!sse_put(s, "snapshot", doc, len)) {
+		free(doc);
+		free(s->buf);
+		free(s);
+		return error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			     "out of memory");
+	}
+	free(doc);
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024,
+					      sse_read, s, sse_free);
+	if (r == NULL) {
+		free(s->buf);
+		free(s);
+		return MHD_NO;
+	}
+	s->next = h->clients;
+	if (s->next != NULL)
+		s->next->prev = &s->next;
+	s->prev = &h->clients;
+	h->clients = s;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/event-stream");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	ok = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static enum MHD_Result
 handle(void *ctx, struct MHD_Connection *c, const char *url, const char *method,
        const char *version, const char *upload, size_t *upload_len,
        void **state)
@@ -290,6 +478,8 @@ handle(void *ctx, struct MHD_Connection *c, const char *url, const char *method,
 		return one_host(h, c, url + 10);
 	if (strcmp(url, "/metrics") == 0)
 		return metrics(h, c);
+	if (strcmp(url, "/v1/events") == 0 && strcmp(method, "GET") == 0)
+		return events(h, c);
 	return error(c, MHD_HTTP_NOT_FOUND, "not found");
 }
 
@@ -306,7 +496,9 @@ http_start(struct probe *p)
 	for (i = 0; i < c->n_http; i++) {
 		struct sockaddr_storage ss;
 		unsigned len;
-		unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+		/* No MHD_USE_ERROR_LOG: a dropped stream would log a line
+		   each; what matters is logged here. */
+		unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
 
 		if (http_parse_addr(c->http[i], &ss, &len) < 0) {
 			log_warnx("--http %s: not ADDR:PORT", c->http[i]);
@@ -344,10 +536,18 @@ fail:
 void
 http_stop(struct http *h)
 {
+	struct sse *s;
 	size_t i;
 
 	if (h == NULL)
 		return;
+	/* Suspended streams must be resumed before their daemon stops. */
+	for (s = h->clients; s != NULL; s = s->next) {
+		s->dropped = true;
+		sse_wake(s);
+	}
+	for (i = 0; i < h->n; i++)
+		MHD_run(h->d[i]);
 	for (i = 0; i < h->n; i++)
 		MHD_stop_daemon(h->d[i]);
 	free(h);

@@ -38,7 +38,6 @@ struct loop {
 	int rc;
 	uint64_t start, end, table_due, resolicit, last_out, sample_due;
 	uint64_t browse_due;
-	struct http *http; /* serve --http; NULL: none */
 	uint64_t ifaces_due;
 };
 
@@ -275,7 +274,7 @@ probe_run(const struct probe_config *c)
 		return 1;
 	}
 	if (probe_open(&l.p, c) < 0 || drop_root(c) < 0 ||
-	    (c->n_http > 0 && (l.http = http_start(&l.p)) == NULL)) {
+	    (c->n_http > 0 && (l.p.http = http_start(&l.p)) == NULL)) {
 		probe_close(&l.p);
 		close(sigfd);
 		return 1;
@@ -308,9 +307,9 @@ probe_run(const struct probe_config *c)
 		struct pollfd pf[2 + PROBE_LIST_MAX] = {
 			{sigfd, POLLIN, 0}, {mailslot_fd(l.p.srv), POLLIN, 0}};
 		int hfd[PROBE_LIST_MAX];
-		size_t nh = http_fds(l.http, hfd, PROBE_LIST_MAX);
+		size_t nh = http_fds(l.p.http, hfd, PROBE_LIST_MAX);
 		uint64_t due = UINT64_MAX, now = clock_mono_ms(),
-			 ht = http_timeout_ms(l.http);
+			 ht = http_timeout_ms(l.p.http);
 		int timeout;
 
 		for (i = 0; i < nh; i++) {
@@ -338,8 +337,8 @@ probe_run(const struct probe_config *c)
 			break;
 		}
 		if (pf[0].revents & POLLIN)
-			break;    /* SIGTERM or SIGINT */
-		http_run(l.http); /* ready or not: its own timeouts too */
+			break;      /* SIGTERM or SIGINT */
+		http_run(l.p.http); /* ready or not: its own timeouts too */
 		now = clock_mono_ms();
 		for (i = 0; i < NJOBS && !l.stop; i++)
 			if (jobs[i].due(&l) <= now)
@@ -358,7 +357,7 @@ out:
 			rc = 1;
 		}
 	}
-	http_stop(l.http);
+	http_stop(l.p.http);
 	probe_close(&l.p);
 	close(sigfd);
 	return rc;

@@ -58,6 +58,8 @@ struct probe_config {
 	unsigned max_per_source; /* beacons decoded per source per second */
 };
 
+struct http;
+
 struct probe_stats {
 	uint64_t beacons;          /* decoded and taken into the table */
 	uint64_t duplicates;       /* copies of a beacon already counted */
@@ -90,8 +92,8 @@ struct probe {
 	struct mailslot_client *solicit_browse; /* browse requests */
 	struct mailslot_client *direct; /* unicast queries, one socket */
 	bool said_listening_only;
-	uint64_t ask_window_ms;
-	unsigned asks_in_window;
+	uint64_t ask_at_ms; /* direct queries: a token bucket */
+	double ask_tokens;
 	uint64_t drops_at_sample, seen_at_sample;
 	double rx_loss;  /* fraction dropped in the last second */
 	uint64_t key[2]; /* for hashing source addresses */
@@ -102,6 +104,7 @@ struct probe {
 	} sources[PROBE_SOURCES];
 	struct hosttab *tab;
 	struct browse_tab *browse;   /* NULL: --no-browse */
+	struct http *http;           /* serve --http; NULL: none */
 	struct beacon_keyring *keys; /* NULL: no --keyring */
 	struct probe_stats st;
 	char nonce_prefix[9];
@@ -200,7 +203,6 @@ void output_drops(const struct probe *p,
 int output_metrics(FILE *f, const struct probe *p, uint64_t now_ms);
 
 /* http.c: serve --http. */
-struct http;
 struct sockaddr_storage;
 /* "ADDR:PORT" or "[ADDR6]:PORT"; -1 if not. */
 int http_parse_addr(const char *s, struct sockaddr_storage *ss, unsigned *len);
@@ -211,6 +213,10 @@ void http_stop(struct http *h);
 size_t http_fds(const struct http *h, int *fds, size_t max);
 uint64_t http_timeout_ms(const struct http *h);
 void http_run(struct http *h);
+/* One host change to every event stream (a watch --events line). */
+void http_event(struct http *h, const char *event, const char *line);
+/* Whether any client streams events (then events are formatted). */
+bool http_streaming(const struct http *h);
 
 /* The same for a browse host's join, leave or expiry. */
 char *output_browse_event(const struct probe *p, enum host_event ev,

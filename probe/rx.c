@@ -58,9 +58,18 @@ on_event(void *ctx, enum host_event ev, const struct host *h,
 {
 	struct probe *p = ctx;
 
+	char *line;
+
 	p->dirty = true;
+	if (!p->want_events && !http_streaming(p->http))
+		return;
+	line = output_event(ev, h, reason, now);
+	if (line != NULL)
+		http_event(p->http, host_event_name(ev), line);
 	if (p->want_events)
-		queue_event(p, output_event(ev, h, reason, now));
+		queue_event(p, line);
+	else
+		free(line);
 }
 
 static void
@@ -69,9 +78,18 @@ on_browse_event(void *ctx, enum host_event ev, const struct browse_host *h,
 {
 	struct probe *p = ctx;
 
+	char *line;
+
 	p->dirty = true;
+	if (!p->want_events && !http_streaming(p->http))
+		return;
+	line = output_browse_event(p, ev, h, now);
+	if (line != NULL)
+		http_event(p->http, host_event_name(ev), line);
 	if (p->want_events)
-		queue_event(p, output_browse_event(p, ev, h, now));
+		queue_event(p, line);
+	else
+		free(line);
 }
 
 int
@@ -121,15 +139,19 @@ probe_ask(struct probe *p, const struct hosttab_ask *a, uint64_t now)
 	char buf[128];
 	size_t len;
 
-	if (now - p->ask_window_ms >= 1000) {
-		p->ask_window_ms = now;
-		p->asks_in_window = 0;
-	}
-	if (p->asks_in_window >= p->c->max_queries) {
+	/* A token bucket (max_queries a second, as many at once), not a
+	   fixed window, which would let twice that through across its
+	   edge. */
+	p->ask_tokens +=
+		(double)(now - p->ask_at_ms) * p->c->max_queries / 1000;
+	if (p->ask_at_ms == 0 || p->ask_tokens > p->c->max_queries)
+		p->ask_tokens = p->c->max_queries;
+	p->ask_at_ms = now;
+	if (p->ask_tokens < 1) {
 		p->st.queries_capped++;
 		return;
 	}
-	p->asks_in_window++;
+	p->ask_tokens -= 1;
 	p->st.queries++;
 	encode_query(p, a->id, buf, sizeof(buf), &len);
 	if (len == 0)
