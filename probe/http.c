@@ -13,6 +13,8 @@
  *                        document), then one event per host change, named
  *                        as watch --events names them, with its line
  *   GET /metrics         Prometheus text exposition (metrics.c)
+ *   GET /                the web page (page.html, built in): the live
+ *                        table from /v1/events, every value as text
  *   GET /healthz         "ok"
  *
  * Unknown paths are 404, other methods 405; every answer has a
@@ -47,6 +49,16 @@
 #define HTTP_FILTERS_MAX PROBE_LIST_MAX
 
 #define SSE_BACKLOG (1 << 20)
+
+/* page.html, embedded by cmake/Embed.cmake. */
+extern unsigned char page_html[];
+extern const size_t page_html_len;
+
+/* The page loads nothing from elsewhere, and nothing may frame it. */
+#define PAGE_CSP                                                               \
+	"default-src 'none'; script-src 'unsafe-inline'; "                     \
+	"style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; "     \
+	"form-action 'none'; frame-ancestors 'none'"
 
 struct sse {
 	struct sse *next, **prev;
@@ -450,6 +462,28 @@ events(struct http *h, struct MHD_Connection *c)
 }
 
 static enum MHD_Result
+page(struct MHD_Connection *c)
+{
+	/* Not const: MHD's buffer argument is not, though it only reads a
+	   PERSISTENT one. */
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		page_html_len, page_html, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ok;
+
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/html; charset=utf-8");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Content-Security-Policy", PAGE_CSP);
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	ok = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static enum MHD_Result
 handle(void *ctx, struct MHD_Connection *c, const char *url, const char *method,
        const char *version, const char *upload, size_t *upload_len,
        void **state)
@@ -469,6 +503,8 @@ handle(void *ctx, struct MHD_Connection *c, const char *url, const char *method,
 		return error(c, MHD_HTTP_CONTENT_TOO_LARGE, "no body here");
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or HEAD");
+	if (strcmp(url, "/") == 0)
+		return page(c);
 	if (strcmp(url, "/healthz") == 0)
 		return reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8",
 			     strdup("ok\n"), 3);

@@ -107,6 +107,26 @@ try:
                 f"{method} {path}: {code} {body[:60]!r}")
         if want == 405:
             t.check(hdr.get("Allow") == "GET, HEAD", f"405 says what is allowed: {hdr}")
+    # The page: built in, nothing from elsewhere, data only as text.
+    code, hdr, body = get("/")
+    page = body.decode()
+    t.check(code == 200 and hdr["Content-Type"] == "text/html; charset=utf-8" and
+            "default-src 'none'" in hdr.get("Content-Security-Policy", "") and
+            "frame-ancestors 'none'" in hdr.get("Content-Security-Policy", ""),
+            f"GET /: the page, under a strict CSP: {code} {hdr}")
+    t.check("http://" not in page and "https://" not in page and " src=" not in page,
+            "it loads nothing from elsewhere")
+    t.check(all(bad not in page for bad in ("innerHTML", "outerHTML", "insertAdjacentHTML",
+                                            "document.write")),
+            "and never inserts network data as HTML")
+    t.check('new EventSource("/v1/events")' in page, "it follows /v1/events")
+    node = shutil.which("node")
+    if node:  # its script parses (node is not required: this check is extra)
+        js = os.path.join(tmp, "page.js")
+        with open(js, "w") as f:
+            f.write(page.split("<script>", 1)[1].split("</script>", 1)[0])
+        r = subprocess.run([node, "--check", js], capture_output=True, text=True, timeout=30)
+        t.check(r.returncode == 0, f"the page's script parses: {r.stderr[:300]}")
     code, hdr, body = get("/healthz")
     t.check(code == 200 and body == b"ok\n" and hdr["Content-Type"].startswith("text/plain"),
             f"/healthz: {code} {body!r}")
