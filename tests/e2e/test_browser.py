@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: MIT
+"""The web page in a real browser (Debian's headless Chromium, over the
+DevTools protocol): with three agents and serve --http on loopback, the
+page shows them live, marks one left within a second of its goodbye,
+filters, sorts, opens a host's details, and shows a tag holding HTML as
+text without making an element of it. Keeps a screenshot in ARTIFACTS.
+Prints the page's load time and the delay from a goodbye to the page.
+Skips (77) without chromium."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
+import testlib as t  # noqa: E402
+
+if shutil.which("chromium") is None:
+    t.skip("no chromium (Debian's chromium package)")
+import cdp  # noqa: E402
+
+AGENT = os.environ["BEACON_AGENT"]
+PROBE = os.environ["BEACON_PROBE"]
+ARTIFACTS = os.environ.get("ARTIFACTS", tempfile.gettempdir())
+NET = ["--port", str(t.free_port()), "--broadcast", "127.255.255.255"]
+XSS = "<img src=x onerror=alert(1)>"
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    HTTP = f"127.0.0.1:{s.getsockname()[1]}"
+
+tmp = tempfile.mkdtemp(prefix="beacon-browser-")
+procs = []
+browser = None
+figures = {}
+try:
+    agents = {}
+    for name, tag in (("alpha", "role=web"), ("bravo", "role=db"), ("charlie", f"note={XSS}")):
+        agents[name] = subprocess.Popen([AGENT, *NET, "--interval", "1", "--id", name,
+                                         "--hostname", name, "--tag", tag],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(agents[name])
+    procs.append(subprocess.Popen([PROBE, "serve", *NET, "--export", os.path.join(tmp, "h.json"),
+                                   "--http", HTTP], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL))
+    t.check(t.wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", int(HTTP.split(":")[1])))
+                       == 0, 5), "the probe serves")
+    time.sleep(1.0)  # the agents' first beacons: a table to show
+    browser = cdp.Browser()
+    t0 = time.monotonic()
+    page = browser.open(f"http://{HTTP}/")
+    rows = "document.querySelectorAll('#rows tr.host').length"
+    shown = t.wait_for(lambda: browser.eval(page, rows) == 3, 10)
+    figures["page_live_s"] = round(time.monotonic() - t0, 3)
+    t.check(shown, f"the page shows the three agents: {browser.eval(page, rows)}")
+    figures["load_event_ms"] = browser.eval(
+        page, "Math.round(performance.getEntriesByType('navigation')[0].loadEventEnd)")
+    t.check(browser.eval(page, "document.getElementById('state').textContent") == "live",
+            "it says it is live")
+
+    # A goodbye reaches the page within a second.
+    status = ("[...document.querySelectorAll('#rows tr.host')].find(r => r.dataset.id == "
+              "'bravo').querySelector('.s').textContent")
+    t1 = time.monotonic()
+    agents["bravo"].send_signal(signal.SIGTERM)
+    left = t.wait_for(lambda: browser.eval(page, status) == "left", 5, 0.01)
+    figures["goodbye_to_page_s"] = round(time.monotonic() - t1, 3)
+    t.check(left and figures["goodbye_to_page_s"] < 1.0,
+            f"bravo shown left {figures['goodbye_to_page_s']} s after its goodbye")
+    t.check(browser.eval(page, rows) == 3, "and stays in its row, as in list --all")
+
+    # HTML in a tag is text: no element made, the text shown as sent.
+    t.check(browser.eval(page, "document.querySelectorAll('img').length") == 0,
+            "a tag holding <img ...> makes no element")
+    t.check(XSS in browser.eval(page, "document.getElementById('rows').textContent"),
+            "and is shown as text")
+    t.check(not any(e["method"] == "Page.javascriptDialogOpening" for e in browser.events),
+            "no script of it ran")
+
+    # Filter, sort, details.
+    browser.eval(page, "const f = document.getElementById('filter'); f.value = 'role=web';"
+                       "f.dispatchEvent(new Event('input')); 0")
+    t.check(browser.eval(page, rows) == 1, "the filter box keeps role=web only")
+    browser.eval(page, "const g = document.getElementById('filter'); g.value = '';"
+                       "g.dispatchEvent(new Event('input')); 0")
+    browser.eval(page, "document.querySelector('th[data-k=hostname]').click(); 0")
+    names = browser.eval(page, "[...document.querySelectorAll('#rows tr.host')]"
+                               ".map(r => r.dataset.id).join(',')")
+    t.check(names == "charlie,bravo,alpha", f"sorted by hostname, descending: {names}")
+    browser.eval(page, "document.querySelector('#rows tr.host').click(); 0")
+    detail = browser.eval(page, "document.querySelector('#rows tr.detail')?.textContent || ''")
+    t.check("reason" in detail and "restarts" in detail and "loss" in detail,
+            f"a click opens the host's details: {detail[:80]!r}")
+    browser.eval(page, "document.querySelector('th[data-k=hostname]').click(); 0")
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    shot = os.path.join(ARTIFACTS, "page.png")
+    browser.screenshot(page, shot)
+    t.check(os.path.getsize(shot) > 1000, f"a screenshot kept: {shot}")
+    print("figures:", figures)
+finally:
+    if browser is not None:
+        browser.close()
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    shutil.rmtree(tmp, ignore_errors=True)
+t.finish()
