@@ -75,6 +75,7 @@ struct http {
 	struct sse *clients;
 	size_t n_clients;
 	uint64_t sse_dropped;
+	bool pending; /* streams resumed since the last run */
 };
 
 /* Append an SSE event: "event: NAME", each line of data as "data: ...",
@@ -175,7 +176,14 @@ http_event(struct http *h, const char *event, const char *line)
 			h->sse_dropped++;
 		}
 		sse_wake(s);
+		h->pending = true;
 	}
+}
+
+bool
+http_pending(const struct http *h)
+{
+	return h != NULL && h->pending;
 }
 
 bool
@@ -620,6 +628,9 @@ http_run(struct http *h)
 {
 	size_t i;
 
-	for (i = 0; h != NULL && i < h->n; i++)
+	if (h == NULL)
+		return;
+	h->pending = false;
+	for (i = 0; i < h->n; i++)
 		MHD_run(h->d[i]);
 }

@@ -309,7 +309,7 @@ probe_run(const struct probe_config *c)
 		int hfd[PROBE_LIST_MAX];
 		size_t nh = http_fds(l.p.http, hfd, PROBE_LIST_MAX);
 		uint64_t due = UINT64_MAX, now = clock_mono_ms(),
-			 ht = http_timeout_ms(l.p.http);
+			 ht = http_timeout_ms(l.p.http), poll_at = now;
 		int timeout;
 
 		for (i = 0; i < nh; i++) {
@@ -331,15 +331,24 @@ probe_run(const struct probe_config *c)
 			l.table_due = earliest(l.table_due, now + 50);
 			l.browse_due = earliest(l.browse_due, now + 50);
 		}
+		if (http_pending(l.p.http))
+			timeout = 0; /* events for the streams: send them now */
 		if (poll(pf, 2 + nh, timeout) < 0 && errno != EINTR) {
 			log_warn("poll");
 			rc = 1;
 			break;
 		}
 		if (pf[0].revents & POLLIN)
-			break;      /* SIGTERM or SIGINT */
-		http_run(l.p.http); /* ready or not: its own timeouts too */
+			break; /* SIGTERM or SIGINT */
 		now = clock_mono_ms();
+		/* Only when it has something to do: a ready descriptor or its
+		   own timeout (idle streams cost nothing per datagram). */
+		for (i = 0; i < nh; i++)
+			if (pf[2 + i].revents != 0)
+				break;
+		if (i < nh || http_pending(l.p.http) ||
+		    (ht != UINT64_MAX && now >= poll_at + ht))
+			http_run(l.p.http);
 		for (i = 0; i < NJOBS && !l.stop; i++)
 			if (jobs[i].due(&l) <= now)
 				jobs[i].run(&l, now);

@@ -213,6 +213,8 @@ void http_stop(struct http *h);
 size_t http_fds(const struct http *h, int *fds, size_t max);
 uint64_t http_timeout_ms(const struct http *h);
 void http_run(struct http *h);
+/* Whether streams were given events since the last http_run(). */
+bool http_pending(const struct http *h);
 /* One host change to every event stream (a watch --events line). */
 void http_event(struct http *h, const char *event, const char *line);
 /* Whether any client streams events (then events are formatted). */
