@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* beacon-probe's command line, parsed into struct probe_config. */
 #include <getopt.h>
+#include <sodium.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,7 +62,14 @@ static const char usage[] =
 	"      --http ADDR:PORT  serve: the table over HTTP on ADDR:PORT\n"
 	"                        (repeatable; [ADDR6]:PORT for IPv6): /v1/hosts\n"
 	"                        (the --json document, filters as parameters),\n"
-	"                        /v1/hosts/ID, /metrics (Prometheus), /healthz\n"
+	"                        /v1/hosts/ID, /v1/events, /metrics\n"
+	"                        (Prometheus), / (a live page), /healthz\n"
+	"      --http-auth FILE  ask for a password: lines \"USER HASH\" (mode\n"
+	"                        600; HASH from beacon-probe --hash-password)\n"
+	"      --http-cert FILE, --http-key FILE\n"
+	"                        HTTPS with this certificate and key (PEM)\n"
+	"      --hash-password   read a password on standard input, print its\n"
+	"                        hash for --http-auth, and exit\n"
 	"      --export-interval SEC  serve: at most one write per SEC\n"
 	"                        (default 1)\n"
 	"      --max-hosts N     table bound (default 65536); when full, rows\n"
@@ -91,6 +99,10 @@ enum {
 	OPT_REQUIRE_AUTH,
 	OPT_AUTH,
 	OPT_HTTP,
+	OPT_HTTP_AUTH,
+	OPT_HTTP_CERT,
+	OPT_HTTP_KEY,
+	OPT_HASH_PASSWORD,
 	OPT_EXPORT_INTERVAL,
 	OPT_MAX_HOSTS,
 	OPT_MAX_TTL,
@@ -111,6 +123,9 @@ static const struct option longopts[] = {
 	{"user", required_argument, NULL, 'u'},
 	{"require-auth", no_argument, NULL, OPT_REQUIRE_AUTH},
 	{"http", required_argument, NULL, OPT_HTTP},
+	{"http-auth", required_argument, NULL, OPT_HTTP_AUTH},
+	{"http-cert", required_argument, NULL, OPT_HTTP_CERT},
+	{"http-key", required_argument, NULL, OPT_HTTP_KEY},
 	{"auth", required_argument, NULL, OPT_AUTH},
 	{"no-browse-request", no_argument, NULL, OPT_NO_BROWSE_REQUEST},
 	{"json", no_argument, NULL, 'j'},
@@ -157,6 +172,35 @@ add(const char **list, size_t *n, const char *v)
 	return true;
 }
 
+/* --hash-password: a password from standard input (one line) to the
+   Argon2id string --http-auth files hold. */
+static int
+hash_password(void)
+{
+	char pass[256], hash[crypto_pwhash_STRBYTES];
+	size_t n;
+
+	if (sodium_init() < 0 || fgets(pass, sizeof(pass), stdin) == NULL) {
+		fprintf(stderr,
+			"beacon-probe: --hash-password reads a password "
+			"on standard input\n");
+		return 1;
+	}
+	n = strcspn(pass, "\r\n");
+	pass[n] = '\0';
+	if (n == 0 ||
+	    crypto_pwhash_str(hash, pass, n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+		sodium_memzero(pass, sizeof(pass));
+		fprintf(stderr, "beacon-probe: an empty password, or out of "
+				"memory\n");
+		return 1;
+	}
+	sodium_memzero(pass, sizeof(pass));
+	puts(hash);
+	return 0;
+}
+
 int
 probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 {
@@ -192,6 +236,10 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 		puts("beacon-probe " BEACON_VERSION);
 		*done = true;
 		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--hash-password") == 0) {
+		*done = true;
+		return hash_password();
 	}
 	if (argc < 2)
 		return bad("missing command: list, watch or serve", NULL);
@@ -258,6 +306,15 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 			break;
 		case OPT_REQUIRE_AUTH:
 			c->require_auth = true;
+			break;
+		case OPT_HTTP_AUTH:
+			c->http_auth = optarg;
+			break;
+		case OPT_HTTP_CERT:
+			c->http_cert = optarg;
+			break;
+		case OPT_HTTP_KEY:
+			c->http_key = optarg;
 			break;
 		case OPT_HTTP: {
 			struct sockaddr_storage ss;
@@ -382,6 +439,12 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 		return bad("--events goes with watch", NULL);
 	if (c->n_http > 0 && c->cmd != CMD_SERVE)
 		return bad("--http goes with serve", NULL);
+	if ((c->http_auth || c->http_cert || c->http_key) && c->n_http == 0)
+		return bad("--http-auth, --http-cert and --http-key go with "
+			   "--http",
+			   NULL);
+	if ((c->http_cert == NULL) != (c->http_key == NULL))
+		return bad("--http-cert and --http-key go together", NULL);
 	if (c->require_auth && c->keyring == NULL)
 		return bad("--require-auth needs --keyring FILE", NULL);
 	return 0;

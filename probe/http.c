@@ -22,6 +22,13 @@
  * in all, 32 per client address), and so is a request's memory (16 KiB of
  * headers) and its time (30 s of silence).
  *
+ * --http-cert and --http-key: TLS (libmicrohttpd's GnuTLS). --http-auth:
+ * HTTP basic authentication against lines "USER HASH" (HASH from
+ * beacon-probe --hash-password: libsodium's Argon2id string, checked by
+ * crypto_pwhash_str_verify). A good pair is remembered (a keyed BLAKE2b of
+ * it), so a page's many requests do not each pay Argon2id's deliberate
+ * tens of milliseconds in the probe's loop. /healthz stays open.
+ *
  * An event stream is a buffer per client that MHD drains as the socket
  * takes it; with nothing to send the connection is suspended, and a new
  * event resumes it. A client whose buffer passes SSE_BACKLOG bytes more
@@ -30,7 +37,11 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,8 +79,20 @@ struct sse {
 	bool suspended, dropped;
 };
 
+#define AUTH_USERS 32
+#define AUTH_CACHE 16
+
 struct http {
 	struct probe *p;
+	char *cert, *key; /* PEM, read at start */
+	struct {
+		char user[64];
+		char hash[crypto_pwhash_STRBYTES];
+	} users[AUTH_USERS];
+	size_t n_users;
+	uint8_t cache_key[crypto_generichash_KEYBYTES];
+	uint8_t cache[AUTH_CACHE][16];
+	size_t cache_next;
 	struct MHD_Daemon *d[HTTP_MAX_DAEMONS];
 	size_t n;
 	struct sse *clients;
@@ -469,6 +492,62 @@ events(struct http *h, struct MHD_Connection *c)
 	return ok;
 }
 
+/* Basic authentication: a user of the file and its password. */
+static bool
+authorized(struct http *h, struct MHD_Connection *c)
+{
+	char *pass = NULL,
+	     *user = MHD_basic_auth_get_username_password(c, &pass);
+	uint8_t tag[16];
+	bool ok = false;
+	size_t i;
+
+	if (user == NULL || pass == NULL)
+		goto out;
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, h->cache_key, sizeof(h->cache_key),
+				sizeof(tag));
+	crypto_generichash_update(&st, (const uint8_t *)user, strlen(user) + 1);
+	crypto_generichash_update(&st, (const uint8_t *)pass, strlen(pass));
+	crypto_generichash_final(&st, tag, sizeof(tag));
+	for (i = 0; i < AUTH_CACHE && !ok; i++)
+		ok = sodium_memcmp(h->cache[i], tag, sizeof(tag)) == 0;
+	for (i = 0; i < h->n_users && !ok; i++)
+		if (strcmp(h->users[i].user, user) == 0 &&
+		    crypto_pwhash_str_verify(h->users[i].hash, pass,
+					     strlen(pass)) == 0) {
+			memcpy(h->cache[h->cache_next], tag, sizeof(tag));
+			h->cache_next = (h->cache_next + 1) % AUTH_CACHE;
+			ok = true;
+		}
+out:
+	if (pass != NULL)
+		sodium_memzero(pass, strlen(pass));
+	MHD_free(user);
+	MHD_free(pass);
+	return ok;
+}
+
+static enum MHD_Result
+refuse(struct MHD_Connection *c)
+{
+	static const char body[] = "{\"error\":\"authentication "
+				   "required\",\"status\":401}\n";
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		sizeof(body) - 1, (void *)(uintptr_t)body,
+		MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ok;
+
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ok = MHD_queue_basic_auth_fail_response(c, "beacon-probe", r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
 static enum MHD_Result
 page(struct MHD_Connection *c)
 {
@@ -509,6 +588,8 @@ handle(void *ctx, struct MHD_Connection *c, const char *url, const char *method,
 	}
 	if (*upload_len != 0)
 		return error(c, MHD_HTTP_CONTENT_TOO_LARGE, "no body here");
+	if (h->n_users > 0 && strcmp(url, "/healthz") != 0 && !authorized(h, c))
+		return refuse(c);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or HEAD");
 	if (strcmp(url, "/") == 0)
@@ -527,6 +608,86 @@ handle(void *ctx, struct MHD_Connection *c, const char *url, const char *method,
 	return error(c, MHD_HTTP_NOT_FOUND, "not found");
 }
 
+/* A whole small file (a PEM, a password file), NUL-terminated; NULL with
+   why logged. private: only its owner (or root) may read it. */
+static char *
+slurp(const char *path, const char *what, bool private)
+{
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		log_warn("%s %s", what, path);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > 1 << 20) {
+		log_warnx("%s %s: not a regular file of at most 1 MiB", what,
+			  path);
+		goto fail;
+	}
+	if (private && ((st.st_mode & (S_IRWXG | S_IRWXO)) ||
+			(st.st_uid != geteuid() && st.st_uid != 0))) {
+		log_warnx("%s %s: readable or writable by others, or owned by "
+			  "another user: chmod 600 it",
+			  what, path);
+		goto fail;
+	}
+	buf = calloc(1, (size_t)st.st_size + 1);
+	if (buf == NULL || (n = read(fd, buf, (size_t)st.st_size)) < 0 ||
+	    n != st.st_size) {
+		log_warn("%s %s", what, path);
+		free(buf);
+		buf = NULL;
+	}
+fail:
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+static int
+load_users(struct http *h, const char *path)
+{
+	char *text = slurp(path, "--http-auth", true), *line, *save = NULL;
+	size_t n = 0;
+
+	if (text == NULL)
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char user[64], hash[crypto_pwhash_STRBYTES];
+		n++;
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		if (sscanf(line, "%63s %127s", user, hash) != 2 ||
+		    strncmp(hash, "$argon2", 7) != 0 ||
+		    h->n_users == AUTH_USERS) {
+			log_warnx("--http-auth %s, line %zu: not \"USER HASH\" "
+				  "(make the hash with beacon-probe "
+				  "--hash-password; at most %d users)",
+				  path, n, AUTH_USERS);
+			sodium_memzero(text, strlen(text));
+			free(text);
+			return -1;
+		}
+		snprintf(h->users[h->n_users].user, sizeof(h->users[0].user),
+			 "%s", user);
+		snprintf(h->users[h->n_users].hash, sizeof(h->users[0].hash),
+			 "%s", hash);
+		h->n_users++;
+	}
+	sodium_memzero(text, strlen(text));
+	free(text);
+	if (h->n_users == 0) {
+		log_warnx("--http-auth %s: no user in it", path);
+		return -1;
+	}
+	randombytes_buf(h->cache_key, sizeof(h->cache_key));
+	return 0;
+}
+
 struct http *
 http_start(struct probe *p)
 {
@@ -534,15 +695,23 @@ http_start(struct probe *p)
 	struct http *h = calloc(1, sizeof(*h));
 	size_t i;
 
-	if (h == NULL)
+	if (h == NULL || sodium_init() < 0) {
+		free(h);
 		return NULL;
+	}
 	h->p = p;
+	if ((c->http_auth != NULL && load_users(h, c->http_auth) < 0) ||
+	    (c->http_cert != NULL &&
+	     ((h->cert = slurp(c->http_cert, "--http-cert", false)) == NULL ||
+	      (h->key = slurp(c->http_key, "--http-key", true)) == NULL)))
+		goto fail;
 	for (i = 0; i < c->n_http; i++) {
 		struct sockaddr_storage ss;
 		unsigned len;
 		/* No MHD_USE_ERROR_LOG: a dropped stream would log a line
 		   each; what matters is logged here. */
-		unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+		unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+				 (h->cert != NULL ? MHD_USE_TLS : 0);
 
 		if (http_parse_addr(c->http[i], &ss, &len) < 0) {
 			log_warnx("--http %s: not ADDR:PORT", c->http[i]);
@@ -558,18 +727,25 @@ http_start(struct probe *p)
 			(unsigned)HTTP_PER_ADDRESS,
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY,
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_S,
+			h->cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT
+					: MHD_OPTION_END,
+			h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key,
 			MHD_OPTION_END);
 		if (h->d[i] == NULL) {
 			log_warn("--http %s: cannot listen", c->http[i]);
 			goto fail;
 		}
 		h->n++;
-		if (loopback(&ss))
-			log_info("HTTP on %s", c->http[i]);
+		if (loopback(&ss) || h->n_users > 0)
+			log_info("HTTP%s on %s%s", h->cert ? "S" : "",
+				 c->http[i],
+				 h->n_users > 0 ? ", with a password" : "");
 		else
-			log_info("HTTP on %s: the table is readable by anyone "
-				 "who can reach it",
-				 c->http[i]);
+			log_info(
+				"HTTP%s on %s: the table is readable by anyone "
+				"who can reach it (--http-auth FILE asks for a "
+				"password)",
+				h->cert ? "S" : "", c->http[i]);
 	}
 	return h;
 fail:
@@ -594,6 +770,12 @@ http_stop(struct http *h)
 		MHD_run(h->d[i]);
 	for (i = 0; i < h->n; i++)
 		MHD_stop_daemon(h->d[i]);
+	if (h->key != NULL) {
+		sodium_memzero(h->key, strlen(h->key));
+		free(h->key);
+	}
+	free(h->cert);
+	sodium_memzero(h->users, sizeof(h->users));
 	free(h);
 }
 

@@ -273,8 +273,11 @@ probe_run(const struct probe_config *c)
 		log_warn("signalfd");
 		return 1;
 	}
-	if (probe_open(&l.p, c) < 0 || drop_root(c) < 0 ||
-	    (c->n_http > 0 && (l.p.http = http_start(&l.p)) == NULL)) {
+	/* Files root may read (keyring, key, passwords) before root goes. */
+	if (probe_open(&l.p, c) < 0 ||
+	    (c->n_http > 0 && (l.p.http = http_start(&l.p)) == NULL) ||
+	    drop_root(c) < 0) {
+		http_stop(l.p.http);
 		probe_close(&l.p);
 		close(sigfd);
 		return 1;

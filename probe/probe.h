@@ -42,8 +42,10 @@ struct probe_config {
 	const char *user;            /* run as this user once set up */
 	const char *http[PROBE_LIST_MAX]; /* serve --http ADDR:PORT */
 	size_t n_http;
-	bool require_auth; /* drop unsigned beacons */
-	const char *auth;  /* filter: "verified", "unsigned" */
+	const char *http_auth;            /* users and password hashes */
+	const char *http_cert, *http_key; /* TLS, PEM files */
+	bool require_auth;                /* drop unsigned beacons */
+	const char *auth;                 /* filter: "verified", "unsigned" */
 	struct beacon_tag tags[PROBE_LIST_MAX]; /* filters: all must match */
 	size_t n_tags;
 	const char *statuses[PROBE_LIST_MAX]; /* filters: any may match */
