@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <sodium.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,6 +69,17 @@ static const char usage[] =
 	"                        600; HASH from beacon-probe --hash-password)\n"
 	"      --http-cert FILE, --http-key FILE\n"
 	"                        HTTPS with this certificate and key (PEM)\n"
+	"      --mqtt URL        serve: publish the table to an MQTT broker,\n"
+	"                        mqtt[s]://[USER[:PASS]@]HOST[:PORT]: retained\n"
+	"                        rows under PREFIX/SITE/hosts/ID, events, and\n"
+	"                        PREFIX/SITE/probe (online; offline as the will)\n"
+	"      --site NAME       the topic level for this LAN (default: the\n"
+	"                        hostname; no / + # or control characters)\n"
+	"      --mqtt-prefix P   topics under P (default beacon/v1)\n"
+	"      --mqtt-keepalive SEC  (default 30)\n"
+	"      --mqtt-password-file FILE  the broker password, not on the\n"
+	"                        command line\n"
+	"      --mqtt-cafile FILE  the CA for mqtts://\n"
 	"      --hash-password   read a password on standard input, print its\n"
 	"                        hash for --http-auth, and exit\n"
 	"      --export-interval SEC  serve: at most one write per SEC\n"
@@ -103,6 +115,12 @@ enum {
 	OPT_HTTP_CERT,
 	OPT_HTTP_KEY,
 	OPT_HASH_PASSWORD,
+	OPT_MQTT,
+	OPT_SITE,
+	OPT_MQTT_PREFIX,
+	OPT_MQTT_KEEPALIVE,
+	OPT_MQTT_PASSWORD_FILE,
+	OPT_MQTT_CAFILE,
 	OPT_EXPORT_INTERVAL,
 	OPT_MAX_HOSTS,
 	OPT_MAX_TTL,
@@ -124,6 +142,12 @@ static const struct option longopts[] = {
 	{"require-auth", no_argument, NULL, OPT_REQUIRE_AUTH},
 	{"http", required_argument, NULL, OPT_HTTP},
 	{"http-auth", required_argument, NULL, OPT_HTTP_AUTH},
+	{"mqtt", required_argument, NULL, OPT_MQTT},
+	{"site", required_argument, NULL, OPT_SITE},
+	{"mqtt-prefix", required_argument, NULL, OPT_MQTT_PREFIX},
+	{"mqtt-keepalive", required_argument, NULL, OPT_MQTT_KEEPALIVE},
+	{"mqtt-password-file", required_argument, NULL, OPT_MQTT_PASSWORD_FILE},
+	{"mqtt-cafile", required_argument, NULL, OPT_MQTT_CAFILE},
 	{"http-cert", required_argument, NULL, OPT_HTTP_CERT},
 	{"http-key", required_argument, NULL, OPT_HTTP_KEY},
 	{"auth", required_argument, NULL, OPT_AUTH},
@@ -217,6 +241,8 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 	c->solicit = true;
 	c->browse = true;
 	c->browse_request = true;
+	c->mqtt_prefix = "beacon/v1";
+	c->mqtt_keepalive = 30;
 	c->export_interval_ms = 1000;
 	c->max_hosts = HOSTTAB_DEFAULT_MAX;
 	c->max_ttl_ms = HOSTTAB_DEFAULT_MAX_TTL_MS;
@@ -309,6 +335,46 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 			break;
 		case OPT_HTTP_AUTH:
 			c->http_auth = optarg;
+			break;
+		case OPT_MQTT: {
+			struct mqtt_url u;
+			if (mqtt_parse_url(optarg, &u) < 0)
+				return bad2(
+					"--mqtt", optarg,
+					"give mqtt://[USER[:PASS]@]HOST[:PORT] "
+					"or mqtts://...");
+			c->mqtt = optarg;
+			break;
+		}
+		case OPT_SITE:
+			if (!mqtt_level_valid(optarg))
+				return bad2(
+					"--site", optarg,
+					"a site is one MQTT topic level: 1 to "
+					"64 characters, no / + # or control "
+					"characters");
+			c->site = optarg;
+			break;
+		case OPT_MQTT_PREFIX:
+			if (optarg[0] == '\0' ||
+			    strpbrk(optarg, "+#") != NULL || optarg[0] == '/' ||
+			    optarg[strlen(optarg) - 1] == '/')
+				return bad2("--mqtt-prefix", optarg,
+					    "topic levels without + or #, no "
+					    "leading or trailing /");
+			c->mqtt_prefix = optarg;
+			break;
+		case OPT_MQTT_KEEPALIVE:
+			if (!num_parse_u64(optarg, 5, 3600, &v))
+				return bad2("--mqtt-keepalive", optarg,
+					    "5 to 3600 seconds");
+			c->mqtt_keepalive = (int)v;
+			break;
+		case OPT_MQTT_PASSWORD_FILE:
+			c->mqtt_password_file = optarg;
+			break;
+		case OPT_MQTT_CAFILE:
+			c->mqtt_cafile = optarg;
 			break;
 		case OPT_HTTP_CERT:
 			c->http_cert = optarg;
@@ -445,6 +511,18 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 			   NULL);
 	if ((c->http_cert == NULL) != (c->http_key == NULL))
 		return bad("--http-cert and --http-key go together", NULL);
+	if (c->mqtt != NULL && c->cmd != CMD_SERVE)
+		return bad("--mqtt goes with serve (list --mqtt is to come)",
+			   NULL);
+	if (c->mqtt != NULL && c->site == NULL) {
+		static char host[65];
+		if (gethostname(host, sizeof(host) - 1) < 0 ||
+		    !mqtt_level_valid(host))
+			return bad("--mqtt needs --site NAME (this hostname is "
+				   "not a topic level)",
+				   NULL);
+		c->site = host;
+	}
 	if (c->require_auth && c->keyring == NULL)
 		return bad("--require-auth needs --keyring FILE", NULL);
 	return 0;

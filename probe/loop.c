@@ -97,6 +97,18 @@ browse_run(struct loop *l, uint64_t now)
 }
 
 static uint64_t
+mqtt_job_due(const struct loop *l)
+{
+	return mqtt_due(l->p.mqtt);
+}
+
+static void
+mqtt_job_run(struct loop *l, uint64_t now)
+{
+	mqtt_run(l->p.mqtt, now);
+}
+
+static uint64_t
 end_due(const struct loop *l)
 {
 	return l->end;
@@ -215,7 +227,8 @@ static const struct job {
 	{table_due, table_run},     {sample_due, sample_run},
 	{solicit_due, solicit_run}, {redraw_due, redraw_run},
 	{export_due, export_run},   {ifaces_due, ifaces_run},
-	{browse_due, browse_run},   {end_due, end_run},
+	{browse_due, browse_run},   {mqtt_job_due, mqtt_job_run},
+	{end_due, end_run},
 };
 #define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
 
@@ -276,7 +289,9 @@ probe_run(const struct probe_config *c)
 	/* Files root may read (keyring, key, passwords) before root goes. */
 	if (probe_open(&l.p, c) < 0 ||
 	    (c->n_http > 0 && (l.p.http = http_start(&l.p)) == NULL) ||
+	    (c->mqtt != NULL && (l.p.mqtt = mqtt_start(&l.p)) == NULL) ||
 	    drop_root(c) < 0) {
+		mqtt_stop(l.p.mqtt);
 		http_stop(l.p.http);
 		probe_close(&l.p);
 		close(sigfd);
@@ -369,6 +384,7 @@ out:
 			rc = 1;
 		}
 	}
+	mqtt_stop(l.p.mqtt);
 	http_stop(l.p.http);
 	probe_close(&l.p);
 	close(sigfd);

@@ -42,7 +42,12 @@ struct probe_config {
 	const char *user;            /* run as this user once set up */
 	const char *http[PROBE_LIST_MAX]; /* serve --http ADDR:PORT */
 	size_t n_http;
-	const char *http_auth;            /* users and password hashes */
+	const char *http_auth; /* users and password hashes */
+	const char *mqtt;      /* serve --mqtt URL */
+	const char *site;      /* a topic level */
+	const char *mqtt_prefix;
+	const char *mqtt_password_file, *mqtt_cafile;
+	int mqtt_keepalive;
 	const char *http_cert, *http_key; /* TLS, PEM files */
 	bool require_auth;                /* drop unsigned beacons */
 	const char *auth;                 /* filter: "verified", "unsigned" */
@@ -107,6 +112,7 @@ struct probe {
 	struct hosttab *tab;
 	struct browse_tab *browse;   /* NULL: --no-browse */
 	struct http *http;           /* serve --http; NULL: none */
+	struct mqtt *mqtt;           /* serve --mqtt; NULL: none */
 	struct beacon_keyring *keys; /* NULL: no --keyring */
 	struct probe_stats st;
 	char nonce_prefix[9];
@@ -221,6 +227,26 @@ bool http_pending(const struct http *h);
 void http_event(struct http *h, const char *event, const char *line);
 /* Whether any client streams events (then events are formatted). */
 bool http_streaming(const struct http *h);
+
+/* mqtt.c: serve --mqtt. */
+struct mqtt;
+struct mqtt_url {
+	char user[128], pass[256], host[256];
+	int port;
+	bool tls, has_pass;
+};
+/* mqtt[s]://[USER[:PASS]@]HOST[:PORT]; -1 if not. */
+int mqtt_parse_url(const char *url, struct mqtt_url *u);
+/* A topic level: not empty, no '/', '+', '#', control characters. */
+bool mqtt_level_valid(const char *s);
+/* Connect (in the background) and publish; NULL (logged) on failure. */
+struct mqtt *mqtt_start(struct probe *p);
+void mqtt_stop(struct mqtt *q);
+/* A host changed: its row, and the event line. */
+void mqtt_event(struct mqtt *q, const char *id, const char *line);
+/* When the loop should call mqtt_run: a (re)connection or the refresh. */
+uint64_t mqtt_due(const struct mqtt *q);
+void mqtt_run(struct mqtt *q, uint64_t now_ms);
 
 /* The same for a browse host's join, leave or expiry. */
 char *output_browse_event(const struct probe *p, enum host_event ev,

@@ -61,11 +61,13 @@ on_event(void *ctx, enum host_event ev, const struct host *h,
 	char *line;
 
 	p->dirty = true;
-	if (!p->want_events && !http_streaming(p->http))
+	if (!p->want_events && !http_streaming(p->http) && p->mqtt == NULL)
 		return;
 	line = output_event(ev, h, reason, now);
-	if (line != NULL)
+	if (line != NULL) {
 		http_event(p->http, host_event_name(ev), line);
+		mqtt_event(p->mqtt, h->id, line);
+	}
 	if (p->want_events)
 		queue_event(p, line);
 	else
@@ -81,11 +83,15 @@ on_browse_event(void *ctx, enum host_event ev, const struct browse_host *h,
 	char *line;
 
 	p->dirty = true;
-	if (!p->want_events && !http_streaming(p->http))
+	if (!p->want_events && !http_streaming(p->http) && p->mqtt == NULL)
 		return;
 	line = output_browse_event(p, ev, h, now);
-	if (line != NULL)
+	if (line != NULL) {
+		char id[BROWSE_NAME_MAX + 9];
+		snprintf(id, sizeof(id), "netbios:%s", h->name);
 		http_event(p->http, host_event_name(ev), line);
+		mqtt_event(p->mqtt, id, line);
+	}
 	if (p->want_events)
 		queue_event(p, line);
 	else

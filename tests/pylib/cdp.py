@@ -21,6 +21,7 @@ class Browser:
         a, b = os.dup(r3), os.dup(w4)
         self.profile = tempfile.mkdtemp(prefix="beacon-chromium-")
         flags = ["--headless=new", "--disable-gpu", "--no-first-run",
+                 "--disable-dev-shm-usage",  # a container's /dev/shm is small
                  "--no-default-browser-check", "--remote-debugging-pipe",
                  f"--user-data-dir={self.profile}", "--window-size=1200,700"]
         if os.geteuid() == 0:

@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: MIT
+"""serve --mqtt with Debian's mosquitto started by the test on loopback
+(a free port, a password file, no persistence): the probe's retained
+state (online, every row with its site), a goodbye in the merged view
+within a second, the broker restarted mid-run (the state republished),
+SIGKILL (offline through the last will), a wrong password and a topic
+level injection in --site refused with clear messages. Skips (77)
+without mosquitto."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
+import testlib as t  # noqa: E402
+
+for tool in ("mosquitto", "mosquitto_sub", "mosquitto_passwd"):
+    if shutil.which(tool) is None:
+        t.skip(f"no {tool} (Debian's mosquitto and mosquitto-clients)")
+AGENT = os.environ["BEACON_AGENT"]
+PROBE = os.environ["BEACON_PROBE"]
+NET = ["--port", str(t.free_port()), "--broadcast", "127.255.255.255"]
+tmp = tempfile.mkdtemp(prefix="beacon-mqtt-")
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    BROKER = s.getsockname()[1]
+procs = []
+
+
+def broker():
+    conf = os.path.join(tmp, "mosquitto.conf")
+    with open(conf, "w") as f:
+        f.write(f"listener {BROKER} 127.0.0.1\nallow_anonymous false\n"
+                f"password_file {os.path.join(tmp, 'passwd')}\npersistence false\n")
+    b = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL,
+                         stderr=open(os.path.join(tmp, "broker.log"), "a"))
+    procs.append(b)
+    t.wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", BROKER)) == 0, 5)
+    return b
+
+
+SUB = ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(BROKER), "-u", "ops", "-P", "pw-1"]
+
+
+def retained(topic="beacon/v1/#"):
+    """The retained messages now: topic -> JSON (None for an empty one)."""
+    r = subprocess.run([*SUB, "-t", topic, "-v", "--retained-only", "-W", "1"],
+                       capture_output=True, text=True, timeout=10)
+    out = {}
+    for line in r.stdout.splitlines():
+        topic, _, payload = line.partition(" ")
+        out[topic] = json.loads(payload) if payload else None
+    return out
+
+
+try:
+    subprocess.run(["mosquitto_passwd", "-b", "-c", os.path.join(tmp, "passwd"), "ops", "pw-1"],
+                   check=True, capture_output=True)
+    os.chmod(os.path.join(tmp, "passwd"), 0o600)
+    if os.geteuid() == 0:  # mosquitto started as root becomes its own user
+        import pwd
+        m = pwd.getpwnam("mosquitto")
+        os.chmod(tmp, 0o711)
+        os.chown(os.path.join(tmp, "passwd"), m.pw_uid, m.pw_gid)
+    b = broker()
+    pwfile = os.path.join(tmp, "pw")
+    with open(pwfile, "w") as f:
+        f.write("pw-1\n")
+    agent = subprocess.Popen([AGENT, *NET, "--interval", "0.5", "--id", "a1", "--hostname", "a1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(agent)
+    serve = subprocess.Popen([PROBE, "serve", *NET, "--export", os.path.join(tmp, "h.json"),
+                              "--mqtt", f"mqtt://ops@127.0.0.1:{BROKER}",
+                              "--mqtt-password-file", pwfile, "--site", "lab1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    procs.append(serve)
+    got = t.wait_for(lambda: (lambda r: r if "beacon/v1/lab1/hosts/a1" in r else None)(
+        retained()), 10)
+    t.check(got is not None, f"the host's row is retained: {sorted(retained())}")
+    if got:
+        row = got["beacon/v1/lab1/hosts/a1"]
+        t.check(row["site"] == "lab1" and row["id"] == "a1" and row["status"] == "alive",
+                f"with its site: {row.get('site')} {row.get('status')}")
+        t.check(got["beacon/v1/lab1/probe"]["status"] == "online", "the probe is online")
+
+    # A goodbye, seen by a subscriber, within a second.
+    watch = subprocess.Popen([*SUB, "-t", "beacon/v1/lab1/hosts/a1", "-F", "%U %p"],
+                             stdout=subprocess.PIPE, text=True)
+    procs.append(watch)
+    time.sleep(0.5)
+    t0 = time.time()
+    agent.send_signal(signal.SIGTERM)
+    seen = None
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and seen is None:
+        line = watch.stdout.readline()
+        stamp, _, payload = line.partition(" ")
+        if payload and json.loads(payload)["status"] == "left":
+            seen = float(stamp) - t0
+    watch.kill()
+    t.check(seen is not None and seen < 1.0, f"the goodbye reached the subscriber in {seen} s")
+    if seen is not None:
+        print(f"goodbye to subscriber: {seen:.3f} s")
+
+    # The broker restarted, its retained state gone: the probe puts it back.
+    b.terminate()
+    b.wait(10)
+    b = broker()
+    t1 = time.monotonic()
+    back = t.wait_for(lambda: (lambda r: r if "beacon/v1/lab1/hosts/a1" in r and
+                               r.get("beacon/v1/lab1/probe", {}).get("status") == "online"
+                               else None)(retained()), 40, 0.2)
+    t.check(back is not None, "after a broker restart the probe republishes its state")
+    if back:
+        print(f"state republished {time.monotonic() - t1:.2f} s after the broker came back")
+        t.check(back["beacon/v1/lab1/hosts/a1"]["status"] == "left", "as it is: a1 left")
+
+    # SIGKILL: the will says offline.
+    serve.send_signal(signal.SIGKILL)
+    serve.wait(10)
+    off = t.wait_for(lambda: retained("beacon/v1/lab1/probe").get(
+        "beacon/v1/lab1/probe", {}).get("status") == "offline", 10, 0.2)
+    t.check(off, "killed, its site is offline through the last will")
+
+    # Clear errors.
+    with open(pwfile, "w") as f:
+        f.write("wrong\n")
+    p = subprocess.Popen([PROBE, "serve", *NET, "--export", os.path.join(tmp, "h2.json"),
+                          "--mqtt", f"mqtt://ops@127.0.0.1:{BROKER}", "--mqtt-password-file",
+                          pwfile, "--site", "lab2"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    procs.append(p)
+    time.sleep(2)
+    p.send_signal(signal.SIGTERM)
+    err = p.communicate(timeout=10)[1]
+    t.check("refused" in err and "password" in err, f"a wrong password says so: {err.strip()}")
+    for site in ("a/b", "a+", "#", "x\x01"):
+        r = subprocess.run([PROBE, "serve", *NET, "--export", "x", "--mqtt",
+                            f"mqtt://127.0.0.1:{BROKER}", "--site", site],
+                           capture_output=True, text=True, timeout=10)
+        t.check(r.returncode == 64 and "one MQTT topic level" in r.stderr,
+                f"--site {site!r} refused: {r.returncode}")
+finally:
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    shutil.rmtree(tmp, ignore_errors=True)
+t.finish()
