@@ -149,7 +149,7 @@ try:
                            text=True, timeout=30)
         t.check(r.returncode == 0, f"promtool check metrics: {r.stdout} {r.stderr}")
     else:
-        print("promtool is not installed: the format is checked by hand only")
+        print("promtool is not installed (Debian's prometheus): checked by hand only")
         lines = [l for l in m.splitlines() if l and not l.startswith("#")]
         typed = {l.split()[2] for l in m.splitlines() if l.startswith("# TYPE")}
         t.check(all(l.split("{")[0].split()[0] in typed for l in lines),
