@@ -69,12 +69,16 @@ static const char usage[] =
 	"                        600; HASH from beacon-probe --hash-password)\n"
 	"      --http-cert FILE, --http-key FILE\n"
 	"                        HTTPS with this certificate and key (PEM)\n"
-	"      --mqtt URL        serve: publish the table to an MQTT broker,\n"
+	"      --mqtt URL        list: the merged table of every site that\n"
+	"                        publishes to the broker (a SITE column;\n"
+	"                        hosts of an offline site are 'unknown');\n"
+	"                        serve: publish the table to an MQTT broker,\n"
 	"                        mqtt[s]://[USER[:PASS]@]HOST[:PORT]: retained\n"
 	"                        rows under PREFIX/SITE/hosts/ID, events, and\n"
 	"                        PREFIX/SITE/probe (online; offline as the will)\n"
 	"      --site NAME       the topic level for this LAN (default: the\n"
-	"                        hostname; no / + # or control characters)\n"
+	"                        hostname; no / + # or control characters);\n"
+	"                        list --mqtt: only this site (repeatable)\n"
 	"      --mqtt-prefix P   topics under P (default beacon/v1)\n"
 	"      --mqtt-keepalive SEC  (default 30)\n"
 	"      --mqtt-password-file FILE  the broker password, not on the\n"
@@ -228,8 +232,8 @@ hash_password(void)
 int
 probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 {
-	static const char *const statuses[] = {"alive", "stale", "left",
-					       "expired", "conflict"};
+	static const char *const statuses[] = {
+		"alive", "stale", "left", "expired", "conflict", "unknown"};
 	const char *cmd, *why;
 	uint64_t v;
 	size_t i;
@@ -354,6 +358,8 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 					"64 characters, no / + # or control "
 					"characters");
 			c->site = optarg;
+			if (!add(c->sites, &c->n_sites, optarg))
+				return bad("too many --site", optarg);
 			break;
 		case OPT_MQTT_PREFIX:
 			if (optarg[0] == '\0' ||
@@ -419,13 +425,13 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 			c->n_tags++;
 			break;
 		case 's':
-			for (i = 0; i < 5; i++)
+			for (i = 0; i < 6; i++)
 				if (strcmp(optarg, statuses[i]) == 0)
 					break;
-			if (i == 5)
+			if (i == 6)
 				return bad(
-					"status is alive, stale, left, expired "
-					"or conflict",
+					"status is alive, stale, left, expired, "
+					"conflict or (list --mqtt) unknown",
 					optarg);
 			if (!add(c->statuses, &c->n_statuses, optarg))
 				return bad("too many --status", optarg);
@@ -511,10 +517,19 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 			   NULL);
 	if ((c->http_cert == NULL) != (c->http_key == NULL))
 		return bad("--http-cert and --http-key go together", NULL);
-	if (c->mqtt != NULL && c->cmd != CMD_SERVE)
-		return bad("--mqtt goes with serve (list --mqtt is to come)",
+	if (c->mqtt != NULL && c->cmd == CMD_WATCH)
+		return bad("--mqtt goes with serve and list (watch --mqtt is "
+			   "to come)",
 			   NULL);
-	if (c->mqtt != NULL && c->site == NULL) {
+	if (c->cmd == CMD_SERVE && c->n_sites > 1)
+		return bad("serve publishes one --site", NULL);
+	if ((c->cmd != CMD_LIST || c->mqtt == NULL) && c->n_statuses > 0)
+		for (i = 0; i < c->n_statuses; i++)
+			if (strcmp(c->statuses[i], "unknown") == 0)
+				return bad("--status unknown goes with list "
+					   "--mqtt",
+					   NULL);
+	if (c->mqtt != NULL && c->cmd == CMD_SERVE && c->site == NULL) {
 		static char host[65];
 		if (gethostname(host, sizeof(host) - 1) < 0 ||
 		    !mqtt_level_valid(host))

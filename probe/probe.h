@@ -42,9 +42,11 @@ struct probe_config {
 	const char *user;            /* run as this user once set up */
 	const char *http[PROBE_LIST_MAX]; /* serve --http ADDR:PORT */
 	size_t n_http;
-	const char *http_auth; /* users and password hashes */
-	const char *mqtt;      /* serve --mqtt URL */
-	const char *site;      /* a topic level */
+	const char *http_auth;             /* users and password hashes */
+	const char *mqtt;                  /* serve --mqtt URL */
+	const char *site;                  /* a topic level */
+	const char *sites[PROBE_LIST_MAX]; /* list --mqtt: these sites */
+	size_t n_sites;
 	const char *mqtt_prefix;
 	const char *mqtt_password_file, *mqtt_cafile;
 	int mqtt_keepalive;
@@ -247,6 +249,9 @@ void mqtt_event(struct mqtt *q, const char *id, const char *line);
 /* When the loop should call mqtt_run: a (re)connection or the refresh. */
 uint64_t mqtt_due(const struct mqtt *q);
 void mqtt_run(struct mqtt *q, uint64_t now_ms);
+
+/* merged.c: list --mqtt, the exit status. */
+int merged_list(const struct probe_config *c);
 
 /* The same for a browse host's join, leave or expiry. */
 char *output_browse_event(const struct probe *p, enum host_event ev,

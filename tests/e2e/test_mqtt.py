@@ -3,8 +3,10 @@
 (a free port, a password file, no persistence): the probe's retained
 state (online, every row with its site), a goodbye in the merged view
 within a second, the broker restarted mid-run (the state republished),
-SIGKILL (offline through the last will), a wrong password and a topic
-level injection in --site refused with clear messages. Skips (77)
+SIGKILL (offline through the last will), a second LAN under another
+site and list --mqtt merging both (a SITE column, --site, the filters,
+an offline site's hosts unknown), a wrong password and a topic level
+injection in --site refused with clear messages. Skips (77)
 without mosquitto."""
 import json
 import os
@@ -119,6 +121,46 @@ try:
     if back:
         print(f"state republished {time.monotonic() - t1:.2f} s after the broker came back")
         t.check(back["beacon/v1/lab1/hosts/a1"]["status"] == "left", "as it is: a1 left")
+
+    # A second LAN (another port: another segment) under site lab2, and the
+    # merged view of both.
+    NET2 = ["--port", str(t.free_port()), "--broadcast", "127.255.255.255"]
+    a2 = subprocess.Popen([AGENT, *NET2, "--interval", "0.5", "--id", "b1", "--hostname", "b1",
+                           "--tag", "role=db"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    s2 = subprocess.Popen([PROBE, "serve", *NET2, "--export", os.path.join(tmp, "h3.json"),
+                           "--mqtt", f"mqtt://ops@127.0.0.1:{BROKER}",
+                           "--mqtt-password-file", pwfile, "--site", "lab2"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs += [a2, s2]
+
+    def merged(*extra):
+        r = subprocess.run([PROBE, "list", "--mqtt", f"mqtt://ops@127.0.0.1:{BROKER}",
+                            "--mqtt-password-file", pwfile, "--json", "--wait", "1", *extra],
+                           capture_output=True, text=True, timeout=30)
+        return r, {(h["site"], h["id"]): h for h in json.loads(r.stdout)["hosts"]} \
+            if r.stdout.strip() else {}
+    got = t.wait_for(lambda: (lambda m: m if ("lab2", "b1") in m[1] else None)(merged("--all")),
+                     10, 0.2)
+    t.check(got is not None and set(got[1]) == {("lab1", "a1"), ("lab2", "b1")},
+            f"list --mqtt merges both sites: {sorted(got[1]) if got else None}")
+    _, one = merged("--site", "lab2")
+    t.check(set(one) == {("lab2", "b1")}, f"--site lab2 alone: {sorted(one)}")
+    _, tagged = merged("--all", "--tag", "role=db")
+    t.check(set(tagged) == {("lab2", "b1")}, f"the list's filters: {sorted(tagged)}")
+    r = subprocess.run([PROBE, "list", "--mqtt", f"mqtt://ops@127.0.0.1:{BROKER}",
+                        "--mqtt-password-file", pwfile, "--wait", "1", "--all", "-H"],
+                       capture_output=True, text=True, timeout=30)
+    t.check(r.stdout.startswith("SITE") and "lab2" in r.stdout, f"a SITE column: {r.stdout}")
+    s2.send_signal(signal.SIGKILL)
+    s2.wait(10)
+    unknown = t.wait_for(lambda: (lambda m: m[1].get(("lab2", "b1")) if m[1].get(
+        ("lab2", "b1"), {}).get("status") == "unknown" else None)(merged("--all")), 10, 0.2)
+    t.check(unknown is not None and "offline" in unknown["reason"],
+            f"an offline site's hosts are unknown: {unknown}")
+    r, only = merged("--status", "unknown")
+    t.check(set(only) == {("lab2", "b1")} and r.returncode == 0,
+            f"--status unknown: {sorted(only)}")
 
     # SIGKILL: the will says offline.
     serve.send_signal(signal.SIGKILL)
