@@ -22,6 +22,8 @@ class Browser:
         self.profile = tempfile.mkdtemp(prefix="beacon-chromium-")
         flags = ["--headless=new", "--disable-gpu", "--no-first-run",
                  "--disable-dev-shm-usage",  # a container's /dev/shm is small
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-pings", "--disable-domain-reliability",
                  "--no-default-browser-check", "--remote-debugging-pipe",
                  f"--user-data-dir={self.profile}", "--window-size=1200,700"]
         if os.geteuid() == 0:
