@@ -393,26 +393,6 @@ load_key(struct agent *a)
 	return 0;
 }
 
-/* What needed root is done: become --user, or say once that we did not. */
-static int
-drop_root(const struct agent_config *c)
-{
-	char err[256];
-
-	if (c->user == NULL) {
-		if (geteuid() == 0)
-			log_info("running as root: --user NAME would keep only "
-				 "CAP_NET_BIND_SERVICE");
-		return 0;
-	}
-	if (privdrop(c->user, err, sizeof(err)) < 0) {
-		log_warnx("%s", err);
-		return -1;
-	}
-	log_info("running as %s, with CAP_NET_BIND_SERVICE only", c->user);
-	return 0;
-}
-
 static int
 setup(struct agent *a, const struct agent_config *c)
 {
@@ -453,7 +433,7 @@ setup(struct agent *a, const struct agent_config *c)
 	}
 	log_interfaces(c);
 	if (c->once) /* nothing usable at all: an error */
-		return a->client != NULL ? drop_root(c) : -1;
+		return a->client != NULL ? privdrop_logged(c->user, true) : -1;
 
 	mailslot_server_opts_init(&so);
 	so.port = c->port;
@@ -475,7 +455,7 @@ setup(struct agent *a, const struct agent_config *c)
 	if (c->hostname == NULL)
 		a->hostfd =
 			open("/proc/sys/kernel/hostname", O_RDONLY | O_CLOEXEC);
-	return drop_root(c);
+	return privdrop_logged(c->user, true);
 }
 
 static void

@@ -17,6 +17,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "log.h"
+
 static int
 fail(char *err, size_t len, const char *what)
 {
@@ -83,5 +85,24 @@ privdrop(const char *user, char *err, size_t len)
 			 "root could be taken back after dropping it");
 		return -1;
 	}
+	return 0;
+}
+
+int
+privdrop_logged(const char *user, bool note_root)
+{
+	char err[256];
+
+	if (user == NULL) {
+		if (note_root && geteuid() == 0)
+			log_info("running as root: --user NAME would keep only "
+				 "CAP_NET_BIND_SERVICE");
+		return 0;
+	}
+	if (privdrop(user, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	log_info("running as %s, with CAP_NET_BIND_SERVICE only", user);
 	return 0;
 }

@@ -12,8 +12,14 @@
 
 #include <stddef.h>
 
+#include <stdbool.h>
+
 /* 0, or -1 with why in err (a user that does not exist, is root, or a
    step that failed). Must be called as root. */
 int privdrop(const char *user, char *err, size_t len);
+
+/* What needed root is done: become user (logged), or, with none given,
+   say once that root stays (when note_root). 0, or -1 having logged why. */
+int privdrop_logged(const char *user, bool note_root);
 
 #endif

@@ -56,6 +56,24 @@ put(struct out *o, const char *s, size_t n)
 	o->len += n;
 }
 
+/* A writer to f with its buffer and the clocks at now; -1: no memory. */
+static int
+out_open(struct out *o, FILE *f, uint64_t now)
+{
+	struct timespec ts;
+
+	memset(o, 0, sizeof(*o));
+	o->f = f;
+	o->buf = malloc(OUT_CHUNK);
+	if (o->buf == NULL)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	o->wall_now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	o->now_ms = now;
+	o->sec_cached = -1;
+	return 0;
+}
+
 /* A string literal (only: sizeof must see the array). */
 #define LIT(o, s) put(o, "" s, sizeof(s) - 1)
 
@@ -454,14 +472,22 @@ workgroups(struct out *o, const struct probe *p)
 	LIT(o, "]");
 }
 
+/* The transport's counters; zeros for a table built without sockets
+   (tests, tools). */
+static const struct mailslot_stats *
+server_stats(const struct probe *p)
+{
+	static const struct mailslot_stats none;
+
+	return p->srv != NULL ? mailslot_stats(p->srv) : &none;
+}
+
 /* Every drop counter, by name, in the document's order (also /metrics). */
 void
 output_drops(const struct probe *p,
 	     void (*fn)(void *ctx, const char *name, uint64_t v), void *ctx)
 {
-	static const struct mailslot_stats none;
-	const struct mailslot_stats *ms =
-		p->srv ? mailslot_stats(p->srv) : &none;
+	const struct mailslot_stats *ms = server_stats(p);
 	char k[48];
 	int i;
 
@@ -518,10 +544,7 @@ drop_json(void *ctx, const char *name, uint64_t v)
 static void
 stats(struct out *o, const struct probe *p)
 {
-	/* No server: a table built without sockets (tests, tools). */
-	static const struct mailslot_stats none;
-	const struct mailslot_stats *ms =
-		p->srv ? mailslot_stats(p->srv) : &none;
+	const struct mailslot_stats *ms = server_stats(p);
 	int i, n;
 
 	LIT(o, "{\"datagrams\":");
@@ -570,25 +593,18 @@ int
 output_document(FILE *f, const struct probe *p, uint64_t now, size_t *shown)
 {
 	const struct probe_config *c = p->c;
-	struct timespec ts;
 	struct out o;
 	struct output_row *r;
 	size_t n, i;
 
-	memset(&o, 0, sizeof(o));
 	*shown = 0;
-	o.f = f;
-	o.buf = malloc(OUT_CHUNK);
+	if (out_open(&o, f, now) < 0)
+		return -1;
 	r = output_rows(p, &n);
-	if (o.buf == NULL || r == NULL) {
+	if (r == NULL) {
 		free(o.buf);
-		free(r);
 		return -1;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	o.wall_now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	o.now_ms = now;
-	o.sec_cached = -1;
 	LIT(&o, "{\"schema_version\":");
 	u64(&o, SCHEMA_VERSION);
 	KEY(&o, "generated_at");
@@ -652,22 +668,14 @@ output_one_host(FILE *f, const struct probe *p, const char *id, uint64_t now)
 {
 	const struct host *h = hosttab_find(p->tab, id);
 	const struct browse_host *b = NULL;
-	struct timespec ts;
 	struct out o;
 
 	if (h == NULL && p->browse != NULL && strncmp(id, "netbios:", 8) == 0)
 		b = browse_tab_find(p->browse, id + 8);
 	if (h == NULL && b == NULL)
 		return 0;
-	memset(&o, 0, sizeof(o));
-	o.f = f;
-	o.buf = malloc(OUT_CHUNK);
-	if (o.buf == NULL)
+	if (out_open(&o, f, now) < 0)
 		return -1;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	o.wall_now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	o.now_ms = now;
-	o.sec_cached = -1;
 	if (h != NULL)
 		host(&o, h, output_browse_twin(p, h), now);
 	else

@@ -245,27 +245,6 @@ block_signals(void)
 	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-/* The keyring is read and the socket open: become --user, or say once
-   that we did not. The export is written after, as that user. */
-static int
-drop_root(const struct probe_config *c)
-{
-	char err[256];
-
-	if (c->user == NULL) {
-		if (geteuid() == 0 && c->cmd != CMD_LIST)
-			log_info("running as root: --user NAME would keep only "
-				 "CAP_NET_BIND_SERVICE");
-		return 0;
-	}
-	if (privdrop(c->user, err, sizeof(err)) < 0) {
-		log_warnx("%s", err);
-		return -1;
-	}
-	log_info("running as %s, with CAP_NET_BIND_SERVICE only", c->user);
-	return 0;
-}
-
 int
 probe_run(const struct probe_config *c)
 {
@@ -292,7 +271,7 @@ probe_run(const struct probe_config *c)
 	if (probe_open(&l.p, c) < 0 ||
 	    (c->n_http > 0 && (l.p.http = http_start(&l.p)) == NULL) ||
 	    (c->mqtt != NULL && (l.p.mqtt = mqtt_start(&l.p)) == NULL) ||
-	    drop_root(c) < 0) {
+	    privdrop_logged(c->user, c->cmd != CMD_LIST) < 0) {
 		mqtt_stop(l.p.mqtt);
 		http_stop(l.p.http);
 		probe_close(&l.p);

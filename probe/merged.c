@@ -269,7 +269,7 @@ merged_list(const struct probe_config *c)
 	struct merged m;
 	struct mosquitto *mq;
 	struct mqtt_url u;
-	char id[96], pass[256] = "";
+	char id[96];
 	cJSON **shown;
 	uint32_t r;
 	uint64_t end;
@@ -289,28 +289,8 @@ merged_list(const struct probe_config *c)
 		goto out;
 	mosquitto_connect_callback_set(mq, on_connect);
 	mosquitto_message_callback_set(mq, on_message);
-	if (c->mqtt_password_file != NULL) {
-		FILE *f = fopen(c->mqtt_password_file, "r");
-		if (f == NULL || fgets(pass, sizeof(pass), f) == NULL) {
-			log_warn("--mqtt-password-file %s",
-				 c->mqtt_password_file);
-			if (f != NULL)
-				fclose(f);
-			goto out;
-		}
-		fclose(f);
-		pass[strcspn(pass, "\r\n")] = '\0';
-	} else if (u.has_pass) {
-		snprintf(pass, sizeof(pass), "%s", u.pass);
-	}
-	if (u.user[0] != '\0')
-		mosquitto_username_pw_set(mq, u.user, pass[0] ? pass : NULL);
-	memset(pass, 0, sizeof(pass));
-	if (u.tls && mosquitto_tls_set(mq, c->mqtt_cafile, NULL, NULL, NULL,
-				       NULL) != MOSQ_ERR_SUCCESS) {
-		log_warnx("--mqtt %s: TLS needs --mqtt-cafile FILE", c->mqtt);
+	if (mqtt_credentials(mq, c, &u) < 0)
 		goto out;
-	}
 	if (mosquitto_connect(mq, u.host, u.port, c->mqtt_keepalive) !=
 	    MOSQ_ERR_SUCCESS) {
 		log_warn("MQTT broker %s:%d", u.host, u.port);

@@ -267,13 +267,49 @@ mqtt_run(struct mqtt *q, uint64_t now)
 	}
 }
 
+int
+mqtt_credentials(struct mosquitto *m, const struct probe_config *c,
+		 const struct mqtt_url *u)
+{
+	char pass[256] = "";
+	int rc = 0, e;
+
+	if (c->mqtt_password_file != NULL) {
+		FILE *f = fopen(c->mqtt_password_file, "r");
+		if (f == NULL || fgets(pass, sizeof(pass), f) == NULL) {
+			log_warn("--mqtt-password-file %s",
+				 c->mqtt_password_file);
+			if (f != NULL)
+				fclose(f);
+			return -1;
+		}
+		fclose(f);
+		pass[strcspn(pass, "\r\n")] = '\0';
+	} else if (u->has_pass) {
+		snprintf(pass, sizeof(pass), "%s", u->pass);
+	}
+	if (u->user[0] != '\0' &&
+	    mosquitto_username_pw_set(m, u->user, pass[0] ? pass : NULL) !=
+		    MOSQ_ERR_SUCCESS)
+		rc = -1;
+	memset(pass, 0, sizeof(pass));
+	if (rc == 0 && u->tls &&
+	    (e = mosquitto_tls_set(m, c->mqtt_cafile, NULL, NULL, NULL,
+				   NULL)) != MOSQ_ERR_SUCCESS) {
+		log_warnx("--mqtt %s: TLS: %s (give --mqtt-cafile FILE)",
+			  c->mqtt, mosquitto_strerror(e));
+		rc = -1;
+	}
+	return rc;
+}
+
 struct mqtt *
 mqtt_start(struct probe *p)
 {
 	const struct probe_config *c = p->c;
 	struct mqtt *q = calloc(1, sizeof(*q));
 	struct mqtt_url u;
-	char id[96], host[64] = "", topic[MQTT_TOPIC_MAX], pass[256] = "";
+	char id[96], host[64] = "", topic[MQTT_TOPIC_MAX];
 	uint32_t r;
 	int rc;
 
@@ -315,30 +351,8 @@ mqtt_start(struct probe *p)
 		    MOSQ_ERR_SUCCESS)
 			goto fail;
 	}
-	if (c->mqtt_password_file != NULL) {
-		FILE *f = fopen(c->mqtt_password_file, "r");
-		if (f == NULL || fgets(pass, sizeof(pass), f) == NULL) {
-			log_warn("--mqtt-password-file %s",
-				 c->mqtt_password_file);
-			if (f != NULL)
-				fclose(f);
-			goto fail;
-		}
-		fclose(f);
-		pass[strcspn(pass, "\r\n")] = '\0';
-	} else if (u.has_pass) {
-		snprintf(pass, sizeof(pass), "%s", u.pass);
-	}
-	if (u.user[0] != '\0' &&
-	    mosquitto_username_pw_set(q->m, u.user, pass[0] ? pass : NULL) !=
-		    MOSQ_ERR_SUCCESS)
+	if (mqtt_credentials(q->m, c, &u) < 0)
 		goto fail;
-	if (u.tls && (rc = mosquitto_tls_set(q->m, c->mqtt_cafile, NULL, NULL,
-					     NULL, NULL)) != MOSQ_ERR_SUCCESS) {
-		log_warnx("--mqtt %s: TLS: %s (give --mqtt-cafile FILE)",
-			  c->mqtt, mosquitto_strerror(rc));
-		goto fail;
-	}
 	rc = mosquitto_connect_async(q->m, u.host, u.port, c->mqtt_keepalive);
 	if (rc != MOSQ_ERR_SUCCESS)
 		log_warnx("MQTT broker %s:%d: %s; retrying in the background",
@@ -349,11 +363,9 @@ mqtt_start(struct probe *p)
 		log_warnx("MQTT: cannot start its thread");
 		goto fail;
 	}
-	memset(pass, 0, sizeof(pass));
 	log_info("publishing to %s:%d under %s/", u.host, u.port, q->prefix);
 	return q;
 fail:
-	memset(pass, 0, sizeof(pass));
 	if (q->m != NULL)
 		mosquitto_destroy(q->m);
 	free(q);

@@ -241,6 +241,11 @@ struct mqtt_url {
 int mqtt_parse_url(const char *url, struct mqtt_url *u);
 /* A topic level: not empty, no '/', '+', '#', control characters. */
 bool mqtt_level_valid(const char *s);
+/* The user, the password (from --mqtt-password-file or the URL) and, for
+   mqtts://, the CA, on a client; -1 having logged why. */
+struct mosquitto;
+int mqtt_credentials(struct mosquitto *m, const struct probe_config *c,
+		     const struct mqtt_url *u);
 /* Connect (in the background) and publish; NULL (logged) on failure. */
 struct mqtt *mqtt_start(struct probe *p);
 void mqtt_stop(struct mqtt *q);

@@ -52,43 +52,12 @@ queue_event(struct probe *p, char *line)
 	free(line);
 }
 
+/* A host changed: its line to watch --events, the HTTP streams and the
+   MQTT broker, formatted only if one of them is there. */
 static void
-on_event(void *ctx, enum host_event ev, const struct host *h,
-	 const char *reason, uint64_t now)
+share_event(struct probe *p, enum host_event ev, const char *id, char *line)
 {
-	struct probe *p = ctx;
-
-	char *line;
-
-	p->dirty = true;
-	if (!p->want_events && !http_streaming(p->http) && p->mqtt == NULL)
-		return;
-	line = output_event(ev, h, reason, now);
 	if (line != NULL) {
-		http_event(p->http, host_event_name(ev), line);
-		mqtt_event(p->mqtt, h->id, line);
-	}
-	if (p->want_events)
-		queue_event(p, line);
-	else
-		free(line);
-}
-
-static void
-on_browse_event(void *ctx, enum host_event ev, const struct browse_host *h,
-		uint64_t now)
-{
-	struct probe *p = ctx;
-
-	char *line;
-
-	p->dirty = true;
-	if (!p->want_events && !http_streaming(p->http) && p->mqtt == NULL)
-		return;
-	line = output_browse_event(p, ev, h, now);
-	if (line != NULL) {
-		char id[BROWSE_NAME_MAX + 9];
-		snprintf(id, sizeof(id), "netbios:%s", h->name);
 		http_event(p->http, host_event_name(ev), line);
 		mqtt_event(p->mqtt, id, line);
 	}
@@ -96,6 +65,37 @@ on_browse_event(void *ctx, enum host_event ev, const struct browse_host *h,
 		queue_event(p, line);
 	else
 		free(line);
+}
+
+static bool
+sharing(const struct probe *p)
+{
+	return p->want_events || http_streaming(p->http) || p->mqtt != NULL;
+}
+
+static void
+on_event(void *ctx, enum host_event ev, const struct host *h,
+	 const char *reason, uint64_t now)
+{
+	struct probe *p = ctx;
+
+	p->dirty = true;
+	if (sharing(p))
+		share_event(p, ev, h->id, output_event(ev, h, reason, now));
+}
+
+static void
+on_browse_event(void *ctx, enum host_event ev, const struct browse_host *h,
+		uint64_t now)
+{
+	struct probe *p = ctx;
+	char id[BROWSE_NAME_MAX + 9];
+
+	p->dirty = true;
+	if (!sharing(p))
+		return;
+	snprintf(id, sizeof(id), "netbios:%s", h->name);
+	share_event(p, ev, id, output_browse_event(p, ev, h, now));
 }
 
 int
