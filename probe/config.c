@@ -69,8 +69,8 @@ static const char usage[] =
 	"                        600; HASH from beacon-probe --hash-password)\n"
 	"      --http-cert FILE, --http-key FILE\n"
 	"                        HTTPS with this certificate and key (PEM)\n"
-	"      --mqtt URL        list: the merged table of every site that\n"
-	"                        publishes to the broker (a SITE column;\n"
+	"      --mqtt URL        list, watch: the merged table of every site\n"
+	"                        that publishes to the broker (a SITE column;\n"
 	"                        hosts of an offline site are 'unknown');\n"
 	"                        serve: publish the table to an MQTT broker,\n"
 	"                        mqtt[s]://[USER[:PASS]@]HOST[:PORT]: retained\n"
@@ -84,6 +84,13 @@ static const char usage[] =
 	"      --mqtt-password-file FILE  the broker password, not on the\n"
 	"                        command line\n"
 	"      --mqtt-cafile FILE  the CA for mqtts://\n"
+	"      --mqtt-refresh SEC  serve: a row is published when its status\n"
+	"                        or content changes; its counters and\n"
+	"                        last_seen at most every SEC (default 30)\n"
+	"      --mqtt-homeassistant[=PREFIX]\n"
+	"                        serve: Home Assistant discovery, each host a\n"
+	"                        device_tracker, home while alive (PREFIX\n"
+	"                        default homeassistant)\n"
 	"      --hash-password   read a password on standard input, print its\n"
 	"                        hash for --http-auth, and exit\n"
 	"      --export-interval SEC  serve: at most one write per SEC\n"
@@ -125,6 +132,8 @@ enum {
 	OPT_MQTT_KEEPALIVE,
 	OPT_MQTT_PASSWORD_FILE,
 	OPT_MQTT_CAFILE,
+	OPT_MQTT_REFRESH,
+	OPT_MQTT_HOMEASSISTANT,
 	OPT_EXPORT_INTERVAL,
 	OPT_MAX_HOSTS,
 	OPT_MAX_TTL,
@@ -151,6 +160,8 @@ static const struct option longopts[] = {
 	{"mqtt-prefix", required_argument, NULL, OPT_MQTT_PREFIX},
 	{"mqtt-keepalive", required_argument, NULL, OPT_MQTT_KEEPALIVE},
 	{"mqtt-password-file", required_argument, NULL, OPT_MQTT_PASSWORD_FILE},
+	{"mqtt-refresh", required_argument, NULL, OPT_MQTT_REFRESH},
+	{"mqtt-homeassistant", optional_argument, NULL, OPT_MQTT_HOMEASSISTANT},
 	{"mqtt-cafile", required_argument, NULL, OPT_MQTT_CAFILE},
 	{"http-cert", required_argument, NULL, OPT_HTTP_CERT},
 	{"http-key", required_argument, NULL, OPT_HTTP_KEY},
@@ -247,6 +258,7 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 	c->browse_request = true;
 	c->mqtt_prefix = "beacon/v1";
 	c->mqtt_keepalive = 30;
+	c->mqtt_refresh_ms = 30000;
 	c->export_interval_ms = 1000;
 	c->max_hosts = HOSTTAB_DEFAULT_MAX;
 	c->max_ttl_ms = HOSTTAB_DEFAULT_MAX_TTL_MS;
@@ -381,6 +393,21 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 			break;
 		case OPT_MQTT_CAFILE:
 			c->mqtt_cafile = optarg;
+			break;
+		case OPT_MQTT_REFRESH:
+			if (!num_parse_u64(optarg, 1, 3600, &v))
+				return bad2("--mqtt-refresh", optarg,
+					    "1 to 3600 seconds");
+			c->mqtt_refresh_ms = (uint32_t)(v * 1000);
+			break;
+		case OPT_MQTT_HOMEASSISTANT:
+			c->mqtt_homeassistant =
+				optarg != NULL ? optarg : "homeassistant";
+			if (!mqtt_level_valid(c->mqtt_homeassistant))
+				return bad2("--mqtt-homeassistant", optarg,
+					    "the discovery prefix is one topic "
+					    "level, as in Home Assistant's "
+					    "settings (default homeassistant)");
 			break;
 		case OPT_HTTP_CERT:
 			c->http_cert = optarg;
@@ -517,17 +544,18 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 			   NULL);
 	if ((c->http_cert == NULL) != (c->http_key == NULL))
 		return bad("--http-cert and --http-key go together", NULL);
-	if (c->mqtt != NULL && c->cmd == CMD_WATCH)
-		return bad("--mqtt goes with serve and list (watch --mqtt is "
-			   "to come)",
+	if ((c->mqtt_homeassistant != NULL || c->mqtt_refresh_ms != 30000) &&
+	    (c->cmd != CMD_SERVE || c->mqtt == NULL))
+		return bad("--mqtt-refresh and --mqtt-homeassistant go with "
+			   "serve --mqtt",
 			   NULL);
 	if (c->cmd == CMD_SERVE && c->n_sites > 1)
 		return bad("serve publishes one --site", NULL);
-	if ((c->cmd != CMD_LIST || c->mqtt == NULL) && c->n_statuses > 0)
+	if ((c->cmd == CMD_SERVE || c->mqtt == NULL) && c->n_statuses > 0)
 		for (i = 0; i < c->n_statuses; i++)
 			if (strcmp(c->statuses[i], "unknown") == 0)
 				return bad("--status unknown goes with list "
-					   "--mqtt",
+					   "--mqtt and watch --mqtt",
 					   NULL);
 	if (c->mqtt != NULL && c->cmd == CMD_SERVE && c->site == NULL) {
 		static char host[65];

@@ -4,9 +4,11 @@
  * libmosquitto), so that one view can merge many LANs.
  *
  *   PREFIX/SITE/hosts/ID  the host's row as in the export, plus "site";
- *                         retained, QoS 1; on every change of its status
- *                         or content (a table event), and all rows again
- *                         every MQTT_REFRESH_MS with their counters
+ *                         retained, QoS 1; at once when its status or
+ *                         content changes (a table event), and its
+ *                         counters and last_seen at most every
+ *                         --mqtt-refresh; an empty retained message once
+ *                         the row has left the table
  *   PREFIX/SITE/events    the watch --events lines, QoS 0
  *   PREFIX/SITE/probe     {"status":"online","heartbeat":...} retained,
  *                         refreshed with the rows; the last will, and the
@@ -18,9 +20,17 @@
  * every row again, so a broker that lost its retained state gets it back.
  * A broker that is down never stops the probe: what could not be
  * published is counted.
+ *
+ * What was published is kept by topic (struct pub): a refresh skips the
+ * rows not heard since, and a row gone from the table is cleared. At
+ * start the probe also reads its site's retained rows, left by its
+ * previous run: those whose host is not back in the table within
+ * INHERIT_GRACE_MS are cleared, so a merged view keeps no ghosts.
  */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <mosquitto.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,23 +40,83 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "keymap.h"
 #include "log.h"
 #include "probe.h"
 
-#define MQTT_REFRESH_MS 30000
-#define MQTT_TOPIC_MAX  512
+#define MQTT_TOPIC_MAX   512
+#define INHERIT_GRACE_MS 60000 /* a previous run's row: its host's time */
+#define INHERIT_READ_MS  5000  /* reading the retained rows at start */
+#define INHERIT_MAX      262144
+
+/* A row as published, by its topic level. */
+struct pub {
+	uint64_t last_seen; /* the row's, when published */
+	uint64_t clear_at;  /* a previous run's: clear then; 0: ours */
+	uint32_t gen;       /* the last refresh that saw it */
+	bool ha;            /* its Home Assistant config is out */
+};
 
 struct mqtt {
 	struct probe *p;
 	struct mosquitto *m;
 	char prefix[200];     /* --mqtt-prefix (128 at most) / site (64) */
+	char site_json[400];  /* the site as a JSON string */
 	atomic_int connected; /* set by libmosquitto's thread */
 	atomic_int republish; /* a (re)connection: publish everything */
 	atomic_int refused;   /* CONNACK refused: why, once */
 	atomic_int acked;     /* the last QoS 1 message the broker took */
 	uint64_t next_refresh;
-	uint64_t published, failed;
+	uint64_t published, failed, cleared;
+	/* What is out there. */
+	struct keymap pubs; /* topic level -> struct pub */
+	uint32_t gen;
+	/* The previous run's rows, read by libmosquitto's thread. */
+	pthread_mutex_t lock;
+	char (*inherited)[MQTT_KEY_MAX];
+	size_t n_inherited;
+	int reading; /* 0 not yet, 1 subscribed, 2 done */
+	uint64_t read_until;
 };
+
+void
+mqtt_topic_id(const char *id, char out[MQTT_KEY_MAX])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, o = 0;
+
+	for (i = 0; id[i] != '\0' && o + 4 < MQTT_KEY_MAX; i++) {
+		unsigned char ch = (unsigned char)id[i];
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		    ch == '-') {
+			out[o++] = (char)ch;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+static struct pub *
+pub_add(struct mqtt *q, const char *key)
+{
+	struct pub *e = keymap_get(&q->pubs, key);
+	int err;
+
+	if (e != NULL)
+		return e;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	keymap_put(&q->pubs, key, e, &err);
+	if (err < 0) {
+		free(e);
+		return NULL;
+	}
+	return e;
+}
 
 int
 mqtt_parse_url(const char *url, struct mqtt_url *u)
@@ -120,14 +190,43 @@ static void
 on_connect(struct mosquitto *m, void *ctx, int rc)
 {
 	struct mqtt *q = ctx;
+	char topic[MQTT_TOPIC_MAX];
+
+	if (rc != 0) {
+		atomic_store(&q->refused, rc);
+		return;
+	}
+	/* The first time: read the rows a previous run left. */
+	pthread_mutex_lock(&q->lock);
+	if (q->reading == 0) {
+		snprintf(topic, sizeof(topic), "%s/hosts/+", q->prefix);
+		if (mosquitto_subscribe(m, NULL, topic, 0) == MOSQ_ERR_SUCCESS)
+			q->reading = 1;
+	}
+	pthread_mutex_unlock(&q->lock);
+	atomic_store(&q->connected, 1);
+	atomic_store(&q->republish, 1);
+}
+
+static void
+on_message(struct mosquitto *m, void *ctx, const struct mosquitto_message *msg)
+{
+	struct mqtt *q = ctx;
+	const char *key = strrchr(msg->topic, '/');
 
 	(void)m;
-	if (rc == 0) {
-		atomic_store(&q->connected, 1);
-		atomic_store(&q->republish, 1);
-	} else {
-		atomic_store(&q->refused, rc);
+	if (!msg->retain || msg->payloadlen == 0 || key == NULL ||
+	    strlen(key + 1) >= MQTT_KEY_MAX)
+		return;
+	pthread_mutex_lock(&q->lock);
+	if (q->reading == 1 && q->n_inherited < INHERIT_MAX) {
+		if (q->inherited == NULL)
+			q->inherited = calloc(INHERIT_MAX, MQTT_KEY_MAX);
+		if (q->inherited != NULL)
+			snprintf(q->inherited[q->n_inherited++], MQTT_KEY_MAX,
+				 "%s", key + 1);
 	}
+	pthread_mutex_unlock(&q->lock);
 }
 
 static void
@@ -166,30 +265,146 @@ publish(struct mqtt *q, const char *topic, const void *data, size_t len,
 	return mid;
 }
 
-/* A host's row with "site" first, retained under hosts/ID. */
+/* A name as [A-Za-z0-9-] (Home Assistant's ids), one to one: any other
+   byte as _XX. */
 static void
-publish_host(struct mqtt *q, const char *id)
+ha_name(const char *s, char *out, size_t size)
 {
-	char topic[MQTT_TOPIC_MAX], *row = NULL, *msg = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&row, &len);
-	int found, n;
+	size_t o = 0;
 
-	if (f == NULL)
+	for (; *s != '\0' && o + 4 < size; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-')
+			out[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(out + o, size - o, "_%02x", ch);
+	}
+	out[o] = '\0';
+}
+
+/* Home Assistant discovery: the host as a device_tracker whose state is
+   its row's status (home while alive), its attributes the row, available
+   while the site's probe is online. hostname NULL: remove it. */
+static void
+publish_ha(struct mqtt *q, const char *key, const char *hostname)
+{
+	const struct probe_config *c = q->p->c;
+	char topic[1024], node[200], obj[3 * MQTT_KEY_MAX + 8],
+		uid[sizeof(node) + sizeof(obj) + 8], rows[MQTT_TOPIC_MAX],
+		probe[MQTT_TOPIC_MAX];
+	cJSON *j, *dev;
+	char *text;
+
+	ha_name(c->site, node, sizeof(node));
+	ha_name(key, obj, sizeof(obj));
+	snprintf(topic, sizeof(topic), "%s/device_tracker/beacon_%s/%s/config",
+		 c->mqtt_homeassistant, node, obj);
+	if (hostname == NULL) {
+		publish(q, topic, "", 0, 1, true);
 		return;
-	found = output_one_host(f, q->p, id, clock_mono_ms());
-	if (fclose(f) != 0 || found <= 0 || len < 2) {
+	}
+	snprintf(uid, sizeof(uid), "beacon_%s_%s", node, obj);
+	snprintf(rows, sizeof(rows), "%s/hosts/%s", q->prefix, key);
+	snprintf(probe, sizeof(probe), "%s/probe", q->prefix);
+	j = cJSON_CreateObject();
+	cJSON_AddNullToObject(j, "name"); /* the device's name */
+	cJSON_AddStringToObject(j, "unique_id", uid);
+	cJSON_AddStringToObject(j, "object_id", uid);
+	cJSON_AddStringToObject(j, "state_topic", rows);
+	cJSON_AddStringToObject(
+		j, "value_template",
+		"{{ 'home' if value_json.status == 'alive' else 'not_home' }}");
+	cJSON_AddStringToObject(j, "json_attributes_topic", rows);
+	cJSON_AddStringToObject(j, "source_type", "router");
+	cJSON_AddStringToObject(j, "availability_topic", probe);
+	cJSON_AddStringToObject(j, "availability_template",
+				"{{ value_json.status }}");
+	cJSON_AddStringToObject(j, "payload_available", "online");
+	cJSON_AddStringToObject(j, "payload_not_available", "offline");
+	dev = cJSON_AddObjectToObject(j, "device");
+	cJSON_AddItemToObject(
+		dev, "identifiers",
+		cJSON_CreateStringArray((const char *[]){uid}, 1));
+	cJSON_AddStringToObject(dev, "name", hostname);
+	cJSON_AddStringToObject(dev, "suggested_area", c->site);
+	cJSON_AddStringToObject(dev, "model", "beacon host");
+	text = cJSON_PrintUnformatted(j);
+	if (text != NULL)
+		publish(q, topic, text, strlen(text), 1, true);
+	free(text);
+	cJSON_Delete(j);
+}
+
+/* A host's row with "site" first, retained under hosts/ID: always when
+   force (a change), else only when it was heard since it was published
+   (the refresh). */
+static void
+publish_host(struct mqtt *q, const char *id, bool force, uint64_t now)
+{
+	const struct host *h = hosttab_find(q->p->tab, id);
+	const struct browse_host *b = NULL;
+	char topic[MQTT_TOPIC_MAX], key[MQTT_KEY_MAX], *row = NULL, *msg = NULL;
+	size_t len = 0;
+	uint64_t seen;
+	struct pub *e;
+	FILE *f;
+	int n;
+
+	if (h == NULL && q->p->browse != NULL &&
+	    strncmp(id, "netbios:", 8) == 0)
+		b = browse_tab_find(q->p->browse, id + 8);
+	if (h == NULL && b == NULL)
+		return;
+	seen = h != NULL ? h->last_seen_ms : b->last_seen_ms;
+	mqtt_topic_id(id, key);
+	e = pub_add(q, key);
+	if (e == NULL)
+		return;
+	e->gen = q->gen;
+	if (!force && e->clear_at == 0 && e->last_seen == seen)
+		return;
+	if ((f = open_memstream(&row, &len)) == NULL)
+		return;
+	if (output_one_host(f, q->p, id, now) <= 0) {
+		fclose(f);
+		free(row);
+		return;
+	}
+	if (fclose(f) != 0 || len < 2) {
 		free(row);
 		return;
 	}
 	while (len > 0 && row[len - 1] == '\n')
 		row[--len] = '\0';
-	n = asprintf(&msg, "{\"site\":\"%s\",%s", q->p->c->site, row + 1);
-	snprintf(topic, sizeof(topic), "%s/hosts/%s", q->prefix, id);
-	if (n > 0)
-		publish(q, topic, msg, (size_t)n, 1, true);
+	n = asprintf(&msg, "{\"site\":%s,%s", q->site_json, row + 1);
+	snprintf(topic, sizeof(topic), "%s/hosts/%s", q->prefix, key);
+	if (n > 0 && publish(q, topic, msg, (size_t)n, 1, true) != 0) {
+		e->last_seen = seen;
+		e->clear_at = 0;
+		if (q->p->c->mqtt_homeassistant != NULL && (!e->ha || force)) {
+			publish_ha(q, key, h != NULL ? h->hostname : b->name);
+			e->ha = true;
+		}
+	}
 	free(row);
 	free(msg);
+}
+
+/* A row gone from the table (or a previous run's whose host did not come
+   back): an empty retained message clears it. */
+static bool
+clear_row(struct mqtt *q, const char *key)
+{
+	char topic[MQTT_TOPIC_MAX];
+
+	if (q->p->c->mqtt_homeassistant != NULL)
+		publish_ha(q, key, NULL);
+	snprintf(topic, sizeof(topic), "%s/hosts/%s", q->prefix, key);
+	if (publish(q, topic, "", 0, 1, true) == 0)
+		return false;
+	q->cleared++;
+	return true;
 }
 
 static int
@@ -205,24 +420,80 @@ publish_probe(struct mqtt *q, const char *status)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	n = snprintf(msg, sizeof(msg),
-		     "{\"status\":\"%s\",\"site\":\"%s\",\"heartbeat\":"
+		     "{\"status\":\"%s\",\"site\":%s,\"heartbeat\":"
 		     "\"%s.%03ldZ\",\"version\":\"%s\",\"hosts\":%zu,"
-		     "\"beacons\":%llu,\"refresh_ms\":%u}",
-		     status, c->site, when, ts.tv_nsec / 1000000,
+		     "\"beacons\":%llu,\"refresh_ms\":%u,"
+		     "\"published\":%llu,\"unpublished\":%llu}",
+		     status, q->site_json, when, ts.tv_nsec / 1000000,
 		     BEACON_VERSION, hosttab_count(q->p->tab),
-		     (unsigned long long)q->p->st.beacons, MQTT_REFRESH_MS);
+		     (unsigned long long)q->p->st.beacons, c->mqtt_refresh_ms,
+		     (unsigned long long)q->published,
+		     (unsigned long long)q->failed);
 	snprintf(topic, sizeof(topic), "%s/probe", q->prefix);
 	return publish(q, topic, msg, (size_t)n, 1, true);
 }
 
+/* Every row (force: a reconnection) or those heard since (the refresh),
+   then the rows no longer in the table are cleared. */
 static void
-publish_all(struct mqtt *q)
+publish_all(struct mqtt *q, bool force, uint64_t now)
 {
-	size_t i, n = hosttab_count(q->p->tab);
+	size_t i, n = hosttab_count(q->p->tab), k = 0;
+	char(*gone)[MQTT_KEY_MAX];
 
+	q->gen++;
 	publish_probe(q, "online");
 	for (i = 0; i < n; i++)
-		publish_host(q, hosttab_at(q->p->tab, i)->id);
+		publish_host(q, hosttab_at(q->p->tab, i)->id, force, now);
+	n = q->p->browse != NULL ? browse_tab_count(q->p->browse) : 0;
+	for (i = 0; i < n; i++) {
+		char id[BROWSE_NAME_MAX + 9];
+		snprintf(id, sizeof(id), "netbios:%s",
+			 browse_tab_at(q->p->browse, i)->name);
+		publish_host(q, id, force, now);
+	}
+	gone = calloc(q->pubs.n ? q->pubs.n : 1, MQTT_KEY_MAX);
+	if (gone == NULL)
+		return;
+	for (i = 0; i < q->pubs.cap; i++) {
+		const struct pub *e = q->pubs.slots[i].val;
+		if (e != NULL && e->gen != q->gen &&
+		    (e->clear_at == 0 || now >= e->clear_at))
+			snprintf(gone[k++], MQTT_KEY_MAX, "%s",
+				 q->pubs.slots[i].key);
+	}
+	for (i = 0; i < k; i++)
+		if (clear_row(q, gone[i]))
+			free(keymap_del(&q->pubs, gone[i]));
+	free(gone);
+}
+
+/* The previous run's rows read so far: cleared after the grace unless
+   their host is back by then. */
+static void
+take_inherited(struct mqtt *q, uint64_t now)
+{
+	size_t i;
+
+	pthread_mutex_lock(&q->lock);
+	if (q->reading == 1 && now >= q->read_until && q->read_until != 0) {
+		char topic[MQTT_TOPIC_MAX];
+		snprintf(topic, sizeof(topic), "%s/hosts/+", q->prefix);
+		mosquitto_unsubscribe(q->m, NULL, topic);
+		q->reading = 2;
+	}
+	for (i = 0; i < q->n_inherited; i++)
+		if (keymap_get(&q->pubs, q->inherited[i]) == NULL) {
+			struct pub *e = pub_add(q, q->inherited[i]);
+			if (e != NULL)
+				e->clear_at = now + INHERIT_GRACE_MS;
+		}
+	q->n_inherited = 0;
+	if (q->reading == 2) {
+		free(q->inherited);
+		q->inherited = NULL;
+	}
+	pthread_mutex_unlock(&q->lock);
 }
 
 void
@@ -232,7 +503,7 @@ mqtt_event(struct mqtt *q, const char *id, const char *line)
 
 	if (q == NULL)
 		return;
-	publish_host(q, id);
+	publish_host(q, id, true, clock_mono_ms());
 	snprintf(topic, sizeof(topic), "%s/events", q->prefix);
 	publish(q, topic, line, strlen(line), 0, false);
 }
@@ -240,17 +511,23 @@ mqtt_event(struct mqtt *q, const char *id, const char *line)
 uint64_t
 mqtt_due(const struct mqtt *q)
 {
+	uint64_t due;
+
 	if (q == NULL)
 		return UINT64_MAX;
-	return atomic_load(&q->republish) || atomic_load(&q->refused)
-		       ? 0
-		       : q->next_refresh;
+	if (atomic_load(&q->republish) || atomic_load(&q->refused))
+		return 0;
+	due = q->next_refresh;
+	if (q->reading == 1 && q->read_until != 0 && q->read_until < due)
+		due = q->read_until;
+	return due;
 }
 
 void
 mqtt_run(struct mqtt *q, uint64_t now)
 {
 	int refused;
+	bool again;
 
 	if (q == NULL)
 		return;
@@ -261,9 +538,13 @@ mqtt_run(struct mqtt *q, uint64_t now)
 			  refused == 4 || refused == 5
 				  ? " (check the user and --mqtt-password-file)"
 				  : "");
-	if (atomic_exchange(&q->republish, 0) || now >= q->next_refresh) {
-		publish_all(q);
-		q->next_refresh = now + MQTT_REFRESH_MS;
+	again = atomic_exchange(&q->republish, 0);
+	if (again && q->read_until == 0)
+		q->read_until = now + INHERIT_READ_MS;
+	take_inherited(q, now);
+	if (again || now >= q->next_refresh) {
+		publish_all(q, again, now);
+		q->next_refresh = now + q->p->c->mqtt_refresh_ms;
 	}
 }
 
@@ -320,6 +601,20 @@ mqtt_start(struct probe *p)
 		return NULL;
 	}
 	q->p = p;
+	pthread_mutex_init(&q->lock, NULL);
+	keymap_init(&q->pubs);
+	{
+		cJSON *s = cJSON_CreateString(c->site);
+		char *t = s != NULL ? cJSON_PrintUnformatted(s) : NULL;
+		cJSON_Delete(s);
+		if (t == NULL || strlen(t) >= sizeof(q->site_json)) {
+			free(t);
+			free(q);
+			return NULL;
+		}
+		memcpy(q->site_json, t, strlen(t) + 1);
+		free(t);
+	}
 	snprintf(q->prefix, sizeof(q->prefix), "%s/%s", c->mqtt_prefix,
 		 c->site);
 	mosquitto_lib_init();
@@ -340,13 +635,14 @@ mqtt_start(struct probe *p)
 	mosquitto_connect_callback_set(q->m, on_connect);
 	mosquitto_disconnect_callback_set(q->m, on_disconnect);
 	mosquitto_publish_callback_set(q->m, on_publish);
+	mosquitto_message_callback_set(q->m, on_message);
 	mosquitto_reconnect_delay_set(q->m, 1, 30, true);
 	snprintf(topic, sizeof(topic), "%s/probe", q->prefix);
 	{
-		char will[160];
+		char will[480];
 		int n = snprintf(will, sizeof(will),
-				 "{\"status\":\"offline\",\"site\":\"%s\"}",
-				 c->site);
+				 "{\"status\":\"offline\",\"site\":%s}",
+				 q->site_json);
 		if (mosquitto_will_set(q->m, topic, n, will, 1, true) !=
 		    MOSQ_ERR_SUCCESS)
 			goto fail;
@@ -376,6 +672,7 @@ void
 mqtt_stop(struct mqtt *q)
 {
 	int i, mid;
+	size_t k;
 
 	if (q == NULL)
 		return;
@@ -395,5 +692,10 @@ mqtt_stop(struct mqtt *q)
 		log_info("MQTT: %llu messages published, %llu could not be",
 			 (unsigned long long)q->published,
 			 (unsigned long long)q->failed);
+	pthread_mutex_destroy(&q->lock);
+	free(q->inherited);
+	for (k = 0; k < q->pubs.cap; k++)
+		free(q->pubs.slots[k].val);
+	keymap_free(&q->pubs);
 	free(q);
 }

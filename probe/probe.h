@@ -50,6 +50,8 @@ struct probe_config {
 	const char *mqtt_prefix;
 	const char *mqtt_password_file, *mqtt_cafile;
 	int mqtt_keepalive;
+	uint32_t mqtt_refresh_ms;       /* counters ride along this often */
+	const char *mqtt_homeassistant; /* discovery prefix; NULL: off */
 	const char *http_cert, *http_key; /* TLS, PEM files */
 	bool require_auth;                /* drop unsigned beacons */
 	const char *auth;                 /* filter: "verified", "unsigned" */
@@ -231,6 +233,7 @@ void http_event(struct http *h, const char *event, const char *line);
 bool http_streaming(const struct http *h);
 
 /* mqtt.c: serve --mqtt. */
+#define MQTT_KEY_MAX 100 /* an id as a topic level, with its NUL */
 struct mqtt;
 struct mqtt_url {
 	char user[128], pass[256], host[256];
@@ -255,7 +258,11 @@ void mqtt_event(struct mqtt *q, const char *id, const char *line);
 uint64_t mqtt_due(const struct mqtt *q);
 void mqtt_run(struct mqtt *q, uint64_t now_ms);
 
-/* merged.c: list --mqtt, the exit status. */
+/* The id as a topic level: bytes other than A-Z a-z 0-9 . _ - as %XX
+   (a NetBIOS name may hold / + # or any byte). */
+void mqtt_topic_id(const char *id, char out[MQTT_KEY_MAX]);
+
+/* merged.c: list --mqtt and watch --mqtt, the exit status. */
 int merged_list(const struct probe_config *c);
 
 /* The same for a browse host's join, leave or expiry. */
