@@ -255,7 +255,7 @@ probe_run(const struct probe_config *c)
 
 	memset(&l, 0, sizeof(l));
 	log_init("beacon-probe", 0);
-	if (c->cmd == CMD_LIST && c->mqtt != NULL)
+	if (c->cmd != CMD_SERVE && c->mqtt != NULL)
 		return merged_list(c); /* the broker's view, not this LAN's */
 	if (c->cmd == CMD_SERVE &&
 	    output_export_check(c->export_path, err, sizeof(err)) < 0) {

@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * list --mqtt URL: the merged view of every site that publishes to the
- * broker (serve --mqtt). Subscribes to PREFIX/SITE/hosts/+ and
- * PREFIX/SITE/probe for each --site (or every site: +), takes the
- * retained messages for --wait (MQTT marks no end of them), and prints
- * one table with a SITE column, or the JSON document with "site" on each
+ * list --mqtt URL and watch --mqtt URL: the merged view of every site
+ * that publishes to the broker (serve --mqtt). Subscribes to
+ * PREFIX/SITE/hosts/+ and PREFIX/SITE/probe for each --site (or every
+ * site: +), and takes the retained messages as the snapshot: list prints
+ * it after --wait (MQTT marks no end of it), watch keeps it live (each
+ * row replaced by its next message, removed by an empty one) and redraws,
+ * or with --events prints every site's events with their site. One
+ * table with a SITE column, or the JSON document with "site" on each
  * host. A host of a site whose probe is offline is "unknown" (its reason
  * gives the site's last heartbeat). The list's filters and exit status
  * apply, and --status unknown.
  */
 #include <cjson/cJSON.h>
 #include <mosquitto.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +24,14 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "keymap.h"
 #include "log.h"
 #include "probe.h"
 #include "text.h"
 
-#define MERGED_MAX 200000
+#define MERGED_MAX   200000
+#define REDRAW_MS    200 /* watch: at most five tables a second */
+#define RETRY_MAX_MS 30000
 
 struct site {
 	char name[65];
@@ -34,14 +41,23 @@ struct site {
 
 struct merged {
 	const struct probe_config *c;
-	cJSON **rows; /* each a host object with "site" */
-	size_t n, cap;
+	struct keymap rows; /* topic -> cJSON host object with "site" */
 	struct site sites[256];
 	size_t n_sites;
-	bool connected, refused;
+	bool connected, refused, dirty;
 	int refused_rc;
-	uint64_t messages;
+	uint64_t settle_until; /* watch: the snapshot is still coming */
+	struct mqtt_why why;
 };
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static struct site *
 site_of(struct merged *m, const char *name)
@@ -56,6 +72,17 @@ site_of(struct merged *m, const char *name)
 	snprintf(m->sites[m->n_sites].name, sizeof(m->sites[0].name), "%s",
 		 name);
 	return &m->sites[m->n_sites++];
+}
+
+static void
+clear_rows(struct merged *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->rows.cap; i++)
+		cJSON_Delete(m->rows.slots[i].val);
+	keymap_free(&m->rows);
+	m->n_sites = 0;
 }
 
 /* PREFIX/SITE/KIND[/ID]: the site and the kind, or false. */
@@ -78,60 +105,90 @@ split(const struct merged *m, const char *topic, char site[65],
 	return true;
 }
 
+/* watch --events: a line on stdout, its site added (the topic's). */
+static void
+print_event(cJSON *j, const char *site)
+{
+	char *text;
+
+	cJSON_DeleteItemFromObject(j, "site");
+	cJSON_AddStringToObject(j, "site", site);
+	text = cJSON_PrintUnformatted(j);
+	if (text != NULL) {
+		puts(text);
+		fflush(stdout);
+	}
+	free(text);
+}
+
+/* A site's probe: online or offline (watch --events: a site event when
+   that changes). */
+static void
+take_probe(struct merged *m, struct site *s, const cJSON *j)
+{
+	const cJSON *st = cJSON_GetObjectItem(j, "status");
+	const cJSON *hb = cJSON_GetObjectItem(j, "heartbeat");
+	bool offline =
+		cJSON_IsString(st) && strcmp(st->valuestring, "offline") == 0;
+
+	if (cJSON_IsString(hb))
+		snprintf(s->heartbeat, sizeof(s->heartbeat), "%s",
+			 hb->valuestring);
+	if (offline != s->offline && m->c->cmd == CMD_WATCH && m->c->events) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(
+			e, "event", offline ? "site_offline" : "site_online");
+		cJSON_AddStringToObject(e, "heartbeat", s->heartbeat);
+		print_event(e, s->name);
+		cJSON_Delete(e);
+	}
+	s->offline = offline;
+	m->dirty = true;
+}
+
 static void
 on_message(struct mosquitto *mq, void *ctx, const struct mosquitto_message *msg)
 {
 	struct merged *m = ctx;
 	char name[65];
 	const char *kind;
-	cJSON *j, *site;
+	cJSON *j, *old;
 	struct site *s;
+	int err;
 
 	(void)mq;
-	m->messages++;
-	if (!split(m, msg->topic, name, &kind) || msg->payloadlen <= 0 ||
-	    msg->payloadlen > 64 * 1024)
-		return; /* an empty retained row: the host left the table */
+	if (!split(m, msg->topic, name, &kind) || msg->payloadlen > 64 * 1024)
+		return;
+	if (msg->payloadlen == 0) { /* the host left the site's table */
+		if (strncmp(kind, "hosts/", 6) == 0 &&
+		    (old = keymap_del(&m->rows, msg->topic)) != NULL) {
+			cJSON_Delete(old);
+			m->dirty = true;
+		}
+		return;
+	}
 	j = cJSON_ParseWithLength(msg->payload, (size_t)msg->payloadlen);
-	if (j == NULL || !cJSON_IsObject(j)) {
+	if (j == NULL || !cJSON_IsObject(j) || (s = site_of(m, name)) == NULL) {
 		cJSON_Delete(j);
 		return;
 	}
-	s = site_of(m, name);
 	if (strcmp(kind, "probe") == 0) {
-		const cJSON *st = cJSON_GetObjectItem(j, "status");
-		const cJSON *hb = cJSON_GetObjectItem(j, "heartbeat");
-		if (s != NULL) {
-			s->offline = cJSON_IsString(st) &&
-				     strcmp(st->valuestring, "offline") == 0;
-			if (cJSON_IsString(hb))
-				snprintf(s->heartbeat, sizeof(s->heartbeat),
-					 "%s", hb->valuestring);
-		}
-		cJSON_Delete(j);
-		return;
-	}
-	if (strncmp(kind, "hosts/", 6) != 0 || m->n == MERGED_MAX ||
-	    !cJSON_IsString(cJSON_GetObjectItem(j, "id"))) {
-		cJSON_Delete(j);
-		return;
-	}
-	/* The topic's site is the truth, whatever the row says. */
-	site = cJSON_GetObjectItem(j, "site");
-	if (site != NULL)
+		take_probe(m, s, j);
+	} else if (strcmp(kind, "events") == 0) {
+		print_event(j, name);
+	} else if (strncmp(kind, "hosts/", 6) == 0 &&
+		   cJSON_IsString(cJSON_GetObjectItem(j, "id")) &&
+		   (m->rows.n < MERGED_MAX ||
+		    keymap_get(&m->rows, msg->topic) != NULL)) {
+		/* The topic's site is the truth, whatever the row says. */
 		cJSON_DeleteItemFromObject(j, "site");
-	cJSON_AddStringToObject(j, "site", name);
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? 2 * m->cap : 256;
-		cJSON **r = realloc(m->rows, cap * sizeof(*r));
-		if (r == NULL) {
-			cJSON_Delete(j);
-			return;
-		}
-		m->rows = r;
-		m->cap = cap;
+		cJSON_AddStringToObject(j, "site", name);
+		old = keymap_put(&m->rows, msg->topic, j, &err);
+		cJSON_Delete(err == 0 ? old : j);
+		m->dirty = true;
+		return;
 	}
-	m->rows[m->n++] = j;
+	cJSON_Delete(j);
 }
 
 static void
@@ -146,16 +203,53 @@ on_connect(struct mosquitto *mq, void *ctx, int rc)
 		m->refused_rc = rc;
 		return;
 	}
+	/* A new snapshot: what was deleted meanwhile is not sent again. */
+	clear_rows(m);
 	m->connected = true;
+	m->settle_until = clock_mono_ms() + m->c->wait_ms;
 	for (i = 0; i < (m->c->n_sites ? m->c->n_sites : 1); i++) {
 		const char *site = m->c->n_sites ? m->c->sites[i] : "+";
-		snprintf(topic, sizeof(topic), "%s/%s/hosts/+",
-			 m->c->mqtt_prefix, site);
+		snprintf(topic, sizeof(topic), "%s/%s/%s", m->c->mqtt_prefix,
+			 site, m->c->events ? "events" : "hosts/+");
 		mosquitto_subscribe(mq, NULL, topic, 1);
 		snprintf(topic, sizeof(topic), "%s/%s/probe", m->c->mqtt_prefix,
 			 site);
 		mosquitto_subscribe(mq, NULL, topic, 1);
 	}
+}
+
+static void
+on_log(struct mosquitto *mq, void *ctx, int level, const char *line)
+{
+	struct merged *m = ctx;
+
+	(void)mq;
+	mqtt_why_log(&m->why, level, line);
+}
+
+/* Why the broker cannot be reached: a TLS failure as OpenSSL said it,
+   else errno or libmosquitto's words. */
+static void
+say_unreachable(struct merged *m, const char *broker, int rc)
+{
+	char why[400];
+
+	if (mqtt_why_take(&m->why, why, sizeof(why)))
+		log_warnx("MQTT broker %s: TLS: %s", broker, why);
+	else if (rc == MOSQ_ERR_ERRNO)
+		log_warn("MQTT broker %s", broker);
+	else
+		log_warnx("MQTT broker %s: %s", broker, mosquitto_strerror(rc));
+}
+
+static void
+on_disconnect(struct mosquitto *mq, void *ctx, int rc)
+{
+	struct merged *m = ctx;
+
+	(void)mq;
+	(void)rc;
+	m->connected = false;
 }
 
 static const char *
@@ -263,71 +357,60 @@ print_table(const struct merged *m, cJSON **rows, size_t n)
 	free(cells);
 }
 
-int
-merged_list(const struct probe_config *c)
+/* The rows shown, sorted; those of an offline site are copies marked
+   unknown (the row itself keeps its status for when the site is back).
+   NULL when out of memory. */
+static cJSON **
+view(struct merged *m, size_t *n, cJSON **copies, size_t *n_copies)
 {
-	struct merged m;
-	struct mosquitto *mq;
-	struct mqtt_url u;
-	char id[96];
-	cJSON **shown;
-	uint32_t r;
-	uint64_t end;
-	size_t i, n = 0;
-	int rc = 1;
+	cJSON **shown = calloc(m->rows.n ? m->rows.n : 1, sizeof(*shown));
+	size_t i;
 
-	memset(&m, 0, sizeof(m));
-	m.c = c;
-	if (mqtt_parse_url(c->mqtt, &u) < 0)
-		return 1;
-	mosquitto_lib_init();
-	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-		r = (uint32_t)clock_mono_ms();
-	snprintf(id, sizeof(id), "beacon-list-%d-%08x", (int)getpid(), r);
-	mq = mosquitto_new(id, true, &m);
-	if (mq == NULL)
-		goto out;
-	mosquitto_connect_callback_set(mq, on_connect);
-	mosquitto_message_callback_set(mq, on_message);
-	if (mqtt_credentials(mq, c, &u) < 0)
-		goto out;
-	if (mosquitto_connect(mq, u.host, u.port, c->mqtt_keepalive) !=
-	    MOSQ_ERR_SUCCESS) {
-		log_warn("MQTT broker %s:%d", u.host, u.port);
-		goto out;
-	}
-	end = clock_mono_ms() + c->wait_ms;
-	while (clock_mono_ms() < end && !m.refused)
-		if (mosquitto_loop(mq, 50, 1) != MOSQ_ERR_SUCCESS)
-			break;
-	if (m.refused || !m.connected) {
-		log_warnx("MQTT broker %s:%d: %s", u.host, u.port,
-			  m.refused ? mosquitto_connack_string(m.refused_rc)
-				    : "no answer");
-		goto out;
-	}
-	/* A site whose probe is offline: its rows are unknown. */
-	for (i = 0; i < m.n; i++) {
-		struct site *s = site_of(&m, str_of(m.rows[i], "site"));
-		char reason[192];
-		if (s == NULL || !s->offline)
-			continue;
-		snprintf(reason, sizeof(reason),
-			 "the probe of site %s is offline (last heartbeat %s)",
-			 s->name, s->heartbeat[0] ? s->heartbeat : "unknown");
-		cJSON_ReplaceItemInObject(m.rows[i], "status",
-					  cJSON_CreateString("unknown"));
-		cJSON_ReplaceItemInObject(m.rows[i], "reason",
-					  cJSON_CreateString(reason));
-	}
-	shown = calloc(m.n ? m.n : 1, sizeof(*shown));
+	*n = *n_copies = 0;
 	if (shown == NULL)
-		goto out;
-	for (i = 0; i < m.n; i++)
-		if (wanted(c, m.rows[i]))
-			shown[n++] = m.rows[i];
-	qsort(shown, n, sizeof(*shown), by_site_name);
-	if (c->json) {
+		return NULL;
+	for (i = 0; i < m->rows.cap; i++) {
+		cJSON *r = m->rows.slots[i].val;
+		struct site *s;
+		if (r == NULL)
+			continue;
+		s = site_of(m, str_of(r, "site"));
+		if (s != NULL && s->offline &&
+		    (r = cJSON_Duplicate(r, true)) != NULL) {
+			char reason[192];
+			snprintf(reason, sizeof(reason),
+				 "the probe of site %s is offline (last "
+				 "heartbeat %s)",
+				 s->name,
+				 s->heartbeat[0] ? s->heartbeat : "unknown");
+			cJSON_ReplaceItemInObject(
+				r, "status", cJSON_CreateString("unknown"));
+			cJSON_ReplaceItemInObject(r, "reason",
+						  cJSON_CreateString(reason));
+			copies[(*n_copies)++] = r;
+		}
+		if (r != NULL && wanted(m->c, r))
+			shown[(*n)++] = r;
+	}
+	qsort(shown, *n, sizeof(*shown), by_site_name);
+	return shown;
+}
+
+/* The view as a table or a JSON document: how many rows, -1 if out of
+   memory. */
+static long
+output(struct merged *m)
+{
+	cJSON **copies = calloc(m->rows.n ? m->rows.n : 1, sizeof(*copies));
+	cJSON **shown;
+	size_t i, n = 0, n_copies = 0;
+
+	if (copies == NULL ||
+	    (shown = view(m, &n, copies, &n_copies)) == NULL) {
+		free(copies);
+		return -1;
+	}
+	if (m->c->json) {
 		cJSON *doc = cJSON_CreateObject(), *hosts;
 		char *text;
 		cJSON_AddNumberToObject(doc, "schema_version", 1);
@@ -342,18 +425,156 @@ merged_list(const struct probe_config *c)
 		free(text);
 		cJSON_Delete(doc);
 	} else {
-		print_table(&m, shown, n);
+		print_table(m, shown, n);
 	}
+	fflush(stdout);
+	for (i = 0; i < n_copies; i++)
+		cJSON_Delete(copies[i]);
+	free(copies);
 	free(shown);
-	rc = n > 0 ? 0 : EXIT_NONE;
+	return (long)n;
+}
+
+static void
+redraw(struct merged *m, bool tty, const char *broker)
+{
+	if (tty)
+		fputs("\033[H\033[2J", stdout);
+	else if (!m->c->json)
+		printf("\n");
+	output(m);
+	if (tty)
+		printf("\n%zu hosts from %zu sites; %s%s\n", m->rows.n,
+		       m->n_sites, broker,
+		       m->connected ? "" : " (not connected: retrying)");
+	fflush(stdout);
+	m->dirty = false;
+}
+
+/* watch --mqtt: until SIGINT or SIGTERM; the broker lost, retried with
+   backoff (the table shown as it was, and said so). */
+static int
+watch(struct merged *m, struct mosquitto *mq, const char *broker)
+{
+	bool tty = isatty(STDOUT_FILENO);
+	uint64_t last = 0, retry_at = 0, backoff = 1000, now;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (!stop) {
+		now = clock_mono_ms();
+		if (!m->connected && now >= retry_at) {
+			if (mosquitto_reconnect(mq) == MOSQ_ERR_SUCCESS)
+				backoff = 1000;
+			else
+				backoff = backoff * 2 < RETRY_MAX_MS
+						  ? backoff * 2
+						  : RETRY_MAX_MS;
+			retry_at = now + backoff;
+		}
+		if (mosquitto_loop(mq, 100, 1) != MOSQ_ERR_SUCCESS) {
+			if (m->connected)
+				log_warnx("MQTT broker %s: connection lost; "
+					  "retrying",
+					  broker);
+			m->connected = false;
+			if (!stop)
+				usleep(100000);
+		}
+		if (m->refused) {
+			log_warnx("MQTT broker %s: %s", broker,
+				  mosquitto_connack_string(m->refused_rc));
+			return 1;
+		}
+		now = clock_mono_ms();
+		if (!m->c->events && m->dirty && now >= m->settle_until &&
+		    now >= last + REDRAW_MS) {
+			redraw(m, tty, broker);
+			last = now;
+		}
+	}
+	return 0;
+}
+
+int
+merged_list(const struct probe_config *c)
+{
+	struct merged m;
+	struct mosquitto *mq;
+	struct mqtt_url u;
+	char id[96], broker[300];
+	uint32_t r;
+	uint64_t end;
+	long n;
+	int rc = 1, e;
+
+	memset(&m, 0, sizeof(m));
+	m.c = c;
+	pthread_mutex_init(&m.why.lock, NULL);
+	keymap_init(&m.rows);
+	if (mqtt_parse_url(c->mqtt, &u) < 0)
+		return 1;
+	snprintf(broker, sizeof(broker), "%s:%d", u.host, u.port);
+	mosquitto_lib_init();
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint32_t)clock_mono_ms();
+	snprintf(id, sizeof(id), "beacon-%s-%d-%08x", c->cmd_name,
+		 (int)getpid(), r);
+	mq = mosquitto_new(id, true, &m);
+	if (mq == NULL)
+		goto out;
+	mosquitto_connect_callback_set(mq, on_connect);
+	mosquitto_disconnect_callback_set(mq, on_disconnect);
+	mosquitto_message_callback_set(mq, on_message);
+	mosquitto_log_callback_set(mq, on_log);
+	if (mqtt_credentials(mq, c, &u) < 0)
+		goto out;
+	if ((e = mosquitto_connect(mq, u.host, u.port, c->mqtt_keepalive)) !=
+	    MOSQ_ERR_SUCCESS) {
+		say_unreachable(&m, broker, e);
+		goto out;
+	}
+	end = clock_mono_ms() + c->wait_ms;
+	while (clock_mono_ms() < end && !m.refused && e == MOSQ_ERR_SUCCESS)
+		e = mosquitto_loop(mq, 50, 1);
+	if (m.refused) {
+		log_warnx("MQTT broker %s: %s%s", broker,
+			  mosquitto_connack_string(m.refused_rc),
+			  m.refused_rc == 4 || m.refused_rc == 5
+				  ? " (check the user and --mqtt-password-file)"
+				  : "");
+		goto out;
+	}
+	if (!m.connected) {
+		if (e == MOSQ_ERR_SUCCESS)
+			log_warnx("MQTT broker %s: no answer within --wait",
+				  broker);
+		else if (e == MOSQ_ERR_CONN_LOST && !u.tls)
+			log_warnx(
+				"MQTT broker %s: it closed the connection (if "
+				"that port is a TLS listener, use mqtts://)",
+				broker);
+		else
+			say_unreachable(&m, broker, e);
+		goto out;
+	}
+	if (c->cmd == CMD_WATCH) {
+		m.dirty = true;
+		rc = watch(&m, mq, broker);
+		goto out;
+	}
+	n = output(&m);
+	rc = n > 0 ? 0 : n == 0 ? EXIT_NONE : 1;
 out:
-	for (i = 0; i < m.n; i++)
-		cJSON_Delete(m.rows[i]);
-	free(m.rows);
+	clear_rows(&m);
 	if (mq != NULL) {
 		mosquitto_disconnect(mq);
 		mosquitto_destroy(mq);
 	}
 	mosquitto_lib_cleanup();
+	pthread_mutex_destroy(&m.why.lock);
 	return rc;
 }

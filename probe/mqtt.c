@@ -24,8 +24,10 @@
  * What was published is kept by topic (struct pub): a refresh skips the
  * rows not heard since, and a row gone from the table is cleared. At
  * start the probe also reads its site's retained rows, left by its
- * previous run: those whose host is not back in the table within
- * INHERIT_GRACE_MS are cleared, so a merged view keeps no ghosts.
+ * previous run: those whose host is not back in the table within two
+ * refreshes (60 s by default; agents answer the probe's query within a
+ * second, Windows within 30 s) are cleared, so a merged view keeps no
+ * ghosts.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -44,10 +46,9 @@
 #include "log.h"
 #include "probe.h"
 
-#define MQTT_TOPIC_MAX   512
-#define INHERIT_GRACE_MS 60000 /* a previous run's row: its host's time */
-#define INHERIT_READ_MS  5000  /* reading the retained rows at start */
-#define INHERIT_MAX      262144
+#define MQTT_TOPIC_MAX  512
+#define INHERIT_READ_MS 5000 /* reading the retained rows at start */
+#define INHERIT_MAX     262144
 
 /* A row as published, by its topic level. */
 struct pub {
@@ -62,12 +63,15 @@ struct mqtt {
 	struct mosquitto *m;
 	char prefix[200];     /* --mqtt-prefix (128 at most) / site (64) */
 	char site_json[400];  /* the site as a JSON string */
+	char broker[300];     /* HOST:PORT, for messages */
 	atomic_int connected; /* set by libmosquitto's thread */
 	atomic_int republish; /* a (re)connection: publish everything */
 	atomic_int refused;   /* CONNACK refused: why, once */
 	atomic_int acked;     /* the last QoS 1 message the broker took */
+	atomic_int why_new;   /* a TLS failure to say */
 	uint64_t next_refresh;
 	uint64_t published, failed, cleared;
+	bool said_why;
 	/* What is out there. */
 	struct keymap pubs; /* topic level -> struct pub */
 	uint32_t gen;
@@ -77,6 +81,7 @@ struct mqtt {
 	size_t n_inherited;
 	int reading; /* 0 not yet, 1 subscribed, 2 done */
 	uint64_t read_until;
+	struct mqtt_why why;
 };
 
 void
@@ -227,6 +232,16 @@ on_message(struct mosquitto *m, void *ctx, const struct mosquitto_message *msg)
 				 "%s", key + 1);
 	}
 	pthread_mutex_unlock(&q->lock);
+}
+
+static void
+on_log(struct mosquitto *m, void *ctx, int level, const char *line)
+{
+	struct mqtt *q = ctx;
+
+	(void)m;
+	if (mqtt_why_log(&q->why, level, line))
+		atomic_store(&q->why_new, 1);
 }
 
 static void
@@ -486,7 +501,9 @@ take_inherited(struct mqtt *q, uint64_t now)
 		if (keymap_get(&q->pubs, q->inherited[i]) == NULL) {
 			struct pub *e = pub_add(q, q->inherited[i]);
 			if (e != NULL)
-				e->clear_at = now + INHERIT_GRACE_MS;
+				e->clear_at =
+					now +
+					2 * (uint64_t)q->p->c->mqtt_refresh_ms;
 		}
 	q->n_inherited = 0;
 	if (q->reading == 2) {
@@ -515,7 +532,8 @@ mqtt_due(const struct mqtt *q)
 
 	if (q == NULL)
 		return UINT64_MAX;
-	if (atomic_load(&q->republish) || atomic_load(&q->refused))
+	if (atomic_load(&q->republish) || atomic_load(&q->refused) ||
+	    atomic_load(&q->why_new))
 		return 0;
 	due = q->next_refresh;
 	if (q->reading == 1 && q->read_until != 0 && q->read_until < due)
@@ -538,7 +556,17 @@ mqtt_run(struct mqtt *q, uint64_t now)
 			  refused == 4 || refused == 5
 				  ? " (check the user and --mqtt-password-file)"
 				  : "");
+	/* Said again only after a connection worked in between. */
+	if (atomic_exchange(&q->why_new, 0) && !q->said_why) {
+		char why[400];
+		if (mqtt_why_take(&q->why, why, sizeof(why)))
+			log_warnx("MQTT broker %s: TLS: %s; retrying",
+				  q->broker, why);
+		q->said_why = true;
+	}
 	again = atomic_exchange(&q->republish, 0);
+	if (again)
+		q->said_why = false;
 	if (again && q->read_until == 0)
 		q->read_until = now + INHERIT_READ_MS;
 	take_inherited(q, now);
@@ -546,6 +574,49 @@ mqtt_run(struct mqtt *q, uint64_t now)
 		publish_all(q, again, now);
 		q->next_refresh = now + q->p->c->mqtt_refresh_ms;
 	}
+}
+
+bool
+mqtt_why_log(struct mqtt_why *w, int level, const char *line)
+{
+	if (getenv("BEACON_MQTT_DEBUG"))
+		fprintf(stderr, "mosq log %d: %s\n", level, line);
+	if ((level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) == 0 ||
+	    strstr(line, "OpenSSL Error[0]") == NULL)
+		return false;
+	/* "OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify
+	   failed": its last part. */
+	if (strstr(line, "::") != NULL)
+		line = strstr(line, "::") + 2;
+	pthread_mutex_lock(&w->lock);
+	snprintf(w->text, sizeof(w->text), "%s", line);
+	w->fresh = true;
+	pthread_mutex_unlock(&w->lock);
+	return true;
+}
+
+bool
+mqtt_why_take(struct mqtt_why *w, char *out, size_t size)
+{
+	const char *hint = "";
+	bool fresh;
+
+	pthread_mutex_lock(&w->lock);
+	fresh = w->fresh;
+	w->fresh = false;
+	if (strstr(w->text, "certificate verify failed") != NULL)
+		hint = " (the broker's certificate is not signed by the CA "
+		       "of --mqtt-cafile, or by a CA of this system without "
+		       "it, or does not name HOST)";
+	else if (strstr(w->text, "wrong version number") != NULL ||
+		 strstr(w->text, "unexpected eof") != NULL ||
+		 strstr(w->text, "packet length too long") != NULL)
+		hint = " (is HOST:PORT a TLS listener? mqtts:// is for TLS, "
+		       "mqtt:// for plain MQTT)";
+	if (fresh)
+		snprintf(out, size, "%s%s", w->text, hint);
+	pthread_mutex_unlock(&w->lock);
+	return fresh;
 }
 
 int
@@ -574,11 +645,20 @@ mqtt_credentials(struct mosquitto *m, const struct probe_config *c,
 		    MOSQ_ERR_SUCCESS)
 		rc = -1;
 	memset(pass, 0, sizeof(pass));
-	if (rc == 0 && u->tls &&
+	/* Without --mqtt-cafile, the system's CAs (a broker with a public
+	   certificate). */
+	if (rc == 0 && u->tls && c->mqtt_cafile == NULL &&
+	    (e = mosquitto_int_option(m, MOSQ_OPT_TLS_USE_OS_CERTS, 1)) !=
+		    MOSQ_ERR_SUCCESS) {
+		log_warnx("--mqtt %s: TLS: %s", c->mqtt, mosquitto_strerror(e));
+		rc = -1;
+	}
+	if (rc == 0 && u->tls && c->mqtt_cafile != NULL &&
 	    (e = mosquitto_tls_set(m, c->mqtt_cafile, NULL, NULL, NULL,
 				   NULL)) != MOSQ_ERR_SUCCESS) {
-		log_warnx("--mqtt %s: TLS: %s (give --mqtt-cafile FILE)",
-			  c->mqtt, mosquitto_strerror(e));
+		log_warnx("--mqtt-cafile %s: %s", c->mqtt_cafile,
+			  e == MOSQ_ERR_INVAL ? "cannot be read"
+					      : mosquitto_strerror(e));
 		rc = -1;
 	}
 	return rc;
@@ -602,6 +682,7 @@ mqtt_start(struct probe *p)
 	}
 	q->p = p;
 	pthread_mutex_init(&q->lock, NULL);
+	pthread_mutex_init(&q->why.lock, NULL);
 	keymap_init(&q->pubs);
 	{
 		cJSON *s = cJSON_CreateString(c->site);
@@ -636,6 +717,7 @@ mqtt_start(struct probe *p)
 	mosquitto_disconnect_callback_set(q->m, on_disconnect);
 	mosquitto_publish_callback_set(q->m, on_publish);
 	mosquitto_message_callback_set(q->m, on_message);
+	mosquitto_log_callback_set(q->m, on_log);
 	mosquitto_reconnect_delay_set(q->m, 1, 30, true);
 	snprintf(topic, sizeof(topic), "%s/probe", q->prefix);
 	{
@@ -649,6 +731,7 @@ mqtt_start(struct probe *p)
 	}
 	if (mqtt_credentials(q->m, c, &u) < 0)
 		goto fail;
+	snprintf(q->broker, sizeof(q->broker), "%s:%d", u.host, u.port);
 	rc = mosquitto_connect_async(q->m, u.host, u.port, c->mqtt_keepalive);
 	if (rc != MOSQ_ERR_SUCCESS)
 		log_warnx("MQTT broker %s:%d: %s; retrying in the background",
@@ -693,6 +776,7 @@ mqtt_stop(struct mqtt *q)
 			 (unsigned long long)q->published,
 			 (unsigned long long)q->failed);
 	pthread_mutex_destroy(&q->lock);
+	pthread_mutex_destroy(&q->why.lock);
 	free(q->inherited);
 	for (k = 0; k < q->pubs.cap; k++)
 		free(q->pubs.slots[k].val);

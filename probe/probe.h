@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -50,8 +51,8 @@ struct probe_config {
 	const char *mqtt_prefix;
 	const char *mqtt_password_file, *mqtt_cafile;
 	int mqtt_keepalive;
-	uint32_t mqtt_refresh_ms;       /* counters ride along this often */
-	const char *mqtt_homeassistant; /* discovery prefix; NULL: off */
+	uint32_t mqtt_refresh_ms;         /* counters ride along this often */
+	const char *mqtt_homeassistant;   /* discovery prefix; NULL: off */
 	const char *http_cert, *http_key; /* TLS, PEM files */
 	bool require_auth;                /* drop unsigned beacons */
 	const char *auth;                 /* filter: "verified", "unsigned" */
@@ -249,6 +250,19 @@ bool mqtt_level_valid(const char *s);
 struct mosquitto;
 int mqtt_credentials(struct mosquitto *m, const struct probe_config *c,
 		     const struct mqtt_url *u);
+/* Why the broker could not be reached, as libmosquitto logs it (the
+   OpenSSL error of a failed TLS handshake): kept by the clients' log
+   callbacks (libmosquitto's thread for serve), said once. */
+struct mqtt_why {
+	pthread_mutex_t lock;
+	char text[200];
+	bool fresh;
+};
+/* True when line was kept. */
+bool mqtt_why_log(struct mqtt_why *w, int level, const char *line);
+/* The reason kept since the last call, with a hint, into out; false if
+   none. */
+bool mqtt_why_take(struct mqtt_why *w, char *out, size_t size);
 /* Connect (in the background) and publish; NULL (logged) on failure. */
 struct mqtt *mqtt_start(struct probe *p);
 void mqtt_stop(struct mqtt *q);

@@ -152,14 +152,102 @@ try:
                         "--mqtt-password-file", pwfile, "--wait", "1", "--all", "-H"],
                        capture_output=True, text=True, timeout=30)
     t.check(r.stdout.startswith("SITE") and "lab2" in r.stdout, f"a SITE column: {r.stdout}")
+
+    # watch --mqtt: the merged table live (a JSON document per change) and
+    # the sites' events with their site.
+    MQ = ["--mqtt", f"mqtt://ops@127.0.0.1:{BROKER}", "--mqtt-password-file", pwfile]
+    wj = subprocess.Popen([PROBE, "watch", *MQ, "--json", "--all", "--wait", "0.5"],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    we = subprocess.Popen([PROBE, "watch", *MQ, "--events", "--wait", "0.5"],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    procs += [wj, we]
+    docs, events = [], []
+    t.reader(wj.stdout, docs)
+    t.reader(we.stdout, events)
+
+    def doc_has(site, hid, status):
+        for stamp, line in list(docs):
+            for h in json.loads(line)["hosts"]:
+                if (h["site"], h["id"], h["status"]) == (site, hid, status):
+                    return stamp
+        return None
+    t.check(t.wait_for(lambda: doc_has("lab2", "b1", "alive"), 10) is not None,
+            "watch --mqtt shows the merged table")
+    b2 = subprocess.Popen([AGENT, *NET2, "--interval", "0.5", "--id", "b2", "--hostname", "b2"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(b2)
+    t.check(t.wait_for(lambda: doc_has("lab2", "b2", "alive"), 10) is not None,
+            "a host that joins appears in watch --mqtt")
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    b2.send_signal(signal.SIGTERM)
+    left = t.wait_for(lambda: doc_has("lab2", "b2", "left"), 5, 0.02)
+    t.check(left is not None and left - t0 < 1.0,
+            f"its goodbye reaches watch --mqtt within a second: {left and left - t0}")
+    if left:
+        print(f"goodbye to the merged view (watch --mqtt): {left - t0:.3f} s")
+    ev = t.wait_for(lambda: [json.loads(x) for _, x in list(events) if
+                             json.loads(x).get("id") == "b2" and
+                             json.loads(x).get("event") == "leave"], 5, 0.05)
+    t.check(bool(ev) and ev[0]["site"] == "lab2", f"watch --mqtt --events: {ev}")
     s2.send_signal(signal.SIGKILL)
     s2.wait(10)
+    off_ev = t.wait_for(lambda: [json.loads(x) for _, x in list(events) if
+                                 json.loads(x).get("event") == "site_offline"], 10, 0.05)
+    t.check(bool(off_ev) and off_ev[0]["site"] == "lab2",
+            f"a site's probe gone: a site_offline event: {off_ev}")
+    t.check(t.wait_for(lambda: doc_has("lab2", "b1", "unknown"), 10) is not None,
+            "and its hosts unknown in watch --mqtt")
+    for w in (wj, we):
+        w.send_signal(signal.SIGTERM)
+        t.check(w.wait(5) == 0, "watch --mqtt ends on SIGTERM with status 0")
+
+    # A third site: a previous run's ghost row is cleared, rows leaving the
+    # table are cleared, Home Assistant discovery follows the rows.
+    PUB = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(BROKER), "-u", "ops", "-P", "pw-1"]
+    subprocess.run([*PUB, "-r", "-q", "1", "-t", "beacon/v1/lab3/hosts/ghost", "-m",
+                    json.dumps({"site": "lab3", "id": "ghost", "status": "alive"})], check=True)
+    NET3 = ["--port", str(t.free_port()), "--broadcast", "127.255.255.255"]
+    c1 = subprocess.Popen([AGENT, *NET3, "--interval", "0.5", "--id", "c1", "--hostname", "c1"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(c1)
+    s3 = subprocess.Popen([PROBE, "serve", *NET3, "--export", os.path.join(tmp, "h4.json"),
+                           *MQ, "--site", "lab3", "--max-hosts", "1", "--mqtt-refresh", "1",
+                           "--mqtt-homeassistant"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(s3)
+    HA1 = "homeassistant/device_tracker/beacon_lab3/c1/config"
+    got = t.wait_for(lambda: (lambda r: r if "beacon/v1/lab3/hosts/c1" in r and HA1 in r
+                              else None)(retained("#")), 10, 0.2)
+    t.check(got is not None, "lab3: the row and its Home Assistant config are retained")
+    if got:
+        ha = got[HA1]
+        t.check(ha["state_topic"] == "beacon/v1/lab3/hosts/c1" and
+                ha["availability_topic"] == "beacon/v1/lab3/probe" and
+                "value_json.status == 'alive'" in ha["value_template"] and
+                ha["device"]["name"] == "c1" and ha["unique_id"] == "beacon_lab3_c1",
+                f"a device_tracker home while alive: {ha}")
+    gone = t.wait_for(lambda: "beacon/v1/lab3/hosts/ghost" not in retained(), 15, 0.2)
+    t.check(gone, "a previous run's row whose host did not come back is cleared")
+    c1.send_signal(signal.SIGTERM)
+    c1.wait(5)
+    time.sleep(0.7)  # its goodbye has stood for its interval: it may make room
+    c2 = subprocess.Popen([AGENT, *NET3, "--interval", "0.5", "--id", "c2", "--hostname", "c2"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(c2)
+    swap = t.wait_for(lambda: (lambda r: r if "beacon/v1/lab3/hosts/c2" in r and
+                               "beacon/v1/lab3/hosts/c1" not in r and HA1 not in r
+                               else None)(retained("#")), 10, 0.2)
+    t.check(swap is not None, "a row gone from the table (--max-hosts 1) is cleared, with "
+            f"its Home Assistant config: {sorted(swap or retained('#'))}")
+    s3.send_signal(signal.SIGTERM)
+    s3.wait(10)
     unknown = t.wait_for(lambda: (lambda m: m[1].get(("lab2", "b1")) if m[1].get(
         ("lab2", "b1"), {}).get("status") == "unknown" else None)(merged("--all")), 10, 0.2)
     t.check(unknown is not None and "offline" in unknown["reason"],
             f"an offline site's hosts are unknown: {unknown}")
     r, only = merged("--status", "unknown")
-    t.check(set(only) == {("lab2", "b1")} and r.returncode == 0,
+    t.check(set(only) == {("lab2", "b1"), ("lab2", "b2"), ("lab3", "c2")} and r.returncode == 0,
             f"--status unknown: {sorted(only)}")
 
     # SIGKILL: the will says offline.

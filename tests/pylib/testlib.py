@@ -72,6 +72,17 @@ def free_port():
     raise RuntimeError("no free port")
 
 
+def reader(stream, out):
+    """Append (time.monotonic(), line) to OUT for every line of STREAM, in
+    a thread, until it ends."""
+    import threading
+
+    def run():
+        for line in stream:
+            out.append((time.monotonic(), line))
+    threading.Thread(target=run, daemon=True).start()
+
+
 def wait_for(cond, timeout, step=0.02):
     deadline = time.monotonic() + timeout
     while True:
