@@ -46,9 +46,10 @@
 #include "log.h"
 #include "probe.h"
 
-#define MQTT_TOPIC_MAX  512
-#define INHERIT_READ_MS 5000 /* reading the retained rows at start */
-#define INHERIT_MAX     262144
+#define MQTT_TOPIC_MAX          512
+#define MQTT_CONNECT_TIMEOUT_MS 5000
+#define INHERIT_READ_MS         5000 /* reading the retained rows at start */
+#define INHERIT_MAX             262144
 
 /* A row as published, by its topic level. */
 struct pub {
@@ -61,14 +62,17 @@ struct pub {
 struct mqtt {
 	struct probe *p;
 	struct mosquitto *m;
-	char prefix[200];     /* --mqtt-prefix (128 at most) / site (64) */
-	char site_json[400];  /* the site as a JSON string */
-	char broker[300];     /* HOST:PORT, for messages */
-	atomic_int connected; /* set by libmosquitto's thread */
-	atomic_int republish; /* a (re)connection: publish everything */
-	atomic_int refused;   /* CONNACK refused: why, once */
-	atomic_int acked;     /* the last QoS 1 message the broker took */
-	atomic_int why_new;   /* a TLS failure to say */
+	char prefix[200];      /* --mqtt-prefix (128 at most) / site (64) */
+	char site_json[400];   /* the site as a JSON string */
+	char broker[300];      /* HOST:PORT, for messages */
+	atomic_int connected;  /* set by libmosquitto's thread */
+	atomic_int republish;  /* a (re)connection: publish everything */
+	atomic_int refused;    /* CONNACK refused: why, once */
+	atomic_int acked;      /* the last QoS 1 message the broker took */
+	atomic_int why_new;    /* a TLS failure to say */
+	atomic_int stopping;   /* 1: disconnecting, 2: the thread ends */
+	atomic_uint backoff_s; /* the next wait before reconnecting */
+	pthread_t thread;
 	uint64_t next_refresh;
 	uint64_t published, failed, cleared;
 	bool said_why;
@@ -201,6 +205,7 @@ on_connect(struct mosquitto *m, void *ctx, int rc)
 		atomic_store(&q->refused, rc);
 		return;
 	}
+	atomic_store(&q->backoff_s, 1);
 	/* The first time: read the rows a previous run left. */
 	pthread_mutex_lock(&q->lock);
 	if (q->reading == 0) {
@@ -261,6 +266,50 @@ on_publish(struct mosquitto *m, void *ctx, int mid)
 
 	(void)m;
 	atomic_store(&q->acked, mid);
+}
+
+/*
+ * The network thread: libmosquitto's loop, 0.1 s at a time. Its own
+ * loop_forever gives up for good on a TLS error (a broker that died
+ * mid-record, a refused handshake) and sleeps where a stop cannot wake
+ * it; here every failure is retried (1 s, doubling to 30 s), connects do
+ * not block (but for DNS), and a stop is seen within 0.1 s.
+ */
+static void *
+keep_connected(void *arg)
+{
+	struct mqtt *q = arg;
+	uint64_t retry_at = 0, tried_at = clock_mono_ms(), now;
+	unsigned wait;
+	int rc;
+
+	while (atomic_load(&q->stopping) < 2) {
+		rc = mosquitto_loop(q->m, 100, 1);
+		now = clock_mono_ms();
+		if (atomic_load(&q->stopping) == 1) { /* sending DISCONNECT */
+			if (rc != MOSQ_ERR_SUCCESS)
+				break;
+			continue;
+		}
+		/* After a TLS failure libmosquitto may loop on a dead socket
+		   without an error: a connection not up within its timeout
+		   is a failure too. */
+		if (rc == MOSQ_ERR_SUCCESS &&
+		    (atomic_load(&q->connected) ||
+		     now < tried_at + MQTT_CONNECT_TIMEOUT_MS))
+			continue;
+		atomic_store(&q->connected, 0);
+		if (now < retry_at) {
+			usleep(100000);
+			continue;
+		}
+		wait = atomic_load(&q->backoff_s);
+		atomic_store(&q->backoff_s, wait < 16 ? 2 * wait : 30);
+		retry_at = now + 1000 * (uint64_t)wait;
+		tried_at = now;
+		mosquitto_reconnect_async(q->m);
+	}
+	return NULL;
 }
 
 /* The message id, or 0 when it could not be queued. */
@@ -683,6 +732,7 @@ mqtt_start(struct probe *p)
 	q->p = p;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_mutex_init(&q->why.lock, NULL);
+	atomic_store(&q->backoff_s, 1);
 	keymap_init(&q->pubs);
 	{
 		cJSON *s = cJSON_CreateString(c->site);
@@ -738,7 +788,7 @@ mqtt_start(struct probe *p)
 			  u.host, u.port,
 			  rc == MOSQ_ERR_ERRNO ? strerror(errno)
 					       : mosquitto_strerror(rc));
-	if (mosquitto_loop_start(q->m) != MOSQ_ERR_SUCCESS) {
+	if (pthread_create(&q->thread, NULL, keep_connected, q) != 0) {
 		log_warnx("MQTT: cannot start its thread");
 		goto fail;
 	}
@@ -766,9 +816,15 @@ mqtt_stop(struct mqtt *q)
 		for (i = 0; i < 50 && mid != 0 && atomic_load(&q->acked) != mid;
 		     i++)
 			usleep(10000);
-		mosquitto_disconnect(q->m);
 	}
-	mosquitto_loop_stop(q->m, true);
+	/* A clean disconnect (the thread sends it: 0.5 s at most), then
+	   the thread ends. */
+	atomic_store(&q->stopping, 1);
+	mosquitto_disconnect(q->m);
+	for (i = 0; i < 50 && atomic_load(&q->connected); i++)
+		usleep(10000);
+	atomic_store(&q->stopping, 2);
+	pthread_join(q->thread, NULL);
 	mosquitto_destroy(q->m);
 	mosquitto_lib_cleanup();
 	if (q->failed > 0)

@@ -1,0 +1,201 @@
+# SPDX-License-Identifier: MIT
+"""Many LANs through one MQTT broker, in the lab: two segments that
+broadcasts do not cross, each with agents and a probe publishing under its
+own site, to Debian's mosquitto on a host of both segments, over TLS
+(mqtts, a CA made here with openssl) with a password. A third probe, on a
+host of its own, lists and watches the merged table:
+  * every agent of both segments, with its site;
+  * a goodbye on one segment reaches the merged view within a second
+    (watch --mqtt), and so does a host joining;
+  * the broker killed and started again empty, a host joining meanwhile:
+    the probes republish, nothing is lost;
+  * a probe killed with SIGKILL: its site's hosts are unknown (the will);
+  * a CA that did not sign the broker's certificate, no CA at all (the
+    system's), and a wrong password each fail with exit 1 and say why.
+Root only; skips (77) elsewhere or without mosquitto and openssl."""
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
+import lablib  # noqa: E402
+import probes as pr  # noqa: E402
+import testlib as t  # noqa: E402
+
+why = lablib.available()
+if why:
+    t.skip(why)
+for tool in ("mosquitto", "mosquitto_passwd", "openssl"):
+    if shutil.which(tool) is None:
+        print(f"FAIL: {tool} is not installed (Debian's mosquitto, openssl; see the README)")
+        sys.exit(1)
+
+
+def openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def make_tls(d, addrs):
+    """A CA, the broker's certificate from it (naming ADDRS), and another
+    CA that signed nothing of the broker's."""
+    for ca in ("ca", "other"):
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-nodes", "-keyout", f"{d}/{ca}.key", "-out", f"{d}/{ca}.pem", "-days", "2",
+                "-subj", f"/CN=beacon lab {ca} CA")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", f"{d}/broker.key", "-out", f"{d}/broker.csr", "-subj", "/CN=broker")
+    with open(f"{d}/ext", "w") as f:
+        f.write("subjectAltName=" + ",".join(f"IP:{a}" for a in addrs) + "\n")
+    openssl("x509", "-req", "-in", f"{d}/broker.csr", "-CA", f"{d}/ca.pem", "-CAkey",
+            f"{d}/ca.key", "-CAcreateserial", "-out", f"{d}/broker.pem", "-days", "2",
+            "-extfile", f"{d}/ext")
+
+
+with lablib.Lab("mq", segments=2) as lab:
+    d = lab.dir
+    os.chmod(d, 0o711)  # mosquitto, started as root, reads as its own user
+    broker = lab.host("broker", segments=(0, 1))
+    p1, a1, a2 = lab.host("p1"), lab.host("a1"), lab.host("a2")
+    p2, b1, b2 = (lab.host(n, segments=(1,)) for n in ("p2", "b1", "b2"))
+    viewer = lab.host("viewer")
+    make_tls(d, broker.addrs.values())
+    subprocess.run(["mosquitto_passwd", "-b", "-c", f"{d}/passwd", "ops", "pw-1"],
+                   check=True, capture_output=True)
+    m = pwd.getpwnam("mosquitto")
+    for f in ("broker.key", "passwd"):
+        os.chmod(f"{d}/{f}", 0o600)
+        os.chown(f"{d}/{f}", m.pw_uid, m.pw_gid)
+    for f in ("broker.pem", "ca.pem"):
+        os.chmod(f"{d}/{f}", 0o644)
+    with open(f"{d}/mosquitto.conf", "w") as f:
+        f.write(f"per_listener_settings false\nallow_anonymous false\n"
+                f"password_file {d}/passwd\npersistence false\n"
+                f"listener 8883\ncertfile {d}/broker.pem\nkeyfile {d}/broker.key\n")
+    with open(f"{d}/pw", "w") as f:
+        f.write("pw-1\n")
+    os.chmod(f"{d}/pw", 0o600)
+
+    def start_broker():
+        b = broker.spawn("mosquitto", "-c", f"{d}/mosquitto.conf",
+                         stderr=open(f"{d}/broker.log", "a"))
+        up = t.wait_for(lambda: subprocess.run(
+            ["ip", "netns", "exec", viewer.ns, "python3", "-c",
+             "import socket; socket.create_connection(('198.18.0.1', 8883), 1)"],
+            capture_output=True).returncode == 0, 10, 0.1)
+        if not up:
+            with open(f"{d}/broker.log") as f:
+                print(f.read())
+        return b, up
+
+    bk, up = start_broker()
+    t.check(up, "the broker listens on both segments")
+
+    def url(host):  # the broker's address on HOST's segment
+        return f"mqtts://ops@{broker.addrs[min(host.addrs)]}:8883"
+    TLS = ["--mqtt-cafile", f"{d}/ca.pem", "--mqtt-password-file", f"{d}/pw"]
+    agents = {h.name: pr.agent(h, "--id", h.name, interval="1") for h in (a1, a2, b1)}
+    s1 = pr.Serve(p1, "--mqtt", url(p1), *TLS, "--site", "floor1")
+    s2 = pr.Serve(p2, "--mqtt", url(p2), *TLS, "--site", "floor2")
+
+    def merged(*extra, cafile=f"{d}/ca.pem", pwfile=f"{d}/pw"):
+        r = pr.probe_list(viewer, "--mqtt", url(viewer), "--json", "--all", "--wait", "1",
+                          *(["--mqtt-cafile", cafile] if cafile else []),
+                          "--mqtt-password-file", pwfile, *extra, timeout=30)
+        try:
+            return r, {(h["site"], h["id"]): h for h in json.loads(r.stdout)["hosts"]}
+        except ValueError:
+            return r, {}
+    want = {("floor1", "a1"), ("floor1", "a2"), ("floor2", "b1")}
+    got = t.wait_for(lambda: (lambda m: m if set(m[1]) == want else None)(merged()), 20, 0.2)
+    t.check(got is not None, f"a third probe lists every agent of both segments with its "
+            f"site: {sorted(merged()[1])}")
+    if got:
+        t.check(all(h["status"] == "alive" for h in got[1].values()), "all alive")
+        t.check(b1.addrs[1] in got[1][("floor2", "b1")]["addresses"],
+                f"with their addresses on their own segment: "
+                f"{got[1][('floor2', 'b1')]['addresses']}")
+
+    # The merged view live: a JSON document per change.
+    docs = []
+    w = viewer.spawn(pr.PROBE, "watch", "--mqtt", url(viewer), *TLS, "--json", "--all",
+                     "--wait", "0.5", stdout=subprocess.PIPE)
+    t.reader(w.stdout, docs)
+
+    def seen(site, hid, status, since):
+        for stamp, line in list(docs):
+            if stamp >= since and any((h["site"], h["id"], h["status"]) == (site, hid, status)
+                                      for h in json.loads(line)["hosts"]):
+                return stamp
+        return None
+    t.check(t.wait_for(lambda: seen("floor2", "b1", "alive", 0), 10) is not None,
+            "watch --mqtt shows the merged table")
+    time.sleep(1)
+    t0 = time.monotonic()
+    agents["a2"].send_signal(signal.SIGTERM)
+    left = t.wait_for(lambda: seen("floor1", "a2", "left", t0), 5, 0.01)
+    t.check(left is not None and left - t0 < 1.0,
+            f"a goodbye on floor1 reaches the merged view within a second: "
+            f"{left and round(left - t0, 3)} s")
+    if left:
+        print(f"goodbye to the merged view: {left - t0:.3f} s")
+    t0 = time.monotonic()
+    pr.agent(b2, "--id", "b2", interval="1")
+    joined = t.wait_for(lambda: seen("floor2", "b2", "alive", t0), 5, 0.01)
+    t.check(joined is not None and joined - t0 < 1.5,
+            f"a host joining floor2 too: {joined and round(joined - t0, 3)} s from the "
+            f"agent's start")
+    if joined:
+        print(f"agent start to the merged view: {joined - t0:.3f} s")
+
+    # The broker dies and comes back empty; a host joins meanwhile.
+    bk.send_signal(signal.SIGKILL)
+    bk.wait(5)
+    late = lab.host("b3", segments=(1,))
+    pr.agent(late, "--id", "b3", interval="1")
+    time.sleep(2)
+    t1 = time.monotonic()
+    bk, up = start_broker()
+    want2 = want | {("floor2", "b2"), ("floor2", "b3")}
+    back = t.wait_for(lambda: (lambda m: m if set(m[1]) == want2 and m[1][("floor1", "a2")][
+        "status"] == "left" else None)(merged()), 60, 0.2)
+    r, now = merged()
+    t.check(back is not None, f"after the broker's restart, everything is back, the host "
+            f"that joined meanwhile too: {sorted(now)} {r.stderr!r}")
+    if back is None:
+        print(open(f"{d}/broker.log").read()[-3000:])
+        print(open(s2.path + ".err").read()[-3000:])
+    if back:
+        print(f"everything republished {time.monotonic() - t1:.2f} s after the broker restarted")
+    t.check(t.wait_for(lambda: seen("floor2", "b3", "alive", t1), 30, 0.1) is not None,
+            "watch --mqtt reconnected and shows it")
+
+    # A probe killed: its site's hosts are unknown, through its will.
+    s2.proc.send_signal(signal.SIGKILL)
+    unk = t.wait_for(lambda: (lambda m: m if m[1].get(("floor2", "b1"), {}).get("status") ==
+                              "unknown" else None)(merged()), 10 + 30 * 1.5, 0.2)
+    t.check(unk is not None and "offline" in unk[1][("floor2", "b1")]["reason"],
+            "a probe killed with SIGKILL: its site's hosts are unknown")
+    if unk:
+        t.check(unk[1][("floor1", "a1")]["status"] == "alive", "the other site's are not")
+
+    # Clear errors.
+    r, _ = merged(cafile=f"{d}/other.pem")
+    t.check(r.returncode == 1 and "certificate verify failed" in r.stderr and
+            "--mqtt-cafile" in r.stderr, f"a CA that did not sign the broker's: {r.stderr!r}")
+    r, _ = merged(cafile=None)
+    t.check(r.returncode == 1 and "certificate verify failed" in r.stderr,
+            f"no --mqtt-cafile: the system's CAs do not know it: {r.stderr!r}")
+    with open(f"{d}/bad-pw", "w") as f:
+        f.write("nope\n")
+    r, _ = merged(pwfile=f"{d}/bad-pw")
+    t.check(r.returncode == 1 and "not authori" in r.stderr and "password" in r.stderr,
+            f"a wrong password: {r.stderr!r}")
+    w.send_signal(signal.SIGTERM)
+    t.check(w.wait(5) == 0, "watch --mqtt ends on SIGTERM")
+t.finish()
