@@ -57,25 +57,32 @@ def make_tls(d, addrs):
             "-extfile", f"{d}/ext")
 
 
-with lablib.Lab("mq", segments=2) as lab:
+with lablib.Lab("mq", segments=3) as lab:
     d = lab.dir
     os.chmod(d, 0o711)  # mosquitto, started as root, reads as its own user
-    broker = lab.host("broker", segments=(0, 1))
+    broker = lab.host("broker", segments=(0, 1, 2))
     p1, a1, a2 = lab.host("p1"), lab.host("a1"), lab.host("a2")
     p2, b1, b2 = (lab.host(n, segments=(1,)) for n in ("p2", "b1", "b2"))
     viewer = lab.host("viewer")
     make_tls(d, broker.addrs.values())
-    subprocess.run(["mosquitto_passwd", "-b", "-c", f"{d}/passwd", "ops", "pw-1"],
-                   check=True, capture_output=True)
+    # One user per site, named after it, who may write only its site; ops
+    # reads everything (the README's access list).
+    for i, user in enumerate(("ops", "floor1", "floor2", "branch")):
+        subprocess.run(["mosquitto_passwd", "-b", *(["-c"] if i == 0 else []), f"{d}/passwd",
+                        user, "pw-1"], check=True, capture_output=True)
+    with open(f"{d}/acl", "w") as f:
+        f.write("user ops\ntopic read beacon/v1/#\n\nuser branch\n"
+                "topic write beacon/v1/floor3/#\n\n"
+                "pattern readwrite beacon/v1/%u/#\n")
     m = pwd.getpwnam("mosquitto")
-    for f in ("broker.key", "passwd"):
+    for f in ("broker.key", "passwd", "acl"):
         os.chmod(f"{d}/{f}", 0o600)
         os.chown(f"{d}/{f}", m.pw_uid, m.pw_gid)
     for f in ("broker.pem", "ca.pem"):
         os.chmod(f"{d}/{f}", 0o644)
     with open(f"{d}/mosquitto.conf", "w") as f:
         f.write(f"per_listener_settings false\nallow_anonymous false\n"
-                f"password_file {d}/passwd\npersistence false\n"
+                f"password_file {d}/passwd\nacl_file {d}/acl\npersistence false\n"
                 f"listener 8883\ncertfile {d}/broker.pem\nkeyfile {d}/broker.key\n")
     with open(f"{d}/pw", "w") as f:
         f.write("pw-1\n")
@@ -96,12 +103,24 @@ with lablib.Lab("mq", segments=2) as lab:
     bk, up = start_broker()
     t.check(up, "the broker listens on both segments")
 
-    def url(host):  # the broker's address on HOST's segment
-        return f"mqtts://ops@{broker.addrs[min(host.addrs)]}:8883"
+    def url(host, user="ops"):  # the broker's address on HOST's segment
+        return f"mqtts://{user}@{broker.addrs[min(host.addrs)]}:8883"
     TLS = ["--mqtt-cafile", f"{d}/ca.pem", "--mqtt-password-file", f"{d}/pw"]
     agents = {h.name: pr.agent(h, "--id", h.name, interval="1") for h in (a1, a2, b1)}
-    s1 = pr.Serve(p1, "--mqtt", url(p1), *TLS, "--site", "floor1")
-    s2 = pr.Serve(p2, "--mqtt", url(p2), *TLS, "--site", "floor2")
+    s1 = pr.Serve(p1, "--mqtt", url(p1, "floor1"), *TLS, "--site", "floor1")
+    s2 = pr.Serve(p2, "--mqtt", url(p2, "floor2"), *TLS, "--site", "floor2")
+    # A branch office: its own broker, bridged to the central one over TLS
+    # (the README's example), its probe publishing to it in plain MQTT.
+    branch, p3, c1 = (lab.host(n, segments=(2,)) for n in ("branch", "p3", "c1"))
+    with open(f"{d}/branch.conf", "w") as f:
+        f.write(f"per_listener_settings false\nallow_anonymous true\npersistence false\n"
+                f"listener 1883 {branch.addrs[2]}\n"
+                f"connection central\naddress {broker.addrs[2]}:8883\n"
+                f"bridge_cafile {d}/ca.pem\nremote_username branch\nremote_password pw-1\n"
+                f"topic beacon/v1/# out 1\ncleansession true\n")
+    branch.spawn("mosquitto", "-c", f"{d}/branch.conf", stderr=open(f"{d}/branch.log", "a"))
+    agents["c1"] = pr.agent(c1, "--id", "c1", interval="1")
+    s3 = pr.Serve(p3, "--mqtt", f"mqtt://{branch.addrs[2]}", "--site", "floor3")
 
     def merged(*extra, cafile=f"{d}/ca.pem", pwfile=f"{d}/pw"):
         r = pr.probe_list(viewer, "--mqtt", url(viewer), "--json", "--all", "--wait", "1",
@@ -111,15 +130,25 @@ with lablib.Lab("mq", segments=2) as lab:
             return r, {(h["site"], h["id"]): h for h in json.loads(r.stdout)["hosts"]}
         except ValueError:
             return r, {}
-    want = {("floor1", "a1"), ("floor1", "a2"), ("floor2", "b1")}
+    want = {("floor1", "a1"), ("floor1", "a2"), ("floor2", "b1"), ("floor3", "c1")}
     got = t.wait_for(lambda: (lambda m: m if set(m[1]) == want else None)(merged()), 20, 0.2)
-    t.check(got is not None, f"a third probe lists every agent of both segments with its "
-            f"site: {sorted(merged()[1])}")
+    t.check(got is not None, f"a third probe lists every agent of the segments with its "
+            f"site, the bridged branch's too: {sorted(merged()[1])}")
     if got:
         t.check(all(h["status"] == "alive" for h in got[1].values()), "all alive")
         t.check(b1.addrs[1] in got[1][("floor2", "b1")]["addresses"],
                 f"with their addresses on their own segment: "
                 f"{got[1][('floor2', 'b1')]['addresses']}")
+    # floor1's credentials cannot write floor2's rows (the access list).
+    r = subprocess.run(["ip", "netns", "exec", viewer.ns, "mosquitto_pub", "-h",
+                        broker.addrs[0], "-p", "8883", "--cafile", f"{d}/ca.pem", "-u", "floor1",
+                        "-P", "pw-1", "-r", "-q", "1", "-t", "beacon/v1/floor2/hosts/evil", "-m",
+                        json.dumps({"id": "evil", "status": "alive"})],
+                       capture_output=True, text=True, timeout=10)
+    t.check(r.returncode == 0, f"a forger with floor1's password connects: {r.stderr}")
+    _, now = merged()
+    t.check(("floor2", "evil") not in now and set(now) == want,
+            f"but its row for floor2 is not taken: {sorted(now)}")
 
     # The merged view live: a JSON document per change.
     docs = []
