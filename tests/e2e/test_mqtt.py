@@ -144,6 +144,22 @@ try:
                      10, 0.2)
     t.check(got is not None and set(got[1]) == {("lab1", "a1"), ("lab2", "b1")},
             f"list --mqtt merges both sites: {sorted(got[1]) if got else None}")
+    # The documents and the published rows against the schemas.
+    from jsonschema import Draft202012Validator, RefResolver
+    SCHEMA = os.path.join(os.path.dirname(__file__), "..", "..", "schema")
+    sch = {n: json.load(open(os.path.join(SCHEMA, f"{n}.schema.json"))) for n in ("table", "merged")}
+    store = {x["$id"]: x for x in sch.values()}
+
+    def invalid(doc):
+        v = Draft202012Validator(sch["merged"], resolver=RefResolver.from_schema(
+            sch["merged"], store=store))
+        return [e.message for e in v.iter_errors(doc)]
+    if got:
+        doc = json.loads(got[0].stdout)
+        t.check(not invalid(doc), f"list --mqtt --json validates: {invalid(doc)[:2]}")
+        rows = [v for k, v in retained().items() if "/hosts/" in k and v]
+        t.check(rows and not invalid({"schema_version": 1, "source": "mqtt", "hosts": rows}),
+                "the published rows validate as rows with a site")
     _, one = merged("--site", "lab2")
     t.check(set(one) == {("lab2", "b1")}, f"--site lab2 alone: {sorted(one)}")
     _, tagged = merged("--all", "--tag", "role=db")

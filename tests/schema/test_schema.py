@@ -25,7 +25,7 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 AGENT = os.environ["BEACON_AGENT"]
 PROBE = os.environ["BEACON_PROBE"]
 schemas = {}
-for name in ("beacon", "query", "table"):
+for name in ("beacon", "query", "table", "merged"):
     with open(os.path.join(ROOT, "schema", f"{name}.schema.json")) as f:
         schemas[name] = json.load(f)
     Draft202012Validator.check_schema(schemas[name])
@@ -46,7 +46,11 @@ def described(node, path):
 
 
 def errors(name, doc):
-    v = Draft202012Validator(schemas[name], format_checker=FormatChecker())
+    """Its errors against schema NAME; merged's $ref reaches table's host."""
+    from jsonschema import RefResolver
+    store = {s["$id"]: s for s in schemas.values()}
+    v = Draft202012Validator(schemas[name], format_checker=FormatChecker(),
+                             resolver=RefResolver.from_schema(schemas[name], store=store))
     return [e.message for e in v.iter_errors(doc)]
 
 
