@@ -54,8 +54,9 @@ static const char usage[] =
 	"                        restart, stale, leave, expire, conflict)\n"
 	"  -t, --tag KEY=VALUE   only hosts with this tag (repeatable: all)\n"
 	"  -s, --status S        only hosts in status S: alive, stale, left,\n"
-	"                        expired or conflict (repeatable: any); by\n"
-	"                        default expired hosts are not shown\n"
+	"                        expired, conflict or (--mqtt) unknown\n"
+	"                        (repeatable: any); by default expired hosts\n"
+	"                        are not shown\n"
 	"  -a, --all             show expired hosts too\n"
 	"  -H, --header          print the column header even when not a TTY\n"
 	"  -o, --export FILE     serve: write the JSON table to FILE, replaced\n"
@@ -458,7 +459,7 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 			if (i == 6)
 				return bad(
 					"status is alive, stale, left, expired, "
-					"conflict or (list --mqtt) unknown",
+					"conflict or (--mqtt) unknown",
 					optarg);
 			if (!add(c->statuses, &c->n_statuses, optarg))
 				return bad("too many --status", optarg);

@@ -71,9 +71,10 @@ with lablib.Lab("mq", segments=3) as lab:
         subprocess.run(["mosquitto_passwd", "-b", *(["-c"] if i == 0 else []), f"{d}/passwd",
                         user, "pw-1"], check=True, capture_output=True)
     with open(f"{d}/acl", "w") as f:
-        f.write("user ops\ntopic read beacon/v1/#\n\nuser branch\n"
-                "topic write beacon/v1/floor3/#\n\n"
-                "pattern readwrite beacon/v1/%u/#\n")
+        f.write("user ops\ntopic read beacon/v1/#\ntopic read homeassistant/#\n\n"
+                "user branch\ntopic write beacon/v1/floor3/#\n\n"
+                "pattern readwrite beacon/v1/%u/#\n"
+                "pattern readwrite homeassistant/device_tracker/beacon_%u/#\n")
     m = pwd.getpwnam("mosquitto")
     for f in ("broker.key", "passwd", "acl"):
         os.chmod(f"{d}/{f}", 0o600)
@@ -107,7 +108,8 @@ with lablib.Lab("mq", segments=3) as lab:
         return f"mqtts://{user}@{broker.addrs[min(host.addrs)]}:8883"
     TLS = ["--mqtt-cafile", f"{d}/ca.pem", "--mqtt-password-file", f"{d}/pw"]
     agents = {h.name: pr.agent(h, "--id", h.name, interval="1") for h in (a1, a2, b1)}
-    s1 = pr.Serve(p1, "--mqtt", url(p1, "floor1"), *TLS, "--site", "floor1")
+    s1 = pr.Serve(p1, "--mqtt", url(p1, "floor1"), *TLS, "--site", "floor1",
+                  "--mqtt-homeassistant")
     s2 = pr.Serve(p2, "--mqtt", url(p2, "floor2"), *TLS, "--site", "floor2")
     # A branch office: its own broker, bridged to the central one over TLS
     # (the README's example), its probe publishing to it in plain MQTT.
@@ -139,6 +141,14 @@ with lablib.Lab("mq", segments=3) as lab:
         t.check(b1.addrs[1] in got[1][("floor2", "b1")]["addresses"],
                 f"with their addresses on their own segment: "
                 f"{got[1][('floor2', 'b1')]['addresses']}")
+    # Home Assistant's discovery configs, within the access list.
+    r = subprocess.run(["ip", "netns", "exec", viewer.ns, "mosquitto_sub", "-h",
+                        broker.addrs[0], "-p", "8883", "--cafile", f"{d}/ca.pem", "-u", "ops",
+                        "-P", "pw-1", "-t", "homeassistant/#", "--retained-only", "-W", "2",
+                        "-F", "%t"], capture_output=True, text=True, timeout=10)
+    t.check(sorted(r.stdout.split()) == [f"homeassistant/device_tracker/beacon_floor1/{h}/config"
+                                         for h in ("a1", "a2")],
+            f"floor1's hosts in Home Assistant: {r.stdout.split()} {r.stderr}")
     # floor1's credentials cannot write floor2's rows (the access list).
     r = subprocess.run(["ip", "netns", "exec", viewer.ns, "mosquitto_pub", "-h",
                         broker.addrs[0], "-p", "8883", "--cafile", f"{d}/ca.pem", "-u", "floor1",
