@@ -70,6 +70,7 @@ struct mqtt {
 	atomic_int refused;    /* CONNACK refused: why, once */
 	atomic_int acked;      /* the last QoS 1 message the broker took */
 	atomic_int why_new;    /* a TLS failure to say */
+	atomic_int lost;       /* the connection was lost: to say */
 	atomic_int stopping;   /* 1: disconnecting, 2: the thread ends */
 	atomic_uint backoff_s; /* the next wait before reconnecting */
 	pthread_t thread;
@@ -85,6 +86,8 @@ struct mqtt {
 	size_t n_inherited;
 	int reading; /* 0 not yet, 1 subscribed, 2 done */
 	uint64_t read_until;
+	bool read_done; /* the loop's copy of reading == 2 */
+	bool was_connected;
 	struct mqtt_why why;
 };
 
@@ -255,8 +258,9 @@ on_disconnect(struct mosquitto *m, void *ctx, int rc)
 	struct mqtt *q = ctx;
 
 	(void)m;
-	(void)rc;
-	atomic_store(&q->connected, 0);
+	if (atomic_exchange(&q->connected, 0) == 1 && rc != 0 &&
+	    atomic_load(&q->stopping) == 0)
+		atomic_store(&q->lost, 1);
 }
 
 static void
@@ -298,7 +302,8 @@ keep_connected(void *arg)
 		    (atomic_load(&q->connected) ||
 		     now < tried_at + MQTT_CONNECT_TIMEOUT_MS))
 			continue;
-		atomic_store(&q->connected, 0);
+		if (atomic_exchange(&q->connected, 0) == 1)
+			atomic_store(&q->lost, 1);
 		if (now < retry_at) {
 			usleep(100000);
 			continue;
@@ -475,7 +480,7 @@ static int
 publish_probe(struct mqtt *q, const char *status)
 {
 	const struct probe_config *c = q->p->c;
-	char topic[MQTT_TOPIC_MAX], msg[512], when[32];
+	char topic[MQTT_TOPIC_MAX], msg[1024], when[32];
 	struct timespec ts;
 	struct tm tm;
 	int n;
@@ -493,6 +498,8 @@ publish_probe(struct mqtt *q, const char *status)
 		     (unsigned long long)q->p->st.beacons, c->mqtt_refresh_ms,
 		     (unsigned long long)q->published,
 		     (unsigned long long)q->failed);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		return 0;
 	snprintf(topic, sizeof(topic), "%s/probe", q->prefix);
 	return publish(q, topic, msg, (size_t)n, 1, true);
 }
@@ -556,6 +563,7 @@ take_inherited(struct mqtt *q, uint64_t now)
 		}
 	q->n_inherited = 0;
 	if (q->reading == 2) {
+		q->read_done = true;
 		free(q->inherited);
 		q->inherited = NULL;
 	}
@@ -582,10 +590,10 @@ mqtt_due(const struct mqtt *q)
 	if (q == NULL)
 		return UINT64_MAX;
 	if (atomic_load(&q->republish) || atomic_load(&q->refused) ||
-	    atomic_load(&q->why_new))
+	    atomic_load(&q->why_new) || atomic_load(&q->lost))
 		return 0;
 	due = q->next_refresh;
-	if (q->reading == 1 && q->read_until != 0 && q->read_until < due)
+	if (!q->read_done && q->read_until != 0 && q->read_until < due)
 		due = q->read_until;
 	return due;
 }
@@ -613,9 +621,18 @@ mqtt_run(struct mqtt *q, uint64_t now)
 				  q->broker, why);
 		q->said_why = true;
 	}
+	if (atomic_exchange(&q->lost, 0))
+		log_warnx("MQTT broker %s: connection lost; retrying (1 s, "
+			  "doubling to 30 s), the table kept",
+			  q->broker);
 	again = atomic_exchange(&q->republish, 0);
 	if (again)
 		q->said_why = false;
+	if (again && q->was_connected)
+		log_info("MQTT broker %s: connected again; republishing",
+			 q->broker);
+	if (again || atomic_load(&q->connected))
+		q->was_connected = true;
 	if (again && q->read_until == 0)
 		q->read_until = now + INHERIT_READ_MS;
 	take_inherited(q, now);

@@ -268,7 +268,9 @@ try:
 
     # SIGKILL: the will says offline.
     serve.send_signal(signal.SIGKILL)
-    serve.wait(10)
+    err = serve.communicate(timeout=10)[1]
+    t.check("connection lost; retrying" in err and "connected again; republishing" in err,
+            f"the probe said the broker was lost and back: {err.strip()}")
     off = t.wait_for(lambda: retained("beacon/v1/lab1/probe").get(
         "beacon/v1/lab1/probe", {}).get("status") == "offline", 10, 0.2)
     t.check(off, "killed, its site is offline through the last will")
