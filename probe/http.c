@@ -51,6 +51,7 @@
 #include "clock.h"
 #include "log.h"
 #include "probe.h"
+#include "smallfile.h"
 
 #define HTTP_CONNECTIONS 256
 #define HTTP_PER_ADDRESS 32
@@ -608,49 +609,11 @@ handle(void *ctx, struct MHD_Connection *c, const char *url, const char *method,
 	return error(c, MHD_HTTP_NOT_FOUND, "not found");
 }
 
-/* A whole small file (a PEM, a password file), NUL-terminated; NULL with
-   why logged. private: only its owner (or root) may read it. */
-static char *
-slurp(const char *path, const char *what, bool private)
-{
-	struct stat st;
-	char *buf = NULL;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		log_warn("%s %s", what, path);
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > 1 << 20) {
-		log_warnx("%s %s: not a regular file of at most 1 MiB", what,
-			  path);
-		goto fail;
-	}
-	if (private && ((st.st_mode & (S_IRWXG | S_IRWXO)) ||
-			(st.st_uid != geteuid() && st.st_uid != 0))) {
-		log_warnx("%s %s: readable or writable by others, or owned by "
-			  "another user: chmod 600 it",
-			  what, path);
-		goto fail;
-	}
-	buf = calloc(1, (size_t)st.st_size + 1);
-	if (buf == NULL || (n = read(fd, buf, (size_t)st.st_size)) < 0 ||
-	    n != st.st_size) {
-		log_warn("%s %s", what, path);
-		free(buf);
-		buf = NULL;
-	}
-fail:
-	if (fd >= 0)
-		close(fd);
-	return buf;
-}
-
 static int
 load_users(struct http *h, const char *path)
 {
-	char *text = slurp(path, "--http-auth", true), *line, *save = NULL;
+	char *text = smallfile_read(path, "--http-auth", true), *line,
+	     *save = NULL;
 	size_t n = 0;
 
 	if (text == NULL)
@@ -702,8 +665,10 @@ http_start(struct probe *p)
 	h->p = p;
 	if ((c->http_auth != NULL && load_users(h, c->http_auth) < 0) ||
 	    (c->http_cert != NULL &&
-	     ((h->cert = slurp(c->http_cert, "--http-cert", false)) == NULL ||
-	      (h->key = slurp(c->http_key, "--http-key", true)) == NULL)))
+	     ((h->cert = smallfile_read(c->http_cert, "--http-cert", false)) ==
+		      NULL ||
+	      (h->key = smallfile_read(c->http_key, "--http-key", true)) ==
+		      NULL)))
 		goto fail;
 	for (i = 0; i < c->n_http; i++) {
 		struct sockaddr_storage ss;

@@ -45,6 +45,7 @@
 #include "keymap.h"
 #include "log.h"
 #include "probe.h"
+#include "smallfile.h"
 
 #define MQTT_TOPIC_MAX          512
 #define MQTT_CONNECT_TIMEOUT_MS 5000
@@ -693,15 +694,21 @@ mqtt_credentials(struct mosquitto *m, const struct probe_config *c,
 	int rc = 0, e;
 
 	if (c->mqtt_password_file != NULL) {
-		FILE *f = fopen(c->mqtt_password_file, "r");
-		if (f == NULL || fgets(pass, sizeof(pass), f) == NULL) {
-			log_warn("--mqtt-password-file %s",
-				 c->mqtt_password_file);
-			if (f != NULL)
-				fclose(f);
+		/* The first line; the file private, as a keyring. */
+		char *text = smallfile_read(c->mqtt_password_file,
+					    "--mqtt-password-file", true);
+		if (text == NULL)
+			return -1;
+		if (strcspn(text, "\r\n") >= sizeof(pass)) {
+			log_warnx("--mqtt-password-file %s: its first line is "
+				  "over %zu bytes",
+				  c->mqtt_password_file, sizeof(pass) - 1);
+			free(text);
 			return -1;
 		}
-		fclose(f);
+		snprintf(pass, sizeof(pass), "%s", text);
+		memset(text, 0, strlen(text));
+		free(text);
 		pass[strcspn(pass, "\r\n")] = '\0';
 	} else if (u->has_pass) {
 		snprintf(pass, sizeof(pass), "%s", u->pass);

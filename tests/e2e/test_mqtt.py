@@ -73,6 +73,7 @@ try:
     pwfile = os.path.join(tmp, "pw")
     with open(pwfile, "w") as f:
         f.write("pw-1\n")
+    os.chmod(pwfile, 0o600)
     agent = subprocess.Popen([AGENT, *NET, "--interval", "0.5", "--id", "a1", "--hostname", "a1"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs.append(agent)
@@ -276,6 +277,13 @@ try:
     t.check(off, "killed, its site is offline through the last will")
 
     # Clear errors.
+    os.chmod(pwfile, 0o644)
+    r = subprocess.run([PROBE, "list", "--mqtt", f"mqtt://ops@127.0.0.1:{BROKER}",
+                        "--mqtt-password-file", pwfile], capture_output=True, text=True,
+                       timeout=10)
+    t.check(r.returncode == 1 and "readable or writable by others" in r.stderr and
+            "chmod 600" in r.stderr, f"a password file others may read is refused: {r.stderr!r}")
+    os.chmod(pwfile, 0o600)
     with open(pwfile, "w") as f:
         f.write("wrong\n")
     p = subprocess.Popen([PROBE, "serve", *NET, "--export", os.path.join(tmp, "h2.json"),
