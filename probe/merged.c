@@ -29,9 +29,13 @@
 #include "probe.h"
 #include "text.h"
 
-#define MERGED_MAX   200000
-#define REDRAW_MS    200 /* watch: at most five tables a second */
-#define RETRY_MAX_MS 30000
+/* Bounds on what a broker (anyone who may publish there) can make this
+   hold: a row is at most about 4 KiB (a beacon is 424 bytes). */
+#define MERGED_MAX       200000
+#define MERGED_BYTES_MAX (256u << 20)
+#define ROW_MAX          (16 * 1024)
+#define REDRAW_MS        200 /* watch: at most five tables a second */
+#define RETRY_MAX_MS     30000
 
 struct site {
 	char name[65];
@@ -39,9 +43,17 @@ struct site {
 	char heartbeat[40];
 };
 
+/* A host object with "site", and the size of the message it came in. */
+struct row {
+	cJSON *j;
+	size_t len;
+};
+
 struct merged {
 	const struct probe_config *c;
-	struct keymap rows; /* topic -> cJSON host object with "site" */
+	struct keymap rows; /* topic -> struct row */
+	size_t bytes;       /* of the rows' messages */
+	bool said_full;
 	struct site sites[256];
 	size_t n_sites;
 	bool connected, refused, dirty;
@@ -75,13 +87,23 @@ site_of(struct merged *m, const char *name)
 }
 
 static void
+drop_row(struct row *r)
+{
+	if (r != NULL) {
+		cJSON_Delete(r->j);
+		free(r);
+	}
+}
+
+static void
 clear_rows(struct merged *m)
 {
 	size_t i;
 
 	for (i = 0; i < m->rows.cap; i++)
-		cJSON_Delete(m->rows.slots[i].val);
+		drop_row(m->rows.slots[i].val);
 	keymap_free(&m->rows);
+	m->bytes = 0;
 	m->n_sites = 0;
 }
 
@@ -146,23 +168,61 @@ take_probe(struct merged *m, struct site *s, const cJSON *j)
 	m->dirty = true;
 }
 
+/* A host's row, replacing the one of its topic, within the bounds (said
+   once when they are reached). */
+static void
+take_row(struct merged *m, const char *topic, const char *site, cJSON *j,
+	 size_t len)
+{
+	struct row *was = keymap_get(&m->rows, topic), *r;
+	int err;
+
+	if ((was == NULL && m->rows.n >= MERGED_MAX) ||
+	    m->bytes - (was ? was->len : 0) + len > MERGED_BYTES_MAX ||
+	    (r = malloc(sizeof(*r))) == NULL) {
+		if (!m->said_full)
+			log_warnx("MQTT: the merged table is at its bound (%d "
+				  "rows, %u MiB of rows): rows left out",
+				  MERGED_MAX, MERGED_BYTES_MAX >> 20);
+		m->said_full = true;
+		cJSON_Delete(j);
+		return;
+	}
+	/* The topic's site is the truth, whatever the row says. */
+	cJSON_DeleteItemFromObject(j, "site");
+	cJSON_AddStringToObject(j, "site", site);
+	r->j = j;
+	r->len = len;
+	was = keymap_put(&m->rows, topic, r, &err);
+	if (err != 0) {
+		drop_row(r);
+		return;
+	}
+	if (was != NULL)
+		m->bytes -= was->len;
+	m->bytes += len;
+	drop_row(was);
+	m->dirty = true;
+}
+
 static void
 on_message(struct mosquitto *mq, void *ctx, const struct mosquitto_message *msg)
 {
 	struct merged *m = ctx;
 	char name[65];
 	const char *kind;
-	cJSON *j, *old;
+	struct row *old;
 	struct site *s;
-	int err;
+	cJSON *j;
 
 	(void)mq;
-	if (!split(m, msg->topic, name, &kind) || msg->payloadlen > 64 * 1024)
+	if (!split(m, msg->topic, name, &kind) || msg->payloadlen > ROW_MAX)
 		return;
 	if (msg->payloadlen == 0) { /* the host left the site's table */
 		if (strncmp(kind, "hosts/", 6) == 0 &&
 		    (old = keymap_del(&m->rows, msg->topic)) != NULL) {
-			cJSON_Delete(old);
+			m->bytes -= old->len;
+			drop_row(old);
 			m->dirty = true;
 		}
 		return;
@@ -177,15 +237,8 @@ on_message(struct mosquitto *mq, void *ctx, const struct mosquitto_message *msg)
 	} else if (strcmp(kind, "events") == 0) {
 		print_event(j, name);
 	} else if (strncmp(kind, "hosts/", 6) == 0 &&
-		   cJSON_IsString(cJSON_GetObjectItem(j, "id")) &&
-		   (m->rows.n < MERGED_MAX ||
-		    keymap_get(&m->rows, msg->topic) != NULL)) {
-		/* The topic's site is the truth, whatever the row says. */
-		cJSON_DeleteItemFromObject(j, "site");
-		cJSON_AddStringToObject(j, "site", name);
-		old = keymap_put(&m->rows, msg->topic, j, &err);
-		cJSON_Delete(err == 0 ? old : j);
-		m->dirty = true;
+		   cJSON_IsString(cJSON_GetObjectItem(j, "id"))) {
+		take_row(m, msg->topic, name, j, (size_t)msg->payloadlen);
 		return;
 	}
 	cJSON_Delete(j);
@@ -370,10 +423,12 @@ view(struct merged *m, size_t *n, cJSON **copies, size_t *n_copies)
 	if (shown == NULL)
 		return NULL;
 	for (i = 0; i < m->rows.cap; i++) {
-		cJSON *r = m->rows.slots[i].val;
+		const struct row *row = m->rows.slots[i].val;
+		cJSON *r;
 		struct site *s;
-		if (r == NULL)
+		if (row == NULL)
 			continue;
+		r = row->j;
 		s = site_of(m, str_of(r, "site"));
 		if (s != NULL && s->offline &&
 		    (r = cJSON_Duplicate(r, true)) != NULL) {
@@ -383,10 +438,11 @@ view(struct merged *m, size_t *n, cJSON **copies, size_t *n_copies)
 				 "heartbeat %s)",
 				 s->name,
 				 s->heartbeat[0] ? s->heartbeat : "unknown");
-			cJSON_ReplaceItemInObject(
-				r, "status", cJSON_CreateString("unknown"));
-			cJSON_ReplaceItemInObject(r, "reason",
-						  cJSON_CreateString(reason));
+			/* Replaced or added: a row may lack them. */
+			cJSON_DeleteItemFromObject(r, "status");
+			cJSON_AddStringToObject(r, "status", "unknown");
+			cJSON_DeleteItemFromObject(r, "reason");
+			cJSON_AddStringToObject(r, "reason", reason);
 			copies[(*n_copies)++] = r;
 		}
 		if (r != NULL && wanted(m->c, r))
@@ -577,4 +633,22 @@ out:
 	mosquitto_lib_cleanup();
 	pthread_mutex_destroy(&m.why.lock);
 	return rc;
+}
+
+void
+merged_replay(const struct probe_config *c,
+	      const struct mosquitto_message *msgs, size_t n)
+{
+	struct merged m;
+	size_t i;
+
+	memset(&m, 0, sizeof(m));
+	m.c = c;
+	pthread_mutex_init(&m.why.lock, NULL);
+	keymap_init(&m.rows);
+	for (i = 0; i < n; i++)
+		on_message(NULL, &m, &msgs[i]);
+	output(&m);
+	clear_rows(&m);
+	pthread_mutex_destroy(&m.why.lock);
 }

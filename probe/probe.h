@@ -278,6 +278,11 @@ void mqtt_topic_id(const char *id, char out[MQTT_KEY_MAX]);
 
 /* merged.c: list --mqtt and watch --mqtt, the exit status. */
 int merged_list(const struct probe_config *c);
+/* For the fuzzer: messages through a merged view (as from the broker),
+   then the view printed on stdout. */
+struct mosquitto_message;
+void merged_replay(const struct probe_config *c,
+		   const struct mosquitto_message *msgs, size_t n);
 
 /* The same for a browse host's join, leave or expiry. */
 char *output_browse_event(const struct probe *p, enum host_event ev,
