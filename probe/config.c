@@ -30,7 +30,8 @@ static const char usage[] =
 	"                        127.255.255.255; default: every interface's\n"
 	"  -i, --interface IF    query on IF only (repeatable)\n"
 	"  -w, --workgroup NAME  NetBIOS workgroup (default WORKGROUP)\n"
-	"  -W, --wait SEC        list: how long to collect (default 2)\n"
+	"  -W, --wait SEC        list: how long to collect (default 2; with\n"
+	"                        --mqtt 1)\n"
 	"      --no-solicit      only listen; do not ask agents to announce\n"
 	"  -k, --keyring FILE    verify signed beacons with the keys of FILE\n"
 	"                        (lines \"KEYID BASE64KEY\", mode 600): hosts\n"
@@ -250,6 +251,7 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 	uint64_t v;
 	size_t i;
 	int ch;
+	bool wait_given = false;
 
 	memset(c, 0, sizeof(*c));
 	c->port = 138;
@@ -334,6 +336,7 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 			if (!num_parse_seconds(optarg, 1, 3600000, &c->wait_ms))
 				return bad("wait must be 0.001 to 3600 seconds",
 					   optarg);
+			wait_given = true;
 			break;
 		case OPT_NO_SOLICIT:
 			c->solicit = false;
@@ -558,6 +561,10 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 				return bad("--status unknown goes with list "
 					   "--mqtt and watch --mqtt",
 					   NULL);
+	/* A broker sends its retained rows at once after the subscription:
+	   1 s is plenty (agents may take 2 s to answer a query). */
+	if (c->mqtt != NULL && c->cmd != CMD_SERVE && !wait_given)
+		c->wait_ms = 1000;
 	if (c->mqtt != NULL && c->cmd == CMD_SERVE && c->site == NULL) {
 		static char host[65];
 		if (gethostname(host, sizeof(host) - 1) < 0 ||

@@ -25,6 +25,51 @@ parse(struct probe_config *c, char **argv)
 	return probe_config_parse(argc, argv, c, &done);
 }
 
+/* The MQTT options: where they go, their checks, list --mqtt's wait. */
+static void
+test_mqtt(void **state)
+{
+	struct probe_config c;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "list", "--mqtt", "mqtt://b"), 0);
+	assert_int_equal(c.wait_ms, 1000);
+	assert_int_equal(PARSE(&c, "list", "--mqtt", "mqtt://b", "-W", "3"), 0);
+	assert_int_equal(c.wait_ms, 3000);
+	assert_int_equal(PARSE(&c, "list"), 0);
+	assert_int_equal(c.wait_ms, 2000);
+	assert_int_equal(PARSE(&c, "watch", "--mqtt", "mqtts://u@b:8883",
+			       "--site", "a", "--site", "b", "-s", "unknown"),
+			 0);
+	assert_int_equal(c.n_sites, 2);
+	assert_int_equal(PARSE(&c, "serve", "-o", "x", "--mqtt", "mqtt://b",
+			       "--site", "s", "--mqtt-refresh", "5",
+			       "--mqtt-homeassistant"),
+			 0);
+	assert_int_equal(c.mqtt_refresh_ms, 5000);
+	assert_string_equal(c.mqtt_homeassistant, "homeassistant");
+	assert_int_equal(PARSE(&c, "serve", "-o", "x", "--mqtt", "mqtt://b",
+			       "--site", "s", "--mqtt-homeassistant=ha"),
+			 0);
+	assert_string_equal(c.mqtt_homeassistant, "ha");
+	/* Usage errors. */
+	assert_int_equal(PARSE(&c, "list", "--mqtt-refresh", "5"), EXIT_USAGE);
+	assert_int_equal(
+		PARSE(&c, "list", "--mqtt", "mqtt://b", "--mqtt-homeassistant"),
+		EXIT_USAGE);
+	assert_int_equal(PARSE(&c, "serve", "-o", "x", "--mqtt", "mqtt://b",
+			       "--site", "s", "--mqtt-homeassistant=a/b"),
+			 EXIT_USAGE);
+	assert_int_equal(PARSE(&c, "serve", "-o", "x", "--mqtt", "mqtt://b",
+			       "--site", "s", "--mqtt-refresh", "0"),
+			 EXIT_USAGE);
+	assert_int_equal(PARSE(&c, "list", "-s", "unknown"), EXIT_USAGE);
+	assert_int_equal(PARSE(&c, "serve", "-o", "x", "--mqtt", "mqtt://b",
+			       "--site", "a", "--site", "b"),
+			 EXIT_USAGE);
+	assert_int_equal(PARSE(&c, "list", "--mqtt", "http://b"), EXIT_USAGE);
+}
+
 static void
 test_defaults(void **state)
 {
@@ -109,6 +154,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_mqtt),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_usage_errors),
 	};
