@@ -8,9 +8,10 @@
  * row replaced by its next message, removed by an empty one) and redraws,
  * or with --events prints every site's events with their site. One
  * table with a SITE column, or the JSON document with "site" on each
- * host. A host of a site whose probe is offline is "unknown" (its reason
- * gives the site's last heartbeat). The list's filters and exit status
- * apply, and --status unknown.
+ * host. A host of a site whose probe is offline, or whose broker's bridge
+ * is down (PREFIX/SITE/bridge, mosquitto's bridge notification), is
+ * "unknown" (its reason gives the site's last heartbeat). The list's
+ * filters and exit status apply, and --status unknown.
  */
 #include <cjson/cJSON.h>
 #include <mosquitto.h>
@@ -39,7 +40,8 @@
 
 struct site {
 	char name[65];
-	bool offline;
+	bool offline;     /* its probe said so, or its will */
+	bool bridge_down; /* its broker's bridge notification said 0 */
 	char heartbeat[40];
 };
 
@@ -143,28 +145,56 @@ print_event(cJSON *j, const char *site)
 	free(text);
 }
 
-/* A site's probe: online or offline (watch --events: a site event when
-   that changes). */
+static bool
+site_down(const struct site *s)
+{
+	return s->offline || s->bridge_down;
+}
+
+/* watch --events: a site event when the site goes down or comes back. */
+static void
+site_event(struct merged *m, const struct site *s, bool was_down)
+{
+	cJSON *e;
+
+	if (site_down(s) == was_down || m->c->cmd != CMD_WATCH || !m->c->events)
+		return;
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "event",
+				site_down(s) ? "site_offline" : "site_online");
+	cJSON_AddStringToObject(e, "via", s->bridge_down ? "bridge" : "probe");
+	cJSON_AddStringToObject(e, "heartbeat", s->heartbeat);
+	print_event(e, s->name);
+	cJSON_Delete(e);
+}
+
+/* A site's probe: online or offline. */
 static void
 take_probe(struct merged *m, struct site *s, const cJSON *j)
 {
 	const cJSON *st = cJSON_GetObjectItem(j, "status");
 	const cJSON *hb = cJSON_GetObjectItem(j, "heartbeat");
-	bool offline =
-		cJSON_IsString(st) && strcmp(st->valuestring, "offline") == 0;
+	bool was = site_down(s);
 
 	if (cJSON_IsString(hb))
 		snprintf(s->heartbeat, sizeof(s->heartbeat), "%s",
 			 hb->valuestring);
-	if (offline != s->offline && m->c->cmd == CMD_WATCH && m->c->events) {
-		cJSON *e = cJSON_CreateObject();
-		cJSON_AddStringToObject(
-			e, "event", offline ? "site_offline" : "site_online");
-		cJSON_AddStringToObject(e, "heartbeat", s->heartbeat);
-		print_event(e, s->name);
-		cJSON_Delete(e);
-	}
-	s->offline = offline;
+	s->offline =
+		cJSON_IsString(st) && strcmp(st->valuestring, "offline") == 0;
+	site_event(m, s, was);
+	m->dirty = true;
+}
+
+/* A site behind a bridged broker: mosquitto's bridge notification ("1"
+   up, "0" down, the latter its will on this broker) under
+   PREFIX/SITE/bridge. */
+static void
+take_bridge(struct merged *m, struct site *s, const void *payload, int len)
+{
+	bool was = site_down(s);
+
+	s->bridge_down = len == 1 && *(const char *)payload == '0';
+	site_event(m, s, was);
 	m->dirty = true;
 }
 
@@ -227,6 +257,11 @@ on_message(struct mosquitto *mq, void *ctx, const struct mosquitto_message *msg)
 		}
 		return;
 	}
+	if (strcmp(kind, "bridge") == 0) {
+		if ((s = site_of(m, name)) != NULL)
+			take_bridge(m, s, msg->payload, msg->payloadlen);
+		return;
+	}
 	j = cJSON_ParseWithLength(msg->payload, (size_t)msg->payloadlen);
 	if (j == NULL || !cJSON_IsObject(j) || (s = site_of(m, name)) == NULL) {
 		cJSON_Delete(j);
@@ -267,6 +302,9 @@ on_connect(struct mosquitto *mq, void *ctx, int rc)
 		mosquitto_subscribe(mq, NULL, topic, 1);
 		snprintf(topic, sizeof(topic), "%s/%s/probe", m->c->mqtt_prefix,
 			 site);
+		mosquitto_subscribe(mq, NULL, topic, 1);
+		snprintf(topic, sizeof(topic), "%s/%s/bridge",
+			 m->c->mqtt_prefix, site);
 		mosquitto_subscribe(mq, NULL, topic, 1);
 	}
 }
@@ -430,13 +468,13 @@ view(struct merged *m, size_t *n, cJSON **copies, size_t *n_copies)
 			continue;
 		r = row->j;
 		s = site_of(m, str_of(r, "site"));
-		if (s != NULL && s->offline &&
+		if (s != NULL && site_down(s) &&
 		    (r = cJSON_Duplicate(r, true)) != NULL) {
 			char reason[192];
 			snprintf(reason, sizeof(reason),
-				 "the probe of site %s is offline (last "
-				 "heartbeat %s)",
-				 s->name,
+				 "the %s of site %s is %s (last heartbeat %s)",
+				 s->offline ? "probe" : "broker's bridge",
+				 s->name, s->offline ? "offline" : "down",
 				 s->heartbeat[0] ? s->heartbeat : "unknown");
 			/* Replaced or added: a row may lack them. */
 			cJSON_DeleteItemFromObject(r, "status");

@@ -119,8 +119,10 @@ with lablib.Lab("mq", segments=3) as lab:
                 f"listener 1883 {branch.addrs[2]}\n"
                 f"connection central\naddress {broker.addrs[2]}:8883\n"
                 f"bridge_cafile {d}/ca.pem\nremote_username branch\nremote_password pw-1\n"
-                f"topic beacon/v1/# out 1\ncleansession true\n")
-    branch.spawn("mosquitto", "-c", f"{d}/branch.conf", stderr=open(f"{d}/branch.log", "a"))
+                f"topic beacon/v1/# out 1\ncleansession true\n"
+                f"notifications true\nnotification_topic beacon/v1/floor3/bridge\n")
+    bridged = branch.spawn("mosquitto", "-c", f"{d}/branch.conf",
+                           stderr=open(f"{d}/branch.log", "a"))
     agents["c1"] = pr.agent(c1, "--id", "c1", interval="1")
     s3 = pr.Serve(p3, "--mqtt", f"mqtt://{branch.addrs[2]}", "--site", "floor3")
 
@@ -221,6 +223,14 @@ with lablib.Lab("mq", segments=3) as lab:
             "a probe killed with SIGKILL: its site's hosts are unknown")
     if unk:
         t.check(unk[1][("floor1", "a1")]["status"] == "alive", "the other site's are not")
+    # The branch's broker dies: its bridge's will says so, and the branch's
+    # hosts are unknown too.
+    bridged.send_signal(signal.SIGKILL)
+    unk = t.wait_for(lambda: (lambda m: m if m[1].get(("floor3", "c1"), {}).get("status") ==
+                              "unknown" else None)(merged()), 10 + 60 * 1.5, 0.2)
+    t.check(unk is not None and "bridge" in unk[1][("floor3", "c1")]["reason"],
+            f"a branch whose bridge is down: its hosts are unknown: "
+            f"{unk and unk[1][('floor3', 'c1')]['reason']}")
 
     # Clear errors.
     r, _ = merged(cafile=f"{d}/other.pem")
