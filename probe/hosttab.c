@@ -585,6 +585,13 @@ check_conflict(struct hosttab *t, const char *name, uint64_t now)
 				 claims);
 			h->conflict = true;
 			emit(t, EV_CONFLICT, h, reason, now);
+		} else if (!c && h->conflict && live(h)) {
+			/* Readers (watch, HTTP streams, MQTT) see it end. */
+			snprintf(reason, sizeof(reason),
+				 "hostname %s no longer claimed by another id",
+				 h->hostname);
+			h->conflict = false;
+			emit(t, EV_UPDATE, h, reason, now);
 		}
 		h->conflict = c;
 	}

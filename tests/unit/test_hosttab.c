@@ -178,6 +178,8 @@ test_conflict(void **state)
 	b.state = BEACON_STATE_BYE;
 	feed(t, &b, 20);
 	assert_false(hosttab_find(t, "a")->conflict);
+	/* Its end is an update of the host still there, for readers. */
+	assert_int_equal(r.events[EV_UPDATE], 1);
 	hosttab_free(t);
 }
 
