@@ -477,32 +477,50 @@ clear_row(struct mqtt *q, const char *key)
 	return true;
 }
 
+/* The probe's state: online (with its counters and settings) or offline
+   (the last word; the will says only that). */
 static int
 publish_probe(struct mqtt *q, const char *status)
 {
 	const struct probe_config *c = q->p->c;
-	char topic[MQTT_TOPIC_MAX], msg[1024], when[32];
+	char topic[MQTT_TOPIC_MAX], day[32], when[64];
 	struct timespec ts;
 	struct tm tm;
-	int n;
+	cJSON *j = cJSON_CreateObject(), *set;
+	char *text;
+	int mid = 0;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(msg, sizeof(msg),
-		     "{\"status\":\"%s\",\"site\":%s,\"heartbeat\":"
-		     "\"%s.%03ldZ\",\"version\":\"%s\",\"hosts\":%zu,"
-		     "\"beacons\":%llu,\"refresh_ms\":%u,"
-		     "\"published\":%llu,\"unpublished\":%llu}",
-		     status, q->site_json, when, ts.tv_nsec / 1000000,
-		     BEACON_VERSION, hosttab_count(q->p->tab),
-		     (unsigned long long)q->p->st.beacons, c->mqtt_refresh_ms,
-		     (unsigned long long)q->published,
-		     (unsigned long long)q->failed);
-	if (n < 0 || (size_t)n >= sizeof(msg))
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when, sizeof(when), "%s.%03dZ", day,
+		 (int)(ts.tv_nsec / 1000000));
+	cJSON_AddStringToObject(j, "status", status);
+	cJSON_AddStringToObject(j, "site", c->site);
+	cJSON_AddStringToObject(j, "heartbeat", when);
+	cJSON_AddStringToObject(j, "version", BEACON_VERSION);
+	cJSON_AddNumberToObject(j, "hosts", (double)hosttab_count(q->p->tab));
+	cJSON_AddNumberToObject(j, "beacons", (double)q->p->st.beacons);
+	cJSON_AddNumberToObject(j, "published", (double)q->published);
+	cJSON_AddNumberToObject(j, "unpublished", (double)q->failed);
+	set = cJSON_AddObjectToObject(j, "settings");
+	cJSON_AddNumberToObject(set, "refresh_ms", c->mqtt_refresh_ms);
+	cJSON_AddNumberToObject(set, "port", c->port);
+	cJSON_AddStringToObject(set, "workgroup", c->workgroup);
+	cJSON_AddBoolToObject(set, "browse", c->browse);
+	cJSON_AddBoolToObject(set, "keyring", c->keyring != NULL);
+	cJSON_AddBoolToObject(set, "require_auth", c->require_auth);
+	cJSON_AddNumberToObject(set, "max_hosts", (double)c->max_hosts);
+	cJSON_AddBoolToObject(set, "homeassistant",
+			      c->mqtt_homeassistant != NULL);
+	text = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	if (text == NULL)
 		return 0;
 	snprintf(topic, sizeof(topic), "%s/probe", q->prefix);
-	return publish(q, topic, msg, (size_t)n, 1, true);
+	mid = publish(q, topic, text, strlen(text), 1, true);
+	free(text);
+	return mid;
 }
 
 /* Every row (force: a reconnection) or those heard since (the refresh),

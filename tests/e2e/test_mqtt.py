@@ -89,7 +89,11 @@ try:
         row = got["beacon/v1/lab1/hosts/a1"]
         t.check(row["site"] == "lab1" and row["id"] == "a1" and row["status"] == "alive",
                 f"with its site: {row.get('site')} {row.get('status')}")
-        t.check(got["beacon/v1/lab1/probe"]["status"] == "online", "the probe is online")
+        pm = got["beacon/v1/lab1/probe"]
+        t.check(pm["status"] == "online" and pm["site"] == "lab1" and
+                pm["heartbeat"].endswith("Z") and pm["hosts"] >= 1 and
+                pm["settings"]["refresh_ms"] == 30000,
+                f"the probe is online, with its heartbeat and settings: {pm}")
 
     # A goodbye, seen by a subscriber, within a second.
     watch = subprocess.Popen([*SUB, "-t", "beacon/v1/lab1/hosts/a1", "-F", "%U %p"],
