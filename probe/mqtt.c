@@ -506,7 +506,9 @@ publish_probe(struct mqtt *q, const char *status)
 	set = cJSON_AddObjectToObject(j, "settings");
 	cJSON_AddNumberToObject(set, "refresh_ms", c->mqtt_refresh_ms);
 	cJSON_AddNumberToObject(set, "port", c->port);
-	cJSON_AddStringToObject(set, "workgroup", c->workgroup);
+	cJSON_AddStringToObject(set, "workgroup",
+				c->workgroup ? c->workgroup
+					     : MAILSLOT_WORKGROUP);
 	cJSON_AddBoolToObject(set, "browse", c->browse);
 	cJSON_AddBoolToObject(set, "keyring", c->keyring != NULL);
 	cJSON_AddBoolToObject(set, "require_auth", c->require_auth);

@@ -91,7 +91,7 @@ try:
                 f"with its site: {row.get('site')} {row.get('status')}")
         pm = got["beacon/v1/lab1/probe"]
         t.check(pm["status"] == "online" and pm["site"] == "lab1" and
-                pm["heartbeat"].endswith("Z") and pm["hosts"] >= 1 and
+                pm["heartbeat"].endswith("Z") and pm["settings"]["workgroup"] == "WORKGROUP" and
                 pm["settings"]["refresh_ms"] == 30000,
                 f"the probe is online, with its heartbeat and settings: {pm}")
 
