@@ -666,8 +666,6 @@ mqtt_run(struct mqtt *q, uint64_t now)
 bool
 mqtt_why_log(struct mqtt_why *w, int level, const char *line)
 {
-	if (getenv("BEACON_MQTT_DEBUG"))
-		fprintf(stderr, "mosq log %d: %s\n", level, line);
 	if ((level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) == 0 ||
 	    strstr(line, "OpenSSL Error[0]") == NULL)
 		return false;
