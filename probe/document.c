@@ -661,18 +661,27 @@ output_document(FILE *f, const struct probe *p, uint64_t now, size_t *shown)
 	return o.err ? -1 : 0;
 }
 
+bool
+probe_find_row(const struct probe *p, const char *id, const struct host **h,
+	       const struct browse_host **b)
+{
+	*h = hosttab_find(p->tab, id);
+	*b = NULL;
+	if (*h == NULL && p->browse != NULL && strncmp(id, "netbios:", 8) == 0)
+		*b = browse_tab_find(p->browse, id + 8);
+	return *h != NULL || *b != NULL;
+}
+
 /* One host as its object in the document (GET /v1/hosts/ID): 1, 0 when
    there is no such host, -1 when f fails. */
 int
 output_one_host(FILE *f, const struct probe *p, const char *id, uint64_t now)
 {
-	const struct host *h = hosttab_find(p->tab, id);
-	const struct browse_host *b = NULL;
+	const struct host *h;
+	const struct browse_host *b;
 	struct out o;
 
-	if (h == NULL && p->browse != NULL && strncmp(id, "netbios:", 8) == 0)
-		b = browse_tab_find(p->browse, id + 8);
-	if (h == NULL && b == NULL)
+	if (!probe_find_row(p, id, &h, &b))
 		return 0;
 	if (out_open(&o, f, now) < 0)
 		return -1;
@@ -684,4 +693,22 @@ output_one_host(FILE *f, const struct probe *p, const char *id, uint64_t now)
 	flush(&o);
 	free(o.buf);
 	return o.err ? -1 : 1;
+}
+
+int
+output_one_host_text(const struct probe *p, const char *id, uint64_t now,
+		     char **text, size_t *len)
+{
+	FILE *f = open_memstream(text, len);
+	int found;
+
+	if (f == NULL)
+		return -1;
+	found = output_one_host(f, p, id, now);
+	if (fclose(f) != 0 || found <= 0) {
+		free(*text);
+		*text = NULL;
+		return found < 0 ? -1 : found;
+	}
+	return 1;
 }

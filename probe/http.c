@@ -396,21 +396,14 @@ one_host(struct http *h, struct MHD_Connection *c, const char *id)
 {
 	char *body = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&body, &len);
-	int found;
+	int found =
+		output_one_host_text(h->p, id, clock_mono_ms(), &body, &len);
 
-	if (f == NULL)
-		return MHD_NO;
-	found = output_one_host(f, h->p, id, clock_mono_ms());
-	if (fclose(f) != 0 || found < 0) {
-		free(body);
+	if (found < 0)
 		return error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			     "out of memory");
-	}
-	if (found == 0) {
-		free(body);
+	if (found == 0)
 		return error(c, MHD_HTTP_NOT_FOUND, "no such host");
-	}
 	return reply(c, MHD_HTTP_OK, "application/json", body, len);
 }
 

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -510,9 +509,8 @@ output(struct merged *m)
 		cJSON_AddNumberToObject(doc, "schema_version", 1);
 		cJSON_AddStringToObject(doc, "source", "mqtt");
 		hosts = cJSON_AddArrayToObject(doc, "hosts");
-		for (i = 0; i < n; i++)
-			cJSON_AddItemToArray(hosts,
-					     cJSON_Duplicate(shown[i], true));
+		for (i = 0; i < n; i++) /* the rows themselves, not copies */
+			cJSON_AddItemReferenceToArray(hosts, shown[i]);
 		text = cJSON_PrintUnformatted(doc);
 		if (text != NULL)
 			puts(text);
@@ -600,7 +598,6 @@ merged_list(const struct probe_config *c)
 	struct mosquitto *mq;
 	struct mqtt_url u;
 	char id[96], broker[300];
-	uint32_t r;
 	uint64_t end;
 	long n;
 	int rc = 1, e;
@@ -613,10 +610,7 @@ merged_list(const struct probe_config *c)
 		return 1;
 	snprintf(broker, sizeof(broker), "%s:%d", u.host, u.port);
 	mosquitto_lib_init();
-	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-		r = (uint32_t)clock_mono_ms();
-	snprintf(id, sizeof(id), "beacon-%s-%d-%08x", c->cmd_name,
-		 (int)getpid(), r);
+	mqtt_client_id(id, sizeof(id), c->cmd_name);
 	mq = mosquitto_new(id, true, &m);
 	if (mq == NULL)
 		goto out;

@@ -92,25 +92,32 @@ struct mqtt {
 	struct mqtt_why why;
 };
 
-void
-mqtt_topic_id(const char *id, char out[MQTT_KEY_MAX])
+/* s into out (size bytes), one to one: the bytes other than A-Z a-z 0-9
+   and those of keep as mark and two digits of hex (its case theirs). */
+static void
+escape_name(const char *s, const char *keep, char mark, const char *hex,
+	    char *out, size_t size)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i, o = 0;
+	size_t o = 0;
 
-	for (i = 0; id[i] != '\0' && o + 4 < MQTT_KEY_MAX; i++) {
-		unsigned char ch = (unsigned char)id[i];
+	for (; *s != '\0' && o + 4 < size; s++) {
+		unsigned char ch = (unsigned char)*s;
 		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-		    ch == '-') {
+		    (ch >= '0' && ch <= '9') || strchr(keep, ch) != NULL) {
 			out[o++] = (char)ch;
 		} else {
-			out[o++] = '%';
+			out[o++] = mark;
 			out[o++] = hex[ch >> 4];
 			out[o++] = hex[ch & 15];
 		}
 	}
 	out[o] = '\0';
+}
+
+void
+mqtt_topic_id(const char *id, char out[MQTT_KEY_MAX])
+{
+	escape_name(id, "._-", '%', "0123456789ABCDEF", out, MQTT_KEY_MAX);
 }
 
 static struct pub *
@@ -129,6 +136,16 @@ pub_add(struct mqtt *q, const char *key)
 		return NULL;
 	}
 	return e;
+}
+
+void
+mqtt_client_id(char *out, size_t size, const char *role)
+{
+	uint32_t r;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint32_t)clock_mono_ms();
+	snprintf(out, size, "beacon-%s-%d-%08x", role, (int)getpid(), r);
 }
 
 int
@@ -336,21 +353,11 @@ publish(struct mqtt *q, const char *topic, const void *data, size_t len,
 }
 
 /* A name as [A-Za-z0-9-] (Home Assistant's ids), one to one: any other
-   byte as _XX. */
+   byte as _xx. */
 static void
 ha_name(const char *s, char *out, size_t size)
 {
-	size_t o = 0;
-
-	for (; *s != '\0' && o + 4 < size; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-')
-			out[o++] = (char)ch;
-		else
-			o += (size_t)snprintf(out + o, size - o, "_%02x", ch);
-	}
-	out[o] = '\0';
+	escape_name(s, "-", '_', "0123456789abcdef", out, size);
 }
 
 /* Home Assistant discovery: the host as a device_tracker whose state is
@@ -412,19 +419,15 @@ publish_ha(struct mqtt *q, const char *key, const char *hostname)
 static void
 publish_host(struct mqtt *q, const char *id, bool force, uint64_t now)
 {
-	const struct host *h = hosttab_find(q->p->tab, id);
-	const struct browse_host *b = NULL;
+	const struct host *h;
+	const struct browse_host *b;
 	char topic[MQTT_TOPIC_MAX], key[MQTT_KEY_MAX], *row = NULL, *msg = NULL;
 	size_t len = 0;
 	uint64_t seen;
 	struct pub *e;
-	FILE *f;
 	int n;
 
-	if (h == NULL && q->p->browse != NULL &&
-	    strncmp(id, "netbios:", 8) == 0)
-		b = browse_tab_find(q->p->browse, id + 8);
-	if (h == NULL && b == NULL)
+	if (!probe_find_row(q->p, id, &h, &b))
 		return;
 	seen = h != NULL ? h->last_seen_ms : b->last_seen_ms;
 	mqtt_topic_id(id, key);
@@ -434,14 +437,9 @@ publish_host(struct mqtt *q, const char *id, bool force, uint64_t now)
 	e->gen = q->gen;
 	if (!force && e->clear_at == 0 && e->last_seen == seen)
 		return;
-	if ((f = open_memstream(&row, &len)) == NULL)
+	if (output_one_host_text(q->p, id, now, &row, &len) <= 0)
 		return;
-	if (output_one_host(f, q->p, id, now) <= 0) {
-		fclose(f);
-		free(row);
-		return;
-	}
-	if (fclose(f) != 0 || len < 2) {
+	if (len < 2) {
 		free(row);
 		return;
 	}
@@ -761,8 +759,7 @@ mqtt_start(struct probe *p)
 	const struct probe_config *c = p->c;
 	struct mqtt *q = calloc(1, sizeof(*q));
 	struct mqtt_url u;
-	char id[96], host[64] = "", topic[MQTT_TOPIC_MAX];
-	uint32_t r;
+	char id[96], host[64] = "", role[48], topic[MQTT_TOPIC_MAX];
 	int rc;
 
 	if (q == NULL || mqtt_parse_url(c->mqtt, &u) < 0) {
@@ -791,13 +788,9 @@ mqtt_start(struct probe *p)
 	snprintf(q->prefix, sizeof(q->prefix), "%s/%s", c->mqtt_prefix,
 		 c->site);
 	mosquitto_lib_init();
-	/* Unique per process: two probes on one host never kick each other
-	   off the broker. */
-	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-		r = (uint32_t)clock_mono_ms();
 	gethostname(host, sizeof(host) - 1);
-	snprintf(id, sizeof(id), "beacon-probe-%.32s-%d-%08x", host,
-		 (int)getpid(), r);
+	snprintf(role, sizeof(role), "probe-%.32s", host);
+	mqtt_client_id(id, sizeof(id), role);
 	q->m = mosquitto_new(id, true, q);
 	if (q->m == NULL) {
 		log_warn("mosquitto_new");

@@ -209,6 +209,14 @@ const struct browse_host *output_browse_twin(const struct probe *p,
    document's order. */
 int output_one_host(FILE *f, const struct probe *p, const char *id,
 		    uint64_t now_ms);
+/* The same in memory: 1 with *text (to free, ending in a newline) and
+   *len; 0: no such id; -1: out of memory. */
+int output_one_host_text(const struct probe *p, const char *id, uint64_t now_ms,
+			 char **text, size_t *len);
+/* The row of id: a beacon host in *h, or for "netbios:NAME" a browse host
+   in *b; false when there is none. */
+bool probe_find_row(const struct probe *p, const char *id,
+		    const struct host **h, const struct browse_host **b);
 void output_drops(const struct probe *p,
 		  void (*fn)(void *ctx, const char *name, uint64_t v),
 		  void *ctx);
@@ -241,6 +249,9 @@ struct mqtt_url {
 	int port;
 	bool tls, has_pass;
 };
+/* A client id unique per process, "beacon-ROLE-PID-RANDOM": two probes
+   or lists on one host never kick each other off the broker. */
+void mqtt_client_id(char *out, size_t size, const char *role);
 /* mqtt[s]://[USER[:PASS]@]HOST[:PORT]; -1 if not. */
 int mqtt_parse_url(const char *url, struct mqtt_url *u);
 /* A topic level: not empty, no '/', '+', '#', control characters. */

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import signal
 import time
 import subprocess
 import sys
@@ -188,14 +187,7 @@ try:
                        text=True, timeout=10)
     t.check(p.returncode == 64 and "--keyring" in p.stderr, f"--require-auth alone: {p.stderr}")
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+    t.stop(procs, term=True)
     for f in os.listdir(tmp):
         os.unlink(os.path.join(tmp, f))
     os.rmdir(tmp)

@@ -113,13 +113,6 @@ try:
 finally:
     if browser is not None:
         browser.close()
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+    t.stop(procs, term=True)
     shutil.rmtree(tmp, ignore_errors=True)
 t.finish()

@@ -86,10 +86,7 @@ try:
             "the exit export is complete")
     print(f"figures: fds {before} before and {during} after ~150 failed exports")
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    t.stop(procs)
     subprocess.run(["umount", mnt])
     shutil.rmtree(top, ignore_errors=True)
 t.finish()

@@ -192,13 +192,6 @@ try:
     t.check(t.wait_for(healthy, 5), "they go, it answers again")
     t.check(serve.poll() is None, "the probe is still running")
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+    t.stop(procs, term=True)
     shutil.rmtree(tmp, ignore_errors=True)
 t.finish()

@@ -107,9 +107,6 @@ try:
                        capture_output=True, text=True, timeout=10)
     t.check(r.returncode == 64 and "go with --http" in r.stderr, f"--http-auth alone: {r.stderr}")
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    t.stop(procs)
     shutil.rmtree(tmp, ignore_errors=True)
 t.finish()

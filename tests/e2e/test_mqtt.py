@@ -306,9 +306,6 @@ try:
         t.check(r.returncode == 64 and "one MQTT topic level" in r.stderr,
                 f"--site {site!r} refused: {r.returncode}")
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    t.stop(procs)
     shutil.rmtree(tmp, ignore_errors=True)
 t.finish()

@@ -237,10 +237,7 @@ try:
     r = subprocess.run([AGENT, "--print"], capture_output=True, text=True, timeout=10)
     figures["default_beacon_bytes"] = len(r.stdout.strip().encode())
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    t.stop(procs)
 
 print("FIGURES: " + json.dumps(figures))
 t.finish()

@@ -9,7 +9,6 @@ import json
 import os
 import pwd
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -81,13 +80,6 @@ try:
     r = subprocess.run([AGENT, *NET, "--once"], capture_output=True, text=True, timeout=10)
     t.check("running as root" in r.stderr, f"as root without --user, it says so: {r.stderr}")
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+    t.stop(procs, term=True)
     shutil.rmtree(tmp, ignore_errors=True)
 t.finish()

@@ -120,10 +120,7 @@ def part1():
         t.check(all(e[1]["event"] == e[0] for e in st.events[1:]),
                 "each event's data is its watch --events line")
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-            p.wait()
+        t.stop(procs)
 
 
 if os.environ.get("BEACON_SSE_NS") != "1":
@@ -195,8 +192,5 @@ try:
     t.check(code == "200", f"the probe still answers: {code}")
     print(f"6000 beacons sent in {sent_s:.2f} s with a stuck client attached")
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-        p.wait()
+    t.stop(procs)
 t.finish()

@@ -72,6 +72,25 @@ def free_port():
     raise RuntimeError("no free port")
 
 
+def stop(procs, term=False):
+    """End every process of PROCS still running, then wait for each: with
+    TERM, SIGTERM first and 10 s to exit (so it can clean up), else
+    SIGKILL."""
+    import signal
+    import subprocess
+    for p in procs:
+        if p.poll() is None:
+            if term:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            else:
+                p.kill()
+        p.wait()
+
+
 def reader(stream, out):
     """Append (time.monotonic(), line) to OUT for every line of STREAM, in
     a thread, until it ends."""
