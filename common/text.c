@@ -196,3 +196,20 @@ text_cut(const char *s, size_t max)
 		max--; /* never inside a UTF-8 character */
 	return max;
 }
+
+void
+text_ipv4(uint32_t ip, char out[16])
+{
+	char *o = out;
+	int i;
+
+	for (i = 3; i >= 0; i--) {
+		unsigned v = (ip >> (8 * i)) & 0xff;
+		if (v >= 100)
+			*o++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*o++ = (char)('0' + v / 10 % 10);
+		*o++ = (char)('0' + v % 10);
+		*o++ = i > 0 ? '.' : '\0';
+	}
+}

@@ -34,4 +34,8 @@ size_t text_cut(const char *s, size_t max);
    Returns the length written, or 0 with out[0] = 0 if cap is too small. */
 size_t text_base64(const void *p, size_t n, char *out, size_t cap);
 
+/* An IPv4 address (host order) in dotted decimal, as inet_ntop() writes
+   it, without its sprintf (a tenth of the cost, on the receive path). */
+void text_ipv4(uint32_t ip, char out[16]);
+
 #endif

@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "fasthash.h"
 #include "probe.h"
 
 /* The digits of a JSON unsigned integer at buf[at...]: their end, or 0. */
@@ -30,18 +31,23 @@ digits(const uint8_t *buf, size_t len, size_t at, uint64_t *v)
 	return i;
 }
 
-/* Where the only occurrence of key in buf puts its value: 0 when there is
-   none, SIZE_MAX when there are several. */
+/* Where the first occurrence of key in buf puts its value: 0 when there is
+   none. A fingerprint is learned only from a beacon in which it is the
+   only one (fastpath_learn), and another beacon with that fingerprint has
+   the same bytes around the digits: the same keys, once each. */
 static size_t
-only(const uint8_t *buf, size_t len, const char *key, size_t klen)
+first(const uint8_t *buf, size_t len, const char *key, size_t klen)
 {
 	const uint8_t *k = memmem(buf, len, key, klen);
 
-	if (k == NULL)
-		return 0;
-	if (memmem(k + 1, len - (size_t)(k + 1 - buf), key, klen) != NULL)
-		return SIZE_MAX;
-	return (size_t)(k - buf) + klen;
+	return k == NULL ? 0 : (size_t)(k - buf) + klen;
+}
+
+/* Whether key occurs in buf again after its first value at 'at'. */
+static bool
+again(const uint8_t *buf, size_t len, size_t at, const char *key, size_t klen)
+{
+	return at != 0 && memmem(buf + at, len - at, key, klen) != NULL;
 }
 
 /* The fingerprint of buf: false when it has none. */
@@ -52,10 +58,9 @@ fingerprint(const struct probe *p, const uint8_t *buf, size_t len,
 	uint8_t tmp[BEACON_MAX_WIRE];
 	size_t seq_end, up_end = 0, a, b, n = 0;
 
-	f->seq_at = only(buf, len, "\"seq\":", 6);
-	f->up_at = only(buf, len, "\"uptime_s\":", 11);
-	if (f->seq_at == 0 || f->seq_at == SIZE_MAX || f->up_at == SIZE_MAX ||
-	    len > sizeof(tmp))
+	f->seq_at = first(buf, len, "\"seq\":", 6);
+	f->up_at = first(buf, len, "\"uptime_s\":", 11);
+	if (f->seq_at == 0 || len > sizeof(tmp))
 		return false;
 	seq_end = digits(buf, len, f->seq_at, &f->seq);
 	if (seq_end == 0 || f->seq > BEACON_MAX_SEQ)
@@ -77,7 +82,7 @@ fingerprint(const struct probe *p, const uint8_t *buf, size_t len,
 	}
 	memcpy(tmp + n, buf + b, len - b);
 	n += len - b;
-	f->hash = hosttab_hash(p->key, tmp, n) | 1;
+	f->hash = fasthash(p->key, tmp, n) | 1;
 	return true;
 }
 
@@ -110,9 +115,12 @@ fastpath_learn(struct probe *p, const struct beacon_msg *b, const uint8_t *buf,
 {
 	struct hosttab_fast f;
 
-	/* Only when the digits found are the values the decoder read: then
-	   they are the top-level keys, not a nested object's. */
-	if (!fingerprint(p, buf, len, &f) || f.seq != b->seq ||
+	/* Only when each key is there once and the digits found are the
+	   values the decoder read: then they are the top-level keys, not a
+	   nested object's. */
+	if (!fingerprint(p, buf, len, &f) ||
+	    again(buf, len, f.seq_at, "\"seq\":", 6) ||
+	    again(buf, len, f.up_at, "\"uptime_s\":", 11) || f.seq != b->seq ||
 	    (f.up_at != 0) != b->has_uptime ||
 	    (b->has_uptime && f.uptime_s != b->uptime_s))
 		f.hash = 0;

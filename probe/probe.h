@@ -140,6 +140,11 @@ int probe_open(struct probe *p, const struct probe_config *c);
 void probe_close(struct probe *p);
 /* Take up to max waiting datagrams into the table; returns how many. */
 size_t probe_receive(struct probe *p, uint64_t now_ms, size_t max);
+/* One datagram's body (m: where it came from) into its table, counted
+   under one reason. */
+struct mailslot_meta;
+void probe_take(struct probe *p, const uint8_t *buf, size_t len,
+		const struct mailslot_meta *m, uint64_t now_ms);
 /* Ask every agent (general query). */
 void probe_solicit(struct probe *p);
 /* (Re)open the query client if the interfaces changed since; true when a

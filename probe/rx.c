@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "text.h"
 #include "probe.h"
 
 /* Queue one NDJSON line (taking it); the loop writes them. */
@@ -478,19 +479,107 @@ probe_browse_request(struct probe *p)
 		log_warn("cannot send a browse announcement request");
 }
 
+/* A verified beacon of a new instance that is not fresh: counted, and its
+   host asked (a host whose clock is off answers with our nonce, verified
+   then). */
+static void
+ask_stale(struct probe *p, const struct beacon_msg *b, const char *src,
+	  const char *ifname, uint64_t now)
+{
+	struct hosttab_ask ask;
+
+	p->st.auth_stale++;
+	snprintf(ask.id, sizeof(ask.id), "%s", b->id);
+	snprintf(ask.addr, sizeof(ask.addr), "%s", src);
+	snprintf(ask.ifname, sizeof(ask.ifname), "%s", ifname);
+	probe_ask(p, &ask, now);
+}
+
+/* A beacon datagram's body from src: the table's verdict, or HT_REFUSED
+   when dropped before the table (counted here). */
+static enum hosttab_result
+take_beacon(struct probe *p, const uint8_t *buf, size_t len, const char *src,
+	    const char *ifname, uint64_t now)
+{
+	struct beacon_sig sig;
+	struct beacon_msg b;
+	enum hosttab_result r;
+	enum beacon_err be;
+	uint64_t replays;
+	bool verified = false;
+
+	/* A signature is checked first: nothing unverified may take the
+	   fast path into a verified host's row. */
+	if (p->keys != NULL) {
+		enum beacon_sig_err se =
+			beacon_sig_verify(p->keys, buf, len, &sig);
+		if (se == BEACON_SIG_OK)
+			verified = true;
+		else if (se != BEACON_SIG_NONE || p->c->require_auth) {
+			p->st.auth[se]++;
+			return HT_REFUSED;
+		}
+	}
+	if (!verified && fastpath_take(p, buf, len, src, ifname, now, &r))
+		return r;
+	be = beacon_decode(buf, len, &b);
+	if (be != BEACON_OK) {
+		p->st.invalid[be]++;
+		return HT_REFUSED;
+	}
+	if (verified && !fresh(p, &b, &sig)) {
+		ask_stale(p, &b, src, ifname, now);
+		return HT_REFUSED;
+	}
+	replays = hosttab_refused(p->tab, HR_REPLAYED);
+	r = hosttab_update_auth(p->tab, &b, src, ifname, now, verified);
+	if (verified && hosttab_refused(p->tab, HR_REPLAYED) > replays)
+		p->st.auth_replay++; /* a good MAC, again */
+	if (!verified && (r == HT_NEW || r == HT_UPDATED))
+		fastpath_learn(p, &b, buf, len);
+	return r;
+}
+
+void
+probe_take(struct probe *p, const uint8_t *buf, size_t len,
+	   const struct mailslot_meta *m, uint64_t now)
+{
+	char src[INET_ADDRSTRLEN];
+
+	if (!source_ok(p, m->src_ip, now)) {
+		p->st.source_rate++;
+		return;
+	}
+	text_ipv4(m->src_ip, src);
+	if (p->browse != NULL &&
+	    mailslot_path_equal(m->path, BROWSE_MAILSLOT)) {
+		browse_receive(p, buf, len, m, src, now);
+		return;
+	}
+	switch (take_beacon(p, buf, len, src, m->ifname, now)) {
+	case HT_NEW:
+	case HT_UPDATED:
+		p->st.beacons++;
+		p->dirty = true;
+		break;
+	case HT_DUPLICATE:
+		p->st.duplicates++;
+		break;
+	case HT_OLD:
+		p->st.reordered++;
+		break;
+	case HT_REFUSED:
+	case HT_UNKNOWN:
+		break; /* counted by the table, or above */
+	}
+}
+
 size_t
 probe_receive(struct probe *p, uint64_t now, size_t max)
 {
 	uint8_t buf[BEACON_MAX_WIRE + 1];
-	struct mailslot_meta m;
-	struct beacon_msg b;
-	char src[INET_ADDRSTRLEN];
-	enum beacon_err be;
-	enum hosttab_result r;
 	const struct mailslot_stats *ms = mailslot_stats(p->srv);
-	struct beacon_sig sig;
-	uint64_t replays;
-	bool verified;
+	struct mailslot_meta m;
 	size_t len, n;
 
 	/* The drops so far, so that a gap they explain is not charged to a
@@ -498,78 +587,10 @@ probe_receive(struct probe *p, uint64_t now, size_t max)
 	hosttab_set_drops(p->tab, ms->rcvbuf_drops + ms->queue_full,
 			  p->rx_loss);
 	for (n = 0; n < max; n++) {
-		struct in_addr a;
 		if (mailslot_read(p->srv, buf, sizeof(buf), &len, &m) !=
 		    MAILSLOT_OK)
 			break;
-		if (!source_ok(p, m.src_ip, now)) {
-			p->st.source_rate++;
-			continue;
-		}
-		a.s_addr = htonl(m.src_ip);
-		inet_ntop(AF_INET, &a, src, sizeof(src));
-		if (p->browse != NULL &&
-		    mailslot_path_equal(m.path, BROWSE_MAILSLOT)) {
-			browse_receive(p, buf, len, &m, src, now);
-			continue;
-		}
-		/* A signature is checked first: nothing unverified may take
-		   the fast path into a verified host's row. */
-		verified = false;
-		if (p->keys != NULL) {
-			enum beacon_sig_err se =
-				beacon_sig_verify(p->keys, buf, len, &sig);
-			if (se == BEACON_SIG_OK)
-				verified = true;
-			else if (se != BEACON_SIG_NONE || p->c->require_auth) {
-				p->st.auth[se]++;
-				continue;
-			}
-		}
-		if (verified ||
-		    !fastpath_take(p, buf, len, src, m.ifname, now, &r)) {
-			be = beacon_decode(buf, len, &b);
-			if (be != BEACON_OK) {
-				p->st.invalid[be]++;
-				continue;
-			}
-			if (verified && !fresh(p, &b, &sig)) {
-				struct hosttab_ask ask;
-				p->st.auth_stale++;
-				/* A host whose clock is off answers a query
-				   with its nonce: verified then. */
-				snprintf(ask.id, sizeof(ask.id), "%s", b.id);
-				snprintf(ask.addr, sizeof(ask.addr), "%s", src);
-				snprintf(ask.ifname, sizeof(ask.ifname), "%s",
-					 m.ifname);
-				probe_ask(p, &ask, now);
-				continue;
-			}
-			replays = hosttab_refused(p->tab, HR_REPLAYED);
-			r = hosttab_update_auth(p->tab, &b, src, m.ifname, now,
-						verified);
-			if (verified &&
-			    hosttab_refused(p->tab, HR_REPLAYED) > replays)
-				p->st.auth_replay++; /* a good MAC, again */
-			if (!verified && (r == HT_NEW || r == HT_UPDATED))
-				fastpath_learn(p, &b, buf, len);
-		}
-		switch (r) {
-		case HT_NEW:
-		case HT_UPDATED:
-			p->st.beacons++;
-			p->dirty = true;
-			break;
-		case HT_DUPLICATE:
-			p->st.duplicates++;
-			break;
-		case HT_OLD:
-			p->st.reordered++;
-			break;
-		case HT_REFUSED:
-		case HT_UNKNOWN:
-			break; /* counted by the table */
-		}
+		probe_take(p, buf, len, &m, now);
 	}
 	return n;
 }

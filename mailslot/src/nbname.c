@@ -132,16 +132,17 @@ mailslot_nbname_decode(const uint8_t *buf, size_t len,
 		return MAILSLOT_E_NAME_LABEL;
 	if (!rd_bytes(&r, enc, sizeof(enc)))
 		return MAILSLOT_E_TRUNCATED;
-	for (i = 0; i < 32; i++)
-		if (enc[i] < 'A' || enc[i] > 'P')
-			return MAILSLOT_E_NAME_ENCODING;
+	/* One pass: each half-byte is 'A' to 'P' (unsigned: below 'A' wraps
+	   past 15). */
 	for (i = 0; i < 16; i++) {
-		uint8_t b = (uint8_t)((enc[2 * i] - 'A') << 4 |
-				      (enc[2 * i + 1] - 'A'));
+		unsigned hi = (unsigned)enc[2 * i] - 'A',
+			 lo = (unsigned)enc[2 * i + 1] - 'A';
+		if ((hi | lo) > 15)
+			return MAILSLOT_E_NAME_ENCODING;
 		if (i < MAILSLOT_NB_NAME_MAX)
-			n->raw[i] = b;
+			n->raw[i] = (uint8_t)(hi << 4 | lo);
 		else
-			n->suffix = b;
+			n->suffix = (uint8_t)(hi << 4 | lo);
 	}
 	for (;;) {
 		uint8_t label[LABEL_MAX];

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The probe's per-beacon pipeline in memory, without sockets: datagram
- * decode -> beacon decode -> host table update, for N hosts cycled.
+ * decode -> the probe's per-datagram path (per-source rate, fast path or
+ * beacon decode, host table), for N hosts cycled, each from its own
+ * address, with the defences at their defaults.
  * Prints ns per beacon (wall clock: run it on a quiet machine) so the
  * closing notes can give figures; under valgrind --tool=callgrind the
  * instruction count per beacon is exact and repeatable.
@@ -31,33 +33,27 @@ ns(void)
 }
 
 /* The steady state: every host's next beacon through the probe's own
-   path (datagram decode, the fast path, else the beacon decoder and the
-   table). Kept out of line so callgrind can count it alone
-   (--toggle-collect). */
+   per-datagram function (probe_take: the per-source rate, the fast path,
+   else the beacon decoder and the table), each host from its own address
+   as on a LAN, after the datagram's decode. Kept out of line so callgrind
+   can count it alone (--toggle-collect). */
 static void
 ingest_round(struct probe *p, struct bench_beacon *bb, size_t hosts, unsigned r)
 {
+	struct mailslot_meta m;
 	size_t i;
 
+	memset(&m, 0, sizeof(m));
+	snprintf(m.ifname, sizeof(m.ifname), "lab0");
+	snprintf(m.path, sizeof(m.path), "\\MAILSLOT\\beacon");
 	for (i = 0; i < hosts; i++) {
 		struct mailslot_dgram d;
-		struct beacon_msg b;
-		enum hosttab_result res;
 		if (mailslot_dgram_decode(bb[i].dgram, bb[i].len, &d)) {
 			fprintf(stderr, "bench_ingest: decode failed\n");
 			exit(1);
 		}
-		if (fastpath_take(p, d.data, d.data_len, "198.18.0.1", "lab0",
-				  r * 10000u, &res))
-			continue;
-		if (beacon_decode(d.data, d.data_len, &b)) {
-			fprintf(stderr, "bench_ingest: decode failed\n");
-			exit(1);
-		}
-		res = hosttab_update(p->tab, &b, "198.18.0.1", "lab0",
-				     r * 10000u);
-		if (res == HT_NEW || res == HT_UPDATED)
-			fastpath_learn(p, &b, d.data, d.data_len);
+		m.src_ip = 0xc6120001u + (uint32_t)i; /* 198.18.0.1 + i */
+		probe_take(p, d.data, d.data_len, &m, r * 10000u);
 	}
 }
 
@@ -75,19 +71,26 @@ main(int argc, char **argv)
 	size_t hosts = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
 	unsigned rounds = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 20;
 	struct bench_beacon *bb = calloc(hosts, sizeof(*bb));
-	struct hosttab_opts o = {.max_hosts = hosts,
-				 .new_per_s = 1e9,
-				 .new_burst = 1e9,
-				 .key = {1, 2}};
-	struct hosttab *t = hosttab_new(&o, NULL, NULL);
+	char *args[] = {"beacon-probe", "watch", NULL};
+	struct probe_config c;
+	struct hosttab_opts o = {.max_hosts = hosts, .key = {1, 2}};
+	struct hosttab *t;
+	bool done;
 	struct probe p;
 	uint64_t start, n, sum_len = 0;
 	size_t i;
 	unsigned r;
 
+	/* The defences at their defaults, as the probe has them. */
+	if (probe_config_parse(2, args, &c, &done) != 0 || done)
+		return 1;
+	o.new_per_s = c.new_per_source;
+	o.new_burst = c.new_burst;
+	t = hosttab_new(&o, NULL, NULL);
 	if (bb == NULL || t == NULL)
 		return 1;
 	memset(&p, 0, sizeof(p));
+	p.c = &c;
 	p.tab = t;
 	p.key[0] = 1;
 	p.key[1] = 2;

@@ -8,6 +8,9 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+
+#include "fasthash.h"
 #include "num.h"
 #include "text.h"
 
@@ -148,6 +151,59 @@ test_num(void **state)
 	assert_false(num_parse_seconds("1..2", 0, 10000, &v));
 }
 
+/* text_ipv4 writes what inet_ntop writes, at every digit count. */
+static void
+test_ipv4(void **state)
+{
+	static const uint32_t ips[] = {0,           0x7f000001u, 0xc6120a63u,
+				       0xffffffffu, 0x0a00ff09u, 0x01020304u,
+				       0x64c80a00u};
+	char want[INET_ADDRSTRLEN], got[16];
+	size_t i;
+	uint32_t v;
+
+	(void)state;
+	for (i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+		struct in_addr a = {.s_addr = htonl(ips[i])};
+		inet_ntop(AF_INET, &a, want, sizeof(want));
+		text_ipv4(ips[i], got);
+		assert_string_equal(got, want);
+	}
+	for (v = 0; v < 256; v++) { /* every octet value, in every place */
+		uint32_t ip = v << 24 | (255 - v) << 16 | v << 8 | (v ^ 0x5a);
+		struct in_addr a = {.s_addr = htonl(ip)};
+		inet_ntop(AF_INET, &a, want, sizeof(want));
+		text_ipv4(ip, got);
+		assert_string_equal(got, want);
+	}
+}
+
+/* fasthash: every byte and the length count, at every tail length, and
+   the key does. */
+static void
+test_fasthash(void **state)
+{
+	const uint64_t k1[2] = {1, 2}, k2[2] = {1, 3};
+	uint8_t buf[64];
+	size_t len, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 7);
+	for (len = 0; len <= sizeof(buf); len++) {
+		uint64_t h = fasthash(k1, buf, len);
+		assert_true(h != fasthash(k2, buf, len));
+		if (len < sizeof(buf))
+			assert_true(h != fasthash(k1, buf, len + 1));
+		for (i = 0; i < len; i++) {
+			buf[i] ^= 1;
+			assert_true(h != fasthash(k1, buf, len));
+			buf[i] ^= 1;
+		}
+		assert_true(h == fasthash(k1, buf, len));
+	}
+}
+
 int
 main(void)
 {
@@ -158,6 +214,8 @@ main(void)
 		cmocka_unit_test(test_printable),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_num),
+		cmocka_unit_test(test_ipv4),
+		cmocka_unit_test(test_fasthash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
