@@ -742,6 +742,10 @@ mqtt_credentials(struct mosquitto *m, const struct probe_config *c,
 		log_warnx("--mqtt %s: TLS: %s", c->mqtt, mosquitto_strerror(e));
 		rc = -1;
 	}
+	/* libmosquitto opens it itself, blocking on a FIFO: checked first. */
+	if (rc == 0 && u->tls && c->mqtt_cafile != NULL &&
+	    !smallfile_check(c->mqtt_cafile, "--mqtt-cafile"))
+		rc = -1;
 	if (rc == 0 && u->tls && c->mqtt_cafile != NULL &&
 	    (e = mosquitto_tls_set(m, c->mqtt_cafile, NULL, NULL, NULL,
 				   NULL)) != MOSQ_ERR_SUCCESS) {

@@ -8,7 +8,6 @@
 #include "beacon/auth.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "beacon/beacon.h"
+#include "smallfile.h"
 
 #define SIG_HEAD   ",\"sig\":{\"kid\":\""
 #define SIG_TS     "\",\"ts\":"
@@ -37,7 +37,14 @@ beacon_keyring_strerror(enum beacon_keyring_err e)
 	static const char *const text[BEACON_KR__COUNT] = {
 		[BEACON_KR_OK] = "ok",
 		[BEACON_KR_OPEN] = "cannot read it",
-		[BEACON_KR_NOT_FILE] = "not a regular file",
+		[BEACON_KR_NOT_FILE] = "a directory, not a regular file: give "
+				       "the path of the keyring file itself",
+		[BEACON_KR_FIFO] = "a FIFO (named pipe), not a regular file: "
+				   "give the path of the keyring file itself",
+		[BEACON_KR_DEVICE] = "a device, not a regular file: give the "
+				     "path of the keyring file itself",
+		[BEACON_KR_SOCKET] = "a socket, not a regular file: give the "
+				     "path of the keyring file itself",
 		[BEACON_KR_MODE] = "readable or writable by group or others: "
 				   "chmod 600 it",
 		[BEACON_KR_OWNER] = "owned by another user: it must be yours "
@@ -140,6 +147,18 @@ beacon_keyring_find(const struct beacon_keyring *kr, const char *id)
 	return NULL;
 }
 
+static enum beacon_keyring_err
+not_file(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return BEACON_KR_FIFO;
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return BEACON_KR_DEVICE;
+	if (S_ISSOCK(mode))
+		return BEACON_KR_SOCKET;
+	return BEACON_KR_NOT_FILE;
+}
+
 enum beacon_keyring_err
 beacon_keyring_load(const char *path, struct beacon_keyring *kr, size_t *line)
 {
@@ -152,17 +171,14 @@ beacon_keyring_load(const char *path, struct beacon_keyring *kr, size_t *line)
 
 	memset(kr, 0, sizeof(*kr));
 	*line = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
+	/* Opened without waiting on a FIFO; checked on the file opened, not
+	   the name, so nothing can swap it in between. */
+	fd = smallfile_open(path, &st);
+	if (fd == -1)
 		return BEACON_KR_OPEN;
-	/* The file opened, not the name: nothing can swap it in between. */
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return BEACON_KR_OPEN;
-	}
-	if (!S_ISREG(st.st_mode))
-		err = BEACON_KR_NOT_FILE;
-	else if (st.st_mode & (S_IRWXG | S_IRWXO))
+	if (fd == -2)
+		return not_file(st.st_mode);
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
 		err = BEACON_KR_MODE;
 	else if (st.st_uid != geteuid() && st.st_uid != 0)
 		err = BEACON_KR_OWNER;

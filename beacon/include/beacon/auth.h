@@ -49,7 +49,10 @@ struct beacon_keyring {
 enum beacon_keyring_err {
 	BEACON_KR_OK = 0,
 	BEACON_KR_OPEN,      /* cannot open or read it (errno) */
-	BEACON_KR_NOT_FILE,  /* not a regular file */
+	BEACON_KR_NOT_FILE,  /* a directory (or another non-regular file) */
+	BEACON_KR_FIFO,      /* a FIFO: refused before anything reads it */
+	BEACON_KR_DEVICE,    /* a character or block device */
+	BEACON_KR_SOCKET,    /* a socket */
 	BEACON_KR_MODE,      /* readable or writable by group or others */
 	BEACON_KR_OWNER,     /* owned by neither the user nor root */
 	BEACON_KR_SYNTAX,    /* a line is not "KEYID BASE64KEY" */
@@ -93,8 +96,9 @@ const char *beacon_sig_errname(enum beacon_sig_err e);
 enum beacon_keyring_err beacon_keyring_line(const char *line,
 					    struct beacon_key *k);
 
-/* Read a keyring file, checking its type, mode and owner first. On error
-   *line gets the line number (0 for the file itself). */
+/* Read a keyring file, checking its type, mode and owner first (a FIFO
+   or a device is opened without blocking and refused before any read).
+   On error *line gets the line number (0 for the file itself). */
 enum beacon_keyring_err
 beacon_keyring_load(const char *path, struct beacon_keyring *kr, size_t *line);
 
