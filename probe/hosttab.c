@@ -657,30 +657,31 @@ host_release(struct host *h)
 static bool
 set_parts(struct host *h, const struct beacon_msg *b)
 {
-	size_t nt = b->n_tags * sizeof(struct beacon_tag);
-	size_t n4 = b->n_ipv4 * 16, n6 = b->n_ipv6 * 46;
-	size_t nh = strlen(b->hostname) + 1, no = strlen(b->os) + 1;
-	size_t nv = strlen(b->os_version) + 1;
-	char *p = malloc(nt + n4 + n6 + nh + no + nv), *q;
-	size_t i;
+	size_t nt = b->n_tags * sizeof(struct beacon_tag), n = nt, i;
+	const char *s[2 * BEACON_MAX_ADDRS + 3];
+	size_t ns = 0, len[sizeof(s) / sizeof(s[0])];
+	char *p, *q;
 
-	if (p == NULL)
+	for (i = 0; i < b->n_ipv4; i++)
+		s[ns++] = b->ipv4[i];
+	for (i = 0; i < b->n_ipv6; i++)
+		s[ns++] = b->ipv6[i];
+	s[ns++] = b->hostname;
+	s[ns++] = b->os;
+	s[ns++] = b->os_version;
+	for (i = 0; i < ns; i++)
+		n += len[i] = strlen(s[i]) + 1;
+	if ((p = malloc(n)) == NULL)
 		return false;
 	memcpy(p, b->tags, nt);
-	q = p + nt;
-	for (i = 0; i < b->n_ipv4; i++, q += 16)
-		memcpy(q, b->ipv4[i], 16);
-	for (i = 0; i < b->n_ipv6; i++, q += 46)
-		memcpy(q, b->ipv6[i], 46);
-	memcpy(q, b->hostname, nh);
-	memcpy(q + nh, b->os, no);
-	memcpy(q + nh + no, b->os_version, nv);
+	for (q = p + nt, i = 0; i < ns; q += len[i++])
+		memcpy(q, s[i], len[i]);
 	free(h->parts);
 	h->parts = p;
-	h->hostname = q;
 	h->n_ipv4 = (uint8_t)b->n_ipv4;
 	h->n_ipv6 = (uint8_t)b->n_ipv6;
 	h->n_tags = (uint8_t)b->n_tags;
+	h->hostname = host_part(h, h->n_ipv4 + h->n_ipv6);
 	return true;
 }
 

@@ -73,9 +73,9 @@ struct host_seen {
 
 /*
  * One row, compact: what every beacon has is inline; what varies in size
- * (addresses, tags, OS) lives in one allocation (parts), the sources seen
- * in another, sized to what the host has. About 400 bytes plus those for
- * a default agent's beacon.
+ * (addresses, tags, OS) lives in one allocation (parts: its strings
+ * packed), the sources seen in another, sized to what the host has. About
+ * 330 bytes plus about 100 for a default agent's beacon.
  */
 struct host {
 	char id[BEACON_MAX_ID + 1];
@@ -88,8 +88,11 @@ struct host {
 	int8_t link;      /* index of the link it was last heard on; -1: none */
 	bool has_uptime, conflict, query_out;
 	bool verified; /* every beacon of its instance had a good signature */
-	/* parts: tags, IPv4 addresses, IPv6 addresses, the hostname, the OS
-	   name and version, as the beacon had them (host_*() read them). */
+	/* The current silence. */
+	uint8_t queries_sent, unanswered;
+	/* parts: tags, then the IPv4 and IPv6 addresses, the hostname, the
+	   OS name and version, as the beacon had them, each ending in a NUL
+	   (host_*() read them). */
 	void *parts;
 	const char *hostname;   /* into parts ("" before the first beacon) */
 	struct host_seen seen0; /* the first source (host_seen_at) */
@@ -105,8 +108,10 @@ struct host {
 	uint64_t fp_hash;  /* the last beacon's bytes but its seq; 0: none */
 	uint64_t uptime_s, uptime_at_ms;
 	uint64_t first_seen_ms, last_seen_ms, status_ms;
-	uint64_t received, lost, restarts, bye_seq, bye_ms;
-	uint64_t lost_local; /* gaps while the probe itself dropped datagrams */
+	uint64_t bye_seq, bye_ms;
+	/* Counts: 2^32 beacons is 136 years at one a second. */
+	uint32_t received, lost, restarts;
+	uint32_t lost_local; /* gaps while the probe itself dropped datagrams */
 	uint32_t top_gap;    /* ... the gap seq left (within the window) */
 	uint32_t interval_ms, ttl_ms; /* as announced, capped */
 	uint32_t drops_at; /* the probe's drop count at the last beacon (low
@@ -119,8 +124,6 @@ struct host {
 	uint32_t name_next; /* next row + 1 with the same name hash; 0: end */
 	uint64_t due_ms;    /* when tick() must look at it next */
 
-	/* The current silence. */
-	unsigned queries_sent, unanswered;
 	uint64_t query_due_ms; /* when the outstanding query counts as lost */
 	uint64_t next_query_ms;
 };
@@ -150,17 +153,28 @@ host_tag(const struct host *h, size_t i)
 	return (const struct beacon_tag *)h->parts + i;
 }
 
+/* The i-th string after the tags, packed (addresses, then hostname...). */
+static inline const char *
+host_part(const struct host *h, size_t i)
+{
+	const char *s =
+		(const char *)h->parts + h->n_tags * sizeof(struct beacon_tag);
+
+	while (i-- > 0)
+		s += strlen(s) + 1;
+	return s;
+}
+
 static inline const char *
 host_ipv4(const struct host *h, size_t i)
 {
-	return (const char *)h->parts + h->n_tags * sizeof(struct beacon_tag) +
-	       i * 16;
+	return host_part(h, i);
 }
 
 static inline const char *
 host_ipv6(const struct host *h, size_t i)
 {
-	return host_ipv4(h, h->n_ipv4) + i * 46;
+	return host_part(h, h->n_ipv4 + i);
 }
 
 static inline const char *
