@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,12 +31,19 @@
 #include "text.h"
 
 /* Bounds on what a broker (anyone who may publish there) can make this
-   hold: a row is at most about 4 KiB (a beacon is 424 bytes). */
-#define MERGED_MAX       200000
-#define MERGED_BYTES_MAX (256u << 20)
-#define ROW_MAX          (16 * 1024)
-#define REDRAW_MS        200 /* watch: at most five tables a second */
-#define RETRY_MAX_MS     30000
+   hold. A row is at most about 4 KiB and 100 JSON values (a beacon is 424
+   bytes), but parsed, a message can take 40 times its size ([0,0,...]):
+   the memory of the parsed rows is what is bounded, and a row of more
+   values than any host row is refused. */
+#define MERGED_MAX     200000
+#define MERGED_MEM_MAX (256u << 20)
+#define ROW_MAX        (16 * 1024)
+#define ROW_VALUES_MAX 512
+#define SITES_MAX      256
+#define ALLOC_OVERHEAD 16  /* malloc's, per block */
+#define REDRAW_MS      200 /* watch: at most five tables a second */
+#define RETRY_MAX_MS   30000
+#define CONNECT_MS     5000 /* TCP and MQTT handshakes, as serve's */
 
 struct site {
 	char name[65];
@@ -44,18 +52,20 @@ struct site {
 	char heartbeat[40];
 };
 
-/* A host object with "site", and the size of the message it came in. */
+/* A host object with "site", and the memory it holds. */
 struct row {
 	cJSON *j;
-	size_t len;
+	size_t mem;
 };
 
 struct merged {
 	const struct probe_config *c;
 	struct keymap rows; /* topic -> struct row */
-	size_t bytes;       /* of the rows' messages */
-	bool said_full;
-	struct site sites[256];
+	size_t mem;         /* of the parsed rows */
+	bool said_full, said_sites;
+	bool full, full_sites;      /* a bound was reached: rows left out */
+	unsigned long long ignored; /* messages left out by the bounds */
+	struct site sites[SITES_MAX];
 	size_t n_sites;
 	bool connected, refused, dirty;
 	int refused_rc;
@@ -73,15 +83,35 @@ on_signal(int sig)
 }
 
 static struct site *
-site_of(struct merged *m, const char *name)
+site_find(struct merged *m, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < m->n_sites; i++)
 		if (strcmp(m->sites[i].name, name) == 0)
 			return &m->sites[i];
-	if (m->n_sites == sizeof(m->sites) / sizeof(m->sites[0]))
+	return NULL;
+}
+
+/* The site, added when new; NULL past SITES_MAX (said once). */
+static struct site *
+site_of(struct merged *m, const char *name)
+{
+	struct site *s = site_find(m, name);
+
+	if (s != NULL)
+		return s;
+	if (m->n_sites == SITES_MAX) {
+		if (!m->said_sites)
+			log_warnx(
+				"MQTT: over %d sites on the broker: the "
+				"messages of the others left out (give --site "
+				"for the sites to see)",
+				SITES_MAX);
+		m->said_sites = m->full_sites = true;
+		m->ignored++;
 		return NULL;
+	}
 	snprintf(m->sites[m->n_sites].name, sizeof(m->sites[0].name), "%s",
 		 name);
 	return &m->sites[m->n_sites++];
@@ -104,8 +134,10 @@ clear_rows(struct merged *m)
 	for (i = 0; i < m->rows.cap; i++)
 		drop_row(m->rows.slots[i].val);
 	keymap_free(&m->rows);
-	m->bytes = 0;
+	m->mem = 0;
 	m->n_sites = 0;
+	m->full = m->full_sites = false;
+	m->ignored = 0;
 }
 
 /* PREFIX/SITE/KIND[/ID]: the site and the kind, or false. */
@@ -197,23 +229,60 @@ take_bridge(struct merged *m, struct site *s, const void *payload, int len)
 	m->dirty = true;
 }
 
+/* The memory a parsed message holds: its values, keys and strings, each
+   a block of malloc's; 0 past ROW_VALUES_MAX values (counted in
+   *values), before walking them all. */
+static size_t
+json_mem(const cJSON *j, size_t *values)
+{
+	size_t mem = 0, sub;
+
+	for (; j != NULL; j = j->next) {
+		if (++*values > ROW_VALUES_MAX)
+			return 0;
+		mem += sizeof(*j) + ALLOC_OVERHEAD;
+		if (j->string != NULL)
+			mem += strlen(j->string) + 1 + ALLOC_OVERHEAD;
+		if (j->valuestring != NULL)
+			mem += strlen(j->valuestring) + 1 + ALLOC_OVERHEAD;
+		if (j->child != NULL) {
+			if ((sub = json_mem(j->child, values)) == 0)
+				return 0;
+			mem += sub;
+		}
+	}
+	return mem;
+}
+
 /* A host's row, replacing the one of its topic, within the bounds (said
    once when they are reached). */
 static void
-take_row(struct merged *m, const char *topic, const char *site, cJSON *j,
-	 size_t len)
+take_row(struct merged *m, const char *topic, const char *site, cJSON *j)
 {
 	struct row *was = keymap_get(&m->rows, topic), *r;
+	size_t values = 0, mem = json_mem(j, &values);
 	int err;
 
+	if (mem == 0) { /* not a host row: refused, whoever sent it */
+		char esc[300];
+		text_escape(topic, strlen(topic), esc, sizeof(esc));
+		log_warnx("MQTT: %s: over %d JSON values, not a host row: "
+			  "left out",
+			  esc, ROW_VALUES_MAX);
+		m->ignored++;
+		cJSON_Delete(j);
+		return;
+	}
+	mem += sizeof(*r) + strlen(topic) + 1 + 2 * ALLOC_OVERHEAD;
 	if ((was == NULL && m->rows.n >= MERGED_MAX) ||
-	    m->bytes - (was ? was->len : 0) + len > MERGED_BYTES_MAX ||
+	    m->mem - (was ? was->mem : 0) + mem > MERGED_MEM_MAX ||
 	    (r = malloc(sizeof(*r))) == NULL) {
 		if (!m->said_full)
 			log_warnx("MQTT: the merged table is at its bound (%d "
-				  "rows, %u MiB of rows): rows left out",
-				  MERGED_MAX, MERGED_BYTES_MAX >> 20);
-		m->said_full = true;
+				  "rows, %u MiB of parsed rows): rows left out",
+				  MERGED_MAX, MERGED_MEM_MAX >> 20);
+		m->said_full = m->full = true;
+		m->ignored++;
 		cJSON_Delete(j);
 		return;
 	}
@@ -221,15 +290,15 @@ take_row(struct merged *m, const char *topic, const char *site, cJSON *j,
 	cJSON_DeleteItemFromObject(j, "site");
 	cJSON_AddStringToObject(j, "site", site);
 	r->j = j;
-	r->len = len;
+	r->mem = mem;
 	was = keymap_put(&m->rows, topic, r, &err);
 	if (err != 0) {
 		drop_row(r);
 		return;
 	}
 	if (was != NULL)
-		m->bytes -= was->len;
-	m->bytes += len;
+		m->mem -= was->mem;
+	m->mem += mem;
 	drop_row(was);
 	m->dirty = true;
 }
@@ -250,7 +319,7 @@ on_message(struct mosquitto *mq, void *ctx, const struct mosquitto_message *msg)
 	if (msg->payloadlen == 0) { /* the host left the site's table */
 		if (strncmp(kind, "hosts/", 6) == 0 &&
 		    (old = keymap_del(&m->rows, msg->topic)) != NULL) {
-			m->bytes -= old->len;
+			m->mem -= old->mem;
 			drop_row(old);
 			m->dirty = true;
 		}
@@ -272,7 +341,7 @@ on_message(struct mosquitto *mq, void *ctx, const struct mosquitto_message *msg)
 		print_event(j, name);
 	} else if (strncmp(kind, "hosts/", 6) == 0 &&
 		   cJSON_IsString(cJSON_GetObjectItem(j, "id"))) {
-		take_row(m, msg->topic, name, j, (size_t)msg->payloadlen);
+		take_row(m, msg->topic, name, j);
 		return;
 	}
 	cJSON_Delete(j);
@@ -466,7 +535,7 @@ view(struct merged *m, size_t *n, cJSON **copies, size_t *n_copies)
 		if (row == NULL)
 			continue;
 		r = row->j;
-		s = site_of(m, str_of(r, "site"));
+		s = site_find(m, str_of(r, "site"));
 		if (s != NULL && site_down(s) &&
 		    (r = cJSON_Duplicate(r, true)) != NULL) {
 			char reason[192];
@@ -487,6 +556,20 @@ view(struct merged *m, size_t *n, cJSON **copies, size_t *n_copies)
 	}
 	qsort(shown, *n, sizeof(*shown), by_site_name);
 	return shown;
+}
+
+/* What the bounds left out, in every document (the schema allows more
+   keys): whether sites past SITES_MAX, or rows past the rows' bounds
+   were, and how many messages. */
+static void
+add_left_out(const struct merged *m, cJSON *doc)
+{
+	cJSON *lo = cJSON_AddObjectToObject(doc, "left_out");
+
+	cJSON_AddBoolToObject(lo, "sites", m->full_sites);
+	cJSON_AddBoolToObject(lo, "rows", m->full);
+	cJSON_AddNumberToObject(lo, "messages", (double)m->ignored);
+	cJSON_AddNumberToObject(lo, "sites_max", SITES_MAX);
 }
 
 /* The view as a table or a JSON document: how many rows, -1 if out of
@@ -511,6 +594,7 @@ output(struct merged *m)
 		hosts = cJSON_AddArrayToObject(doc, "hosts");
 		for (i = 0; i < n; i++) /* the rows themselves, not copies */
 			cJSON_AddItemReferenceToArray(hosts, shown[i]);
+		add_left_out(m, doc);
 		text = cJSON_PrintUnformatted(doc);
 		if (text != NULL)
 			puts(text);
@@ -536,11 +620,70 @@ redraw(struct merged *m, bool tty, const char *broker)
 		printf("\n");
 	output(m);
 	if (tty)
-		printf("\n%zu hosts from %zu sites; %s%s\n", m->rows.n,
+		printf("\n%zu hosts from %zu sites; %s%s%s\n", m->rows.n,
 		       m->n_sites, broker,
-		       m->connected ? "" : " (not connected: retrying)");
+		       m->connected ? "" : " (not connected: retrying)",
+		       m->full || m->full_sites ? " (at a bound: some left out)"
+						: "");
 	fflush(stdout);
 	m->dirty = false;
+}
+
+/* Why no CONNACK came within CONNECT_MS: no TCP connection (SYNs
+   unanswered: a firewall dropping them, a host down) or an MQTT
+   handshake that did not end. */
+static void
+say_no_connack(struct merged *m, struct mosquitto *mq, const char *broker)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = mosquitto_socket(mq);
+	char why[400];
+
+	if (mqtt_why_take(&m->why, why, sizeof(why)))
+		log_warnx("MQTT broker %s: TLS: %s", broker, why);
+	else if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		log_warnx("MQTT broker %s: no TCP connection within %d s "
+			  "(nothing answers: a firewall dropping the packets, "
+			  "or the host is down)",
+			  broker, CONNECT_MS / 1000);
+	else
+		log_warnx("MQTT broker %s: connected, but no MQTT answer "
+			  "within %d s (is HOST:PORT an MQTT broker?)",
+			  broker, CONNECT_MS / 1000);
+}
+
+/* Connected (the CONNACK) within CONNECT_MS, or false having said why.
+   The connect does not block (libmosquitto's blocking one waits for the
+   kernel's SYN retries, over two minutes), but for DNS. */
+static bool
+connect_broker(struct merged *m, struct mosquitto *mq, const struct mqtt_url *u,
+	       const char *broker)
+{
+	uint64_t end = clock_mono_ms() + CONNECT_MS;
+	int e = mosquitto_connect_async(mq, u->host, u->port,
+					m->c->mqtt_keepalive);
+
+	while (e == MOSQ_ERR_SUCCESS && !m->connected && !m->refused &&
+	       clock_mono_ms() < end)
+		e = mosquitto_loop(mq, 50, 1);
+	if (m->connected)
+		return true;
+	if (m->refused)
+		log_warnx("MQTT broker %s: %s%s", broker,
+			  mosquitto_connack_string(m->refused_rc),
+			  m->refused_rc == 4 || m->refused_rc == 5
+				  ? " (check the user and --mqtt-password-file)"
+				  : "");
+	else if (e == MOSQ_ERR_SUCCESS)
+		say_no_connack(m, mq, broker);
+	else if (e == MOSQ_ERR_CONN_LOST && !u->tls)
+		log_warnx("MQTT broker %s: it closed the connection (if that "
+			  "port is a TLS listener, use mqtts://)",
+			  broker);
+	else
+		say_unreachable(m, broker, e);
+	return false;
 }
 
 /* watch --mqtt: until SIGINT or SIGTERM; the broker lost, retried with
@@ -558,14 +701,15 @@ watch(struct merged *m, struct mosquitto *mq, const char *broker)
 	sigaction(SIGTERM, &sa, NULL);
 	while (!stop) {
 		now = clock_mono_ms();
-		if (!m->connected && now >= retry_at) {
-			if (mosquitto_reconnect(mq) == MOSQ_ERR_SUCCESS)
-				backoff = 1000;
-			else
-				backoff = backoff * 2 < RETRY_MAX_MS
-						  ? backoff * 2
-						  : RETRY_MAX_MS;
+		/* Not blocking: a connection not up by the next try is
+		   started again, backing off until one works. */
+		if (m->connected) {
+			backoff = 1000;
+		} else if (now >= retry_at) {
+			mosquitto_reconnect_async(mq);
 			retry_at = now + backoff;
+			backoff = backoff * 2 < RETRY_MAX_MS ? backoff * 2
+							     : RETRY_MAX_MS;
 		}
 		if (mosquitto_loop(mq, 100, 1) != MOSQ_ERR_SUCCESS) {
 			if (m->connected)
@@ -598,7 +742,6 @@ merged_list(const struct probe_config *c)
 	struct mosquitto *mq;
 	struct mqtt_url u;
 	char id[96], broker[300];
-	uint64_t end;
 	long n;
 	int rc = 1, e;
 
@@ -620,33 +763,16 @@ merged_list(const struct probe_config *c)
 	mosquitto_log_callback_set(mq, on_log);
 	if (mqtt_credentials(mq, c, &u) < 0)
 		goto out;
-	if ((e = mosquitto_connect(mq, u.host, u.port, c->mqtt_keepalive)) !=
-	    MOSQ_ERR_SUCCESS) {
-		say_unreachable(&m, broker, e);
+	if (!connect_broker(&m, mq, &u, broker))
 		goto out;
-	}
-	end = clock_mono_ms() + c->wait_ms;
-	while (clock_mono_ms() < end && !m.refused && e == MOSQ_ERR_SUCCESS)
+	/* The retained rows: --wait after the CONNACK. */
+	e = MOSQ_ERR_SUCCESS;
+	while (clock_mono_ms() < m.settle_until && e == MOSQ_ERR_SUCCESS)
 		e = mosquitto_loop(mq, 50, 1);
-	if (m.refused) {
-		log_warnx("MQTT broker %s: %s%s", broker,
-			  mosquitto_connack_string(m.refused_rc),
-			  m.refused_rc == 4 || m.refused_rc == 5
-				  ? " (check the user and --mqtt-password-file)"
-				  : "");
-		goto out;
-	}
-	if (!m.connected) {
-		if (e == MOSQ_ERR_SUCCESS)
-			log_warnx("MQTT broker %s: no answer within --wait",
-				  broker);
-		else if (e == MOSQ_ERR_CONN_LOST && !u.tls)
-			log_warnx(
-				"MQTT broker %s: it closed the connection (if "
-				"that port is a TLS listener, use mqtts://)",
-				broker);
-		else
-			say_unreachable(&m, broker, e);
+	if (c->cmd != CMD_WATCH && !m.connected) {
+		log_warnx("MQTT broker %s: connection lost while reading the "
+			  "rows",
+			  broker);
 		goto out;
 	}
 	if (c->cmd == CMD_WATCH) {
@@ -655,7 +781,9 @@ merged_list(const struct probe_config *c)
 		goto out;
 	}
 	n = output(&m);
-	rc = n > 0 ? 0 : n == 0 ? EXIT_NONE : 1;
+	/* A view the bounds cut is an error: a host "not there" may be
+	   there, left out (the view is printed all the same). */
+	rc = n < 0 || m.full || m.full_sites ? 1 : n > 0 ? 0 : EXIT_NONE;
 out:
 	clear_rows(&m);
 	if (mq != NULL) {
