@@ -17,17 +17,20 @@
  *                        table from /v1/events, every value as text
  *   GET /healthz         "ok"
  *
- * Unknown paths are 404, other methods 405; every answer has a
- * Content-Type and Cache-Control: no-store. Connections are bounded (256
- * in all, 32 per client address), and so is a request's memory (16 KiB of
- * headers) and its time (30 s of silence).
+ * Unknown paths are 404, other methods 405, a body (none of ours takes
+ * one) is read and let go up to HTTP_BODY_MAX bytes and 413 beyond; every
+ * answer has a Content-Type and Cache-Control: no-store. Connections are
+ * bounded (256 in all, 16 per client address), and so is a request's
+ * memory (16 KiB of headers) and its time: 30 s of silence, and its
+ * header and body must be in within HTTP_HEADER_MS of the connection's
+ * start (or of the previous answer), however it trickles in, or within
+ * HTTP_HEADER_BUSY_MS when 3/4 of the connections are taken. So slow
+ * clients cannot hold every connection.
  *
  * --http-cert and --http-key: TLS (libmicrohttpd's GnuTLS). --http-auth:
- * HTTP basic authentication against lines "USER HASH" (HASH from
- * beacon-probe --hash-password: libsodium's Argon2id string, checked by
- * crypto_pwhash_str_verify). A good pair is remembered (a keyed BLAKE2b of
- * it), so a page's many requests do not each pay Argon2id's deliberate
- * tens of milliseconds in the probe's loop. /healthz stays open.
+ * HTTP basic authentication against lines "USER HASH" (httpauth.c): the
+ * request is suspended while the checker child runs Argon2id, never in
+ * the probe's loop. /healthz stays open.
  *
  * An event stream is a buffer per client that MHD drains as the socket
  * takes it; with nothing to send the connection is suspended, and a new
@@ -40,6 +43,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <sodium.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -50,15 +54,20 @@
 
 #include "clock.h"
 #include "log.h"
+#include "num.h"
 #include "probe.h"
+#include "pwcheck.h"
 #include "smallfile.h"
 
-#define HTTP_CONNECTIONS 256
-#define HTTP_PER_ADDRESS 32
-#define HTTP_MEMORY      (16 * 1024)
-#define HTTP_IDLE_S      30
-#define HTTP_MAX_DAEMONS PROBE_LIST_MAX
-#define HTTP_FILTERS_MAX PROBE_LIST_MAX
+#define HTTP_CONNECTIONS    256
+#define HTTP_PER_ADDRESS    16 /* 16 addresses to take them all */
+#define HTTP_MEMORY         (16 * 1024)
+#define HTTP_IDLE_S         30
+#define HTTP_HEADER_MS      10000
+#define HTTP_HEADER_BUSY_MS 2000
+#define HTTP_BODY_MAX       4096
+#define HTTP_MAX_DAEMONS    PROBE_LIST_MAX
+#define HTTP_FILTERS_MAX    PROBE_LIST_MAX
 
 #define SSE_BACKLOG (1 << 20)
 
@@ -80,25 +89,36 @@ struct sse {
 	bool suspended, dropped;
 };
 
-#define AUTH_USERS 32
-#define AUTH_CACHE 16
+/* A connection (MHD's socket context): while its request is not all in,
+   it is in the http's list `waiting`, oldest first. */
+struct conn {
+	struct conn *next, **prev;
+	int fd;
+	uint64_t since;
+	bool nul; /* "%00" in its URL */
+};
+
+/* A request (MHD's request context). */
+struct req {
+	struct MHD_Connection *c;
+	size_t body; /* bytes read and let go */
+	bool checked;
+	enum auth_verdict auth;
+	unsigned retry_s;
+};
 
 struct http {
 	struct probe *p;
 	char *cert, *key; /* PEM, read at start */
-	struct {
-		char user[64];
-		char hash[crypto_pwhash_STRBYTES];
-	} users[AUTH_USERS];
-	size_t n_users;
-	uint8_t cache_key[crypto_generichash_KEYBYTES];
-	uint8_t cache[AUTH_CACHE][16];
-	size_t cache_next;
+	struct httpauth *auth;
+	int ep; /* the daemons' epoll descriptors and the checker's socket */
 	struct MHD_Daemon *d[HTTP_MAX_DAEMONS];
 	size_t n;
 	struct sse *clients;
 	size_t n_clients;
-	uint64_t sse_dropped;
+	struct conn *waiting, **waiting_tail;
+	size_t n_conns;
+	struct http_stats st;
 	bool pending; /* streams resumed since the last run */
 };
 
@@ -197,7 +217,7 @@ http_event(struct http *h, const char *event, const char *line)
 			continue;
 		if (!sse_put(s, event, line, strlen(line))) {
 			s->dropped = true; /* too slow: let it go */
-			h->sse_dropped++;
+			h->st.events_dropped++;
 		}
 		sse_wake(s);
 		h->pending = true;
@@ -272,8 +292,8 @@ loopback(const struct sockaddr_storage *ss)
 }
 
 static enum MHD_Result
-reply(struct MHD_Connection *c, unsigned status, const char *type, char *body,
-      size_t len)
+reply_retry(struct MHD_Connection *c, unsigned status, const char *type,
+	    char *body, size_t len, unsigned retry_s)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 		len, body, MHD_RESPMEM_MUST_FREE);
@@ -288,15 +308,28 @@ reply(struct MHD_Connection *c, unsigned status, const char *type, char *body,
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (retry_s > 0) {
+		char v[16];
+		snprintf(v, sizeof(v), "%u", retry_s);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, v);
+	}
 	ok = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ok;
 }
 
-/* A JSON error body: {"error": "..."} (the text is ours, never the
-   request's). */
 static enum MHD_Result
-error(struct MHD_Connection *c, unsigned status, const char *what)
+reply(struct MHD_Connection *c, unsigned status, const char *type, char *body,
+      size_t len)
+{
+	return reply_retry(c, status, type, body, len, 0);
+}
+
+/* A JSON error body: {"error": "..."} (the text is ours, never the
+   request's); with Retry-After when RETRY_S is not 0. */
+static enum MHD_Result
+error_retry(struct MHD_Connection *c, unsigned status, const char *what,
+	    unsigned retry_s)
 {
 	char *body = NULL;
 	int n = asprintf(&body, "{\"error\":\"%s\",\"status\":%u}\n", what,
@@ -304,7 +337,14 @@ error(struct MHD_Connection *c, unsigned status, const char *what)
 
 	if (n < 0)
 		return MHD_NO;
-	return reply(c, status, "application/json", body, (size_t)n);
+	return reply_retry(c, status, "application/json", body, (size_t)n,
+			   retry_s);
+}
+
+static enum MHD_Result
+error(struct MHD_Connection *c, unsigned status, const char *what)
+{
+	return error_retry(c, status, what, 0);
 }
 
 /* The list filters from the query string, into a copy of the config. */
@@ -427,6 +467,21 @@ metrics(struct http *h, struct MHD_Connection *c)
 		     body, len);
 }
 
+/* Queue an event stream's answer (and let go of R). */
+static enum MHD_Result
+stream_queue(struct MHD_Connection *c, struct MHD_Response *r)
+{
+	enum MHD_Result ok;
+
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/event-stream");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	ok = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
 static enum MHD_Result
 events(struct http *h, struct MHD_Connection *c)
 {
@@ -436,7 +491,6 @@ events(struct http *h, struct MHD_Connection *c)
 	struct probe_config cfg = *h->p->c;
 	char *doc = NULL;
 	size_t len = 0, shown;
-	enum MHD_Result ok;
 	FILE *f;
 	int rc;
 
@@ -477,49 +531,27 @@ events(struct http *h, struct MHD_Connection *c)
 		s->next->prev = &s->next;
 	s->prev = &h->clients;
 	h->clients = s;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"text/event-stream");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	ok = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ok;
+	return stream_queue(c, r);
 }
 
-/* Basic authentication: a user of the file and its password. */
-static bool
-authorized(struct http *h, struct MHD_Connection *c)
+static ssize_t
+no_events(void *ctx, uint64_t pos, char *out, size_t max)
 {
-	char *pass = NULL,
-	     *user = MHD_basic_auth_get_username_password(c, &pass);
-	uint8_t tag[16];
-	bool ok = false;
-	size_t i;
+	(void)ctx;
+	(void)pos;
+	(void)out;
+	(void)max;
+	return MHD_CONTENT_READER_END_OF_STREAM;
+}
 
-	if (user == NULL || pass == NULL)
-		goto out;
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, h->cache_key, sizeof(h->cache_key),
-				sizeof(tag));
-	crypto_generichash_update(&st, (const uint8_t *)user, strlen(user) + 1);
-	crypto_generichash_update(&st, (const uint8_t *)pass, strlen(pass));
-	crypto_generichash_final(&st, tag, sizeof(tag));
-	for (i = 0; i < AUTH_CACHE && !ok; i++)
-		ok = sodium_memcmp(h->cache[i], tag, sizeof(tag)) == 0;
-	for (i = 0; i < h->n_users && !ok; i++)
-		if (strcmp(h->users[i].user, user) == 0 &&
-		    crypto_pwhash_str_verify(h->users[i].hash, pass,
-					     strlen(pass)) == 0) {
-			memcpy(h->cache[h->cache_next], tag, sizeof(tag));
-			h->cache_next = (h->cache_next + 1) % AUTH_CACHE;
-			ok = true;
-		}
-out:
-	if (pass != NULL)
-		sodium_memzero(pass, strlen(pass));
-	MHD_free(user);
-	MHD_free(pass);
-	return ok;
+/* HEAD /v1/events: GET's head, and no stream behind it. */
+static enum MHD_Result
+events_head(struct MHD_Connection *c)
+{
+	struct MHD_Response *r = MHD_create_response_from_callback(
+		MHD_SIZE_UNKNOWN, 1024, no_events, NULL, NULL);
+
+	return r == NULL ? MHD_NO : stream_queue(c, r);
 }
 
 static enum MHD_Result
@@ -564,27 +596,217 @@ page(struct MHD_Connection *c)
 	return ok;
 }
 
-static enum MHD_Result
-handle(void *ctx, struct MHD_Connection *c, const char *url, const char *method,
-       const char *version, const char *upload, size_t *upload_len,
-       void **state)
+/* ---- connections: the deadline of a request's header (and body) ---- */
+
+static struct conn *
+conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+static void
+conn_unwait(struct http *h, struct conn *k)
+{
+	if (k == NULL || k->prev == NULL)
+		return;
+	if (k->next != NULL)
+		k->next->prev = k->prev;
+	else
+		h->waiting_tail = k->prev;
+	*k->prev = k->next;
+	k->next = NULL;
+	k->prev = NULL;
+}
+
+/* Its next request is due within the deadline from NOW. */
+static void
+conn_wait(struct http *h, struct conn *k, uint64_t now)
+{
+	conn_unwait(h, k);
+	k->since = now;
+	k->prev = h->waiting_tail;
+	*h->waiting_tail = k;
+	h->waiting_tail = &k->next;
+}
+
+static void
+conn_notify(void *ctx, struct MHD_Connection *c, void **socket_ctx,
+	    enum MHD_ConnectionNotificationCode what)
 {
 	struct http *h = ctx;
-	static int first;
+	struct conn *k = *socket_ctx;
+	const union MHD_ConnectionInfo *ci;
 
-	(void)version;
-	(void)upload;
-	/* The first call is for the headers alone: answer on the second,
-	   and refuse a body (none of ours takes one). */
-	if (*state == NULL) {
-		*state = &first;
-		return MHD_YES;
+	if (what == MHD_CONNECTION_NOTIFY_CLOSED) {
+		conn_unwait(h, k);
+		free(k);
+		*socket_ctx = NULL;
+		h->n_conns--;
+		return;
 	}
-	if (*upload_len != 0)
-		return error(c, MHD_HTTP_CONTENT_TOO_LARGE, "no body here");
-	if (h->n_users > 0 && strcmp(url, "/healthz") != 0 && !authorized(h, c))
-		return refuse(c);
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+	h->n_conns++;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL)
+		return;
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		(void)shutdown(ci->connect_fd, SHUT_RDWR); /* no deadline: no */
+		return;
+	}
+	k->fd = ci->connect_fd;
+	conn_wait(h, k, clock_mono_ms());
+	*socket_ctx = k;
+}
+
+static uint64_t
+header_ms(const struct http *h)
+{
+	return h->n_conns * 4 > HTTP_CONNECTIONS * 3 ? HTTP_HEADER_BUSY_MS
+						     : HTTP_HEADER_MS;
+}
+
+/* Connections whose request is late are shut: MHD sees them end. */
+static void
+sweep(struct http *h, uint64_t now)
+{
+	uint64_t limit = header_ms(h);
+	struct conn *k;
+
+	while ((k = h->waiting) != NULL && k->since + limit <= now) {
+		conn_unwait(h, k);
+		(void)shutdown(k->fd, SHUT_RDWR);
+		h->st.requests_late++;
+	}
+}
+
+/* MHD's decoding of the URL, refusing "%00": it would cut a value. */
+static size_t
+unescape(void *ctx, struct MHD_Connection *c, char *s)
+{
+	size_t n = MHD_http_unescape(s);
+	struct conn *k;
+
+	(void)ctx;
+	if (strlen(s) != n && (k = conn_of(c)) != NULL)
+		k->nul = true;
+	return n;
+}
+
+/* ---- requests ---- */
+
+static void
+completed(void *ctx, struct MHD_Connection *c, void **state,
+	  enum MHD_RequestTerminationCode why)
+{
+	struct http *h = ctx;
+	struct conn *k = conn_of(c);
+
+	(void)why;
+	free(*state);
+	*state = NULL;
+	if (k != NULL) {
+		k->nul = false;
+		conn_wait(h, k, clock_mono_ms()); /* the next one, if any */
+	}
+}
+
+/* A body no more than HTTP_BODY_MAX, announced (chunks are refused: a
+   first answer can only be queued before the body or after all of it). */
+static bool
+body_fits(struct MHD_Connection *c)
+{
+	const char *cl = MHD_lookup_connection_value(
+		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	uint64_t n;
+
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					MHD_HTTP_HEADER_TRANSFER_ENCODING) !=
+	    NULL)
+		return false;
+	return cl == NULL || num_parse_u64(cl, 0, HTTP_BODY_MAX, &n);
+}
+
+/* The header is in: refuse now what cannot be answered later. */
+static enum MHD_Result
+begin(struct MHD_Connection *c, void **state)
+{
+	struct req *r = calloc(1, sizeof(*r));
+	struct conn *k = conn_of(c);
+
+	if (r == NULL)
+		return MHD_NO;
+	r->c = c;
+	*state = r;
+	if (k != NULL && k->nul)
+		return error(c, MHD_HTTP_BAD_REQUEST, "%00 in the URL");
+	if (!body_fits(c))
+		return error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+			     "a body of at most 4096 bytes, with a "
+			     "Content-Length");
+	return MHD_YES;
+}
+
+static void
+auth_done(void *ctx, void *waiter, enum auth_verdict v)
+{
+	struct req *r = waiter;
+
+	(void)ctx;
+	r->auth = v;
+	MHD_resume_connection(r->c);
+}
+
+/* The password's verdict: at once, or the request suspended until the
+   checker's answer (then MHD calls again). *go when it may proceed. */
+static enum MHD_Result
+authorize(struct http *h, struct req *r, bool *go)
+{
+	*go = false;
+	if (!r->checked) {
+		char *pass = NULL,
+		     *user = MHD_basic_auth_get_username_password(r->c, &pass);
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+			r->c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+		r->checked = true;
+		r->auth = httpauth_check(h->auth, user, pass,
+					 ci != NULL ? ci->client_addr : NULL,
+					 clock_mono_ms(), r, &r->retry_s);
+		if (pass != NULL)
+			sodium_memzero(pass, strlen(pass));
+		MHD_free(user);
+		MHD_free(pass);
+		if (r->auth == AUTH_WAIT)
+			MHD_suspend_connection(r->c);
+	}
+	switch (r->auth) {
+	case AUTH_OK:
+		*go = true;
+		return MHD_YES;
+	case AUTH_WAIT:
+		return MHD_YES;
+	case AUTH_BAD:
+		return refuse(r->c);
+	case AUTH_BUSY:
+		return error_retry(r->c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				   "busy checking passwords", r->retry_s);
+	case AUTH_THROTTLED:
+		break;
+	}
+	return error_retry(r->c, MHD_HTTP_TOO_MANY_REQUESTS,
+			   "too many wrong passwords from this address",
+			   r->retry_s);
+}
+
+static enum MHD_Result
+route(struct http *h, struct MHD_Connection *c, const char *url,
+      const char *method)
+{
+	bool head = strcmp(method, "HEAD") == 0;
+
+	if (strcmp(method, "GET") != 0 && !head)
 		return error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or HEAD");
 	if (strcmp(url, "/") == 0)
 		return page(c);
@@ -597,51 +819,74 @@ handle(void *ctx, struct MHD_Connection *c, const char *url, const char *method,
 		return one_host(h, c, url + 10);
 	if (strcmp(url, "/metrics") == 0)
 		return metrics(h, c);
-	if (strcmp(url, "/v1/events") == 0 && strcmp(method, "GET") == 0)
-		return events(h, c);
+	if (strcmp(url, "/v1/events") == 0)
+		return head ? events_head(c) : events(h, c);
 	return error(c, MHD_HTTP_NOT_FOUND, "not found");
 }
 
-static int
-load_users(struct http *h, const char *path)
+static enum MHD_Result
+handle(void *ctx, struct MHD_Connection *c, const char *url, const char *method,
+       const char *version, const char *upload, size_t *upload_len,
+       void **state)
 {
-	char *text = smallfile_read(path, "--http-auth", true), *line,
-	     *save = NULL;
-	size_t n = 0;
+	struct http *h = ctx;
+	struct req *r = *state;
+	enum MHD_Result ok;
+	bool go = true;
 
-	if (text == NULL)
-		return -1;
-	for (line = strtok_r(text, "\n", &save); line != NULL;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char user[64], hash[crypto_pwhash_STRBYTES];
-		n++;
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		if (sscanf(line, "%63s %127s", user, hash) != 2 ||
-		    strncmp(hash, "$argon2", 7) != 0 ||
-		    h->n_users == AUTH_USERS) {
-			log_warnx("--http-auth %s, line %zu: not \"USER HASH\" "
-				  "(make the hash with beacon-probe "
-				  "--hash-password; at most %d users)",
-				  path, n, AUTH_USERS);
-			sodium_memzero(text, strlen(text));
-			free(text);
-			return -1;
-		}
-		snprintf(h->users[h->n_users].user, sizeof(h->users[0].user),
-			 "%s", user);
-		snprintf(h->users[h->n_users].hash, sizeof(h->users[0].hash),
-			 "%s", hash);
-		h->n_users++;
+	(void)version;
+	(void)upload;
+	/* The first call is for the header alone; the body, if any, comes
+	   in the next ones, and is let go (begin() bounded it). */
+	if (r == NULL)
+		return begin(c, state);
+	if (*upload_len != 0) {
+		r->body += *upload_len;
+		*upload_len = 0;
+		return r->body <= HTTP_BODY_MAX ? MHD_YES : MHD_NO;
 	}
-	sodium_memzero(text, strlen(text));
-	free(text);
-	if (h->n_users == 0) {
-		log_warnx("--http-auth %s: no user in it", path);
-		return -1;
+	conn_unwait(h, conn_of(c)); /* all in: no deadline now */
+	if (h->auth != NULL && strcmp(url, "/healthz") != 0) {
+		ok = authorize(h, r, &go);
+		if (!go)
+			return ok;
 	}
-	randombytes_buf(h->cache_key, sizeof(h->cache_key));
-	return 0;
+	return route(h, c, url, method);
+}
+
+/* One daemon on SS, in the probe's loop (its epoll descriptor in h->ep). */
+static struct MHD_Daemon *
+start_daemon(struct http *h, const struct sockaddr_storage *ss)
+{
+	/* No MHD_USE_ERROR_LOG: a dropped stream would log a line each;
+	   what matters is logged here. */
+	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+			 (h->cert != NULL ? MHD_USE_TLS : 0) |
+			 (ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+	struct MHD_Daemon *d = MHD_start_daemon(
+		flags, 0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR,
+		(const struct sockaddr *)ss, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)HTTP_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned)HTTP_PER_ADDRESS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)HTTP_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)HTTP_IDLE_S, MHD_OPTION_NOTIFY_CONNECTION,
+		conn_notify, h, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+		MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
+		h->cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+		h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_END);
+	const union MHD_DaemonInfo *info;
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	if (d == NULL)
+		return NULL;
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
+	if (info == NULL ||
+	    (ev.data.fd = info->epoll_fd,
+	     epoll_ctl(h->ep, EPOLL_CTL_ADD, info->epoll_fd, &ev) < 0)) {
+		MHD_stop_daemon(d);
+		return NULL;
+	}
+	return d;
 }
 
 struct http *
@@ -656,7 +901,14 @@ http_start(struct probe *p)
 		return NULL;
 	}
 	h->p = p;
-	if ((c->http_auth != NULL && load_users(h, c->http_auth) < 0) ||
+	h->waiting_tail = &h->waiting;
+	if ((h->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		log_warn("--http: epoll");
+		free(h);
+		return NULL;
+	}
+	if ((c->http_auth != NULL &&
+	     (h->auth = httpauth_load(c->http_auth, h->ep)) == NULL) ||
 	    (c->http_cert != NULL &&
 	     ((h->cert = smallfile_read(c->http_cert, "--http-cert", false)) ==
 		      NULL ||
@@ -666,38 +918,20 @@ http_start(struct probe *p)
 	for (i = 0; i < c->n_http; i++) {
 		struct sockaddr_storage ss;
 		unsigned len;
-		/* No MHD_USE_ERROR_LOG: a dropped stream would log a line
-		   each; what matters is logged here. */
-		unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-				 (h->cert != NULL ? MHD_USE_TLS : 0);
 
 		if (http_parse_addr(c->http[i], &ss, &len) < 0) {
 			log_warnx("--http %s: not ADDR:PORT", c->http[i]);
 			goto fail;
 		}
-		if (ss.ss_family == AF_INET6)
-			flags |= MHD_USE_IPv6;
-		h->d[i] = MHD_start_daemon(
-			flags, 0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR,
-			(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
-			(unsigned)HTTP_CONNECTIONS,
-			MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-			(unsigned)HTTP_PER_ADDRESS,
-			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_S,
-			h->cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT
-					: MHD_OPTION_END,
-			h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key,
-			MHD_OPTION_END);
-		if (h->d[i] == NULL) {
+		if ((h->d[i] = start_daemon(h, &ss)) == NULL) {
 			log_warn("--http %s: cannot listen", c->http[i]);
 			goto fail;
 		}
 		h->n++;
-		if (loopback(&ss) || h->n_users > 0)
+		if (loopback(&ss) || h->auth != NULL)
 			log_info("HTTP%s on %s%s", h->cert ? "S" : "",
 				 c->http[i],
-				 h->n_users > 0 ? ", with a password" : "");
+				 h->auth != NULL ? ", with a password" : "");
 		else
 			log_info(
 				"HTTP%s on %s: the table is readable by anyone "
@@ -719,7 +953,9 @@ http_stop(struct http *h)
 
 	if (h == NULL)
 		return;
-	/* Suspended streams must be resumed before their daemon stops. */
+	/* Suspended requests and streams must be resumed before their
+	   daemon stops. */
+	httpauth_cancel(h->auth, auth_done, h);
 	for (s = h->clients; s != NULL; s = s->next) {
 		s->dropped = true;
 		sse_wake(s);
@@ -728,49 +964,80 @@ http_stop(struct http *h)
 		MHD_run(h->d[i]);
 	for (i = 0; i < h->n; i++)
 		MHD_stop_daemon(h->d[i]);
+	httpauth_free(h->auth);
 	if (h->key != NULL) {
 		sodium_memzero(h->key, strlen(h->key));
 		free(h->key);
 	}
 	free(h->cert);
-	sodium_memzero(h->users, sizeof(h->users));
+	close(h->ep);
 	free(h);
 }
 
+/* One descriptor: an epoll set of the daemons' own and the checker's. */
 size_t
 http_fds(const struct http *h, int *fds, size_t max)
 {
-	size_t i, n = 0;
+	if (h == NULL || max == 0)
+		return 0;
+	fds[0] = h->ep;
+	return 1;
+}
 
-	for (i = 0; h != NULL && i < h->n && n < max; i++) {
-		const union MHD_DaemonInfo *info =
-			MHD_get_daemon_info(h->d[i], MHD_DAEMON_INFO_EPOLL_FD);
-		if (info != NULL)
-			fds[n++] = info->epoll_fd;
-	}
-	return n;
+static uint64_t
+until(uint64_t due, uint64_t now)
+{
+	return due == UINT64_MAX ? UINT64_MAX : due > now ? due - now : 0;
 }
 
 uint64_t
 http_timeout_ms(const struct http *h)
 {
 	MHD_UNSIGNED_LONG_LONG t, min = UINT64_MAX;
+	uint64_t now = clock_mono_ms(), v;
 	size_t i;
 
-	for (i = 0; h != NULL && i < h->n; i++)
+	if (h == NULL)
+		return UINT64_MAX;
+	for (i = 0; i < h->n; i++)
 		if (MHD_get_timeout(h->d[i], &t) == MHD_YES && t < min)
 			min = t;
+	if (h->waiting != NULL &&
+	    (v = until(h->waiting->since + header_ms(h), now)) < min)
+		min = v;
+	if ((v = until(httpauth_due(h->auth), now)) < min)
+		min = v;
 	return min;
 }
 
 void
 http_run(struct http *h)
 {
+	uint64_t now = clock_mono_ms();
 	size_t i;
 
 	if (h == NULL)
 		return;
 	h->pending = false;
+	httpauth_run(h->auth, now, auth_done, h);
+	sweep(h, now);
 	for (i = 0; i < h->n; i++)
 		MHD_run(h->d[i]);
+}
+
+void
+http_stats(const struct http *h, struct http_stats *s)
+{
+	struct httpauth_stats a;
+
+	memset(s, 0, sizeof(*s));
+	if (h == NULL)
+		return;
+	*s = h->st;
+	httpauth_stats(h->auth, &a);
+	s->auth_checks = a.checks;
+	s->auth_failures = a.failures;
+	s->auth_throttled = a.throttled;
+	s->auth_busy = a.busy;
+	s->auth_restarts = a.checker_restarts;
 }

@@ -85,6 +85,39 @@ drop_sample(void *ctx, const char *name, uint64_t v)
 		(unsigned long long)v);
 }
 
+/* The HTTP server's own counters. */
+static void
+http_metrics(FILE *f, const struct http *h)
+{
+	struct http_stats s;
+
+	http_stats(h, &s);
+	counter(f, "beacon_http_events_dropped_total",
+		"Event-stream clients dropped for reading too slowly.",
+		s.events_dropped);
+	counter(f, "beacon_http_requests_late_total",
+		"Connections closed: their request was not in within its "
+		"deadline.",
+		s.requests_late);
+	counter(f, "beacon_http_password_checks_total",
+		"Passwords checked (Argon2id, in the checker process).",
+		s.auth_checks);
+	counter(f, "beacon_http_password_failures_total",
+		"Checked passwords that were wrong.", s.auth_failures);
+	head(f, "beacon_http_password_refused_total", "counter",
+	     "Password checks refused: too many failures from the address "
+	     "(429), too many checks at once (503).");
+	fprintf(f,
+		"beacon_http_password_refused_total{reason=\"throttled\"} "
+		"%llu\n"
+		"beacon_http_password_refused_total{reason=\"busy\"} %llu\n",
+		(unsigned long long)s.auth_throttled,
+		(unsigned long long)s.auth_busy);
+	counter(f, "beacon_http_password_checker_restarts_total",
+		"Password checker processes that died or hung.",
+		s.auth_restarts);
+}
+
 int
 output_metrics(FILE *f, const struct probe *p, uint64_t now)
 {
@@ -186,5 +219,6 @@ output_metrics(FILE *f, const struct probe *p, uint64_t now)
 	head(f, "beacon_dropped_total", "counter",
 	     "Datagrams dropped, by reason (the export's stats.dropped).");
 	output_drops(p, drop_sample, f);
+	http_metrics(f, p->http);
 	return ferror(f) ? -1 : 0;
 }

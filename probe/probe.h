@@ -239,6 +239,14 @@ void http_stop(struct http *h);
 size_t http_fds(const struct http *h, int *fds, size_t max);
 uint64_t http_timeout_ms(const struct http *h);
 void http_run(struct http *h);
+/* The server's counters, for /metrics. */
+struct http_stats {
+	uint64_t events_dropped; /* event-stream clients too slow */
+	uint64_t requests_late;  /* connections shut: request not in in time */
+	uint64_t auth_checks, auth_failures, auth_throttled, auth_busy;
+	uint64_t auth_restarts; /* the password checker's */
+};
+void http_stats(const struct http *h, struct http_stats *s);
 /* Whether streams were given events since the last http_run(). */
 bool http_pending(const struct http *h);
 /* One host change to every event stream (a watch --events line). */

@@ -2,7 +2,7 @@
 """GET /v1/events over loopback: a snapshot first (the /v1/hosts
 document), then a join, a leave and an expire, in that order, as the
 agents come, say goodbye and die; a client that stops reading is dropped
-and neither slows the probe nor the other clients. The stuck client runs
+and neither slows the probe nor the other clients (/metrics counts it). The stuck client runs
 in a network namespace of the test's own whose TCP send buffers are
 shrunk (net.ipv4.tcp_wmem), with a 4 KB receive window, so that not
 reading really fills them; that
@@ -190,6 +190,12 @@ try:
     code = subprocess.run(["python3", "-c", f"import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:{http}/healthz',timeout=5).status)"],
                           capture_output=True, text=True).stdout.strip()
     t.check(code == "200", f"the probe still answers: {code}")
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{http}/metrics", timeout=10) as r:
+        m = r.read().decode()
+    t.check("\nbeacon_http_events_dropped_total 1\n" in m,
+            "/metrics counts the dropped stream: "
+            f"{[l for l in m.splitlines() if l.startswith('beacon_http_events')]}")
     print(f"6000 beacons sent in {sent_s:.2f} s with a stuck client attached")
 finally:
     t.stop(procs)
