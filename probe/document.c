@@ -563,6 +563,8 @@ stats(struct out *o, const struct probe *p)
 	u64(o, p->st.queries_capped);
 	KEY(o, "direct_unicasts_off_link");
 	u64(o, p->st.queries_off_link);
+	KEY(o, "blind_ms");
+	u64(o, p->st.blind_ms);
 	LIT(o, ",\"browse\":{\"messages\":");
 	u64(o, p->st.browse_messages);
 	KEY(o, "announcements");

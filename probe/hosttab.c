@@ -51,6 +51,7 @@ struct hosttab {
 	struct link links[HOSTTAB_LINKS];
 	size_t n_links;
 	uint64_t drops;
+	uint64_t blind_ms; /* the probe's blind time so far (hosttab_blind) */
 	double rx_loss;
 	uint64_t refused[HR__COUNT];
 	hosttab_event_fn ev;
@@ -517,16 +518,30 @@ host_loss(const struct host *h)
 	return p < LOSS_MIN ? LOSS_MIN : p > LOSS_MAX ? LOSS_MAX : p;
 }
 
-unsigned
-host_missed(const struct host *h, uint64_t now_ms)
+/* When h was last heard, as far as liveness goes: later by the time the
+   probe has been blind since. */
+static uint64_t
+heard_ms(const struct hosttab *t, const struct host *h)
 {
-	uint64_t silence =
-		now_ms > h->last_seen_ms ? now_ms - h->last_seen_ms : 0;
+	return h->last_seen_ms +
+	       (uint32_t)((uint32_t)t->blind_ms - h->blind_at);
+}
+
+static unsigned
+missed_since(const struct host *h, uint64_t heard, uint64_t now_ms)
+{
+	uint64_t silence = now_ms > heard ? now_ms - heard : 0;
 
 	if (silence <= LIVENESS_MARGIN_MS)
 		return 0;
 	return (unsigned)floor((double)(silence - LIVENESS_MARGIN_MS) /
 			       (LIVENESS_SLACK * h->interval_ms));
+}
+
+unsigned
+host_missed(const struct hosttab *t, const struct host *h, uint64_t now_ms)
+{
+	return missed_since(h, heard_ms(t, h), now_ms);
 }
 
 /* The chance a beacon of h does not reach the table: its link's loss,
@@ -544,7 +559,8 @@ host_phi(const struct hosttab *t, const struct host *h, uint64_t now_ms)
 {
 	double p = loss_now(t, h), q = 2 * p < 1 ? 2 * p : 1;
 
-	return -(host_missed(h, now_ms) * log10(p) + h->unanswered * log10(q));
+	return -(host_missed(t, h, now_ms) * log10(p) +
+		 h->unanswered * log10(q));
 }
 
 static void
@@ -780,6 +796,7 @@ heard(struct hosttab *t, struct host *h, const char *src, const char *ifname,
 	h->link = (int8_t)link_of(t, ifname ? ifname : "");
 	h->prior = (float)link_loss(t, h->link);
 	h->drops_at = (uint32_t)t->drops;
+	h->blind_at = (uint32_t)t->blind_ms;
 	h->queries_sent = h->unanswered = 0;
 	h->query_out = false;
 	h->next_query_ms = 0;
@@ -1141,6 +1158,14 @@ hosttab_set_fingerprint(struct hosttab *t, const struct beacon_msg *b,
 }
 
 void
+hosttab_blind(struct hosttab *t, uint64_t ms)
+{
+	/* The rows' deadlines were set without it: a row looked at early
+	   finds its silence shorter and is put back, later. */
+	t->blind_ms += ms;
+}
+
+void
 hosttab_set_drops(struct hosttab *t, uint64_t drops, double rx_loss)
 {
 	t->drops = drops;
@@ -1182,7 +1207,8 @@ static uint64_t
 tick_host(struct hosttab *t, struct host *h, uint64_t now,
 	  struct hosttab_ask *asks, size_t max, size_t *n)
 {
-	uint64_t silence = now - h->last_seen_ms, next = UINT64_MAX;
+	uint64_t heard = heard_ms(t, h), next = UINT64_MAX;
+	uint64_t silence = now > heard ? now - heard : 0;
 	unsigned missed;
 	double phi;
 	char reason[160];
@@ -1191,7 +1217,7 @@ tick_host(struct hosttab *t, struct host *h, uint64_t now,
 		h->unanswered++;
 		h->query_out = false;
 	}
-	missed = host_missed(h, now);
+	missed = missed_since(h, heard, now);
 	if (missed >= 1 && !h->query_out &&
 	    h->queries_sent < LIVENESS_QUERIES && now >= h->next_query_ms) {
 		const struct host_seen *s = last_seen(h);
@@ -1260,13 +1286,12 @@ tick_host(struct hosttab *t, struct host *h, uint64_t now,
 		next = min_u64(next,
 			       h->next_query_ms > now ? h->next_query_ms : now);
 	next = min_u64(next,
-		       h->last_seen_ms + LIVENESS_MARGIN_MS +
+		       heard + LIVENESS_MARGIN_MS +
 			       (uint64_t)ceil((missed + 1) * LIVENESS_SLACK *
 					      h->interval_ms));
 	if (silence < h->ttl_ms)
-		next = min_u64(next, h->last_seen_ms + h->ttl_ms);
-	return min_u64(next, h->last_seen_ms +
-				     (uint64_t)LIVENESS_HARD_TTLS * h->ttl_ms);
+		next = min_u64(next, heard + h->ttl_ms);
+	return min_u64(next, heard + (uint64_t)LIVENESS_HARD_TTLS * h->ttl_ms);
 }
 
 uint64_t

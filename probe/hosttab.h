@@ -116,6 +116,8 @@ struct host {
 	uint32_t interval_ms, ttl_ms; /* as announced, capped */
 	uint32_t drops_at; /* the probe's drop count at the last beacon (low
 			      bits: only compared for a change) */
+	uint32_t blind_at; /* the probe's blind time at the last beacon (low
+			      bits: only subtracted) */
 	float win_lost, win_expected; /* windowed, for the loss estimate */
 	float prior; /* loss prior: the link's estimate, or LOSS_PRIOR */
 
@@ -291,6 +293,12 @@ void hosttab_set_fingerprint(struct hosttab *t, const struct beacon_msg *b,
    and silences are judged with the loss the probe adds. */
 void hosttab_set_drops(struct hosttab *t, uint64_t drops, double rx_loss);
 
+/* The probe could not see for ms: it dropped datagrams, or fell behind
+   with datagrams waiting. A silence is judged without that time, so no
+   live host goes stale or expired for what the probe missed itself (a
+   host really gone expires later by as much). */
+void hosttab_blind(struct hosttab *t, uint64_t ms);
+
 /* A host to ask directly, at its last source address. */
 struct hosttab_ask {
 	char id[BEACON_MAX_ID + 1];
@@ -306,8 +314,10 @@ uint64_t hosttab_tick(struct hosttab *t, uint64_t now_ms,
 
 /* The loss estimate for h, in [LOSS_MIN, LOSS_MAX]. */
 double host_loss(const struct host *h);
-/* Beacons that should have arrived by now_ms. */
-unsigned host_missed(const struct host *h, uint64_t now_ms);
+/* Beacons that should have arrived by now_ms (the probe's blind time
+   left out). */
+unsigned host_missed(const struct hosttab *t, const struct host *h,
+		     uint64_t now_ms);
 
 size_t hosttab_count(const struct hosttab *t);
 const struct host *hosttab_at(const struct hosttab *t, size_t i);

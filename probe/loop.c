@@ -251,6 +251,7 @@ probe_run(const struct probe_config *c)
 	struct loop l;
 	char err[512];
 	int sigfd, rc;
+	bool more = true; /* datagrams may wait: read before the first wait */
 	size_t i;
 
 	memset(&l, 0, sizeof(l));
@@ -322,15 +323,7 @@ probe_run(const struct probe_config *c)
 		timeout = due <= now          ? 0
 			  : due - now > 60000 ? 60000
 					      : (int)(due - now);
-		/* Messages may already wait in the mailslot's queue. A new
-		   host's first deadline is LIVENESS_MARGIN_MS away at the
-		   least, so the table looks at them within 50 ms. */
-		if (probe_receive(&l.p, now, RX_BATCH) > 0) {
-			timeout = 0;
-			l.table_due = earliest(l.table_due, now + 50);
-			l.browse_due = earliest(l.browse_due, now + 50);
-		}
-		if (http_pending(l.p.http))
+		if (more || http_pending(l.p.http))
 			timeout = 0; /* events for the streams: send them now */
 		if (poll(pf, 2 + nh, timeout) < 0 && errno != EINTR) {
 			log_warn("poll");
@@ -340,6 +333,17 @@ probe_run(const struct probe_config *c)
 		if (pf[0].revents & POLLIN)
 			break; /* SIGTERM or SIGINT */
 		now = clock_mono_ms();
+		/* Datagrams first: after a late wake-up the table judges no
+		   host before reading what waited (what did not fit in one
+		   pass, or was dropped, is blind time: rx.c). More may wait
+		   in the mailslot's queue: look again at once. A new host's
+		   first deadline is LIVENESS_MARGIN_MS away at the least, so
+		   the table looks at it within 50 ms. */
+		more = probe_receive(&l.p, now, RX_BATCH) > 0;
+		if (more) {
+			l.table_due = earliest(l.table_due, now + 50);
+			l.browse_due = earliest(l.browse_due, now + 50);
+		}
 		/* Only when it has something to do: a ready descriptor or its
 		   own timeout (idle streams cost nothing per datagram). */
 		for (i = 0; i < nh; i++)

@@ -417,9 +417,13 @@ output_table(FILE *f, const struct probe *p, uint64_t now)
 				used < sizeof(buf) ? sizeof(buf) - used : 0,
 				"%s%s", k ? "," : "", addr[k]);
 		cell(cells[i][2], 200, buf, cap[2]);
+		/* With a keyring, both states show: the odd one out is seen
+		   (without, every host is unsigned: nothing to say). */
 		snprintf(t, sizeof(t), "%s%s%s", host_status_name(h->status),
 			 h->conflict ? ",conflict" : "",
-			 h->verified ? ",verified" : "");
+			 p->keys == NULL ? ""
+			 : h->verified   ? ",verified"
+					 : ",unsigned");
 		cell(cells[i][3], 200, t, cap[3]);
 		snprintf(t, sizeof(t), "%.1fs",
 			 (double)(now - h->last_seen_ms) / 1000);

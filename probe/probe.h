@@ -92,6 +92,8 @@ struct probe_stats {
 				no query of ours: a recording */
 	uint64_t auth_replay; /* a verified beacon whose seq was taken: a
 				 replay (also in refused "replayed") */
+	uint64_t blind_ms;    /* time the probe could not see (dropping, or
+			      behind): left out of every host's silence */
 	uint64_t auth[BEACON_SIG__COUNT]; /* dropped: signature not verified
 					     (BEACON_SIG_NONE: unsigned with
 					     --require-auth) */
@@ -107,8 +109,10 @@ struct probe {
 	uint64_t ask_at_ms; /* direct queries: a token bucket */
 	double ask_tokens;
 	uint64_t drops_at_sample, seen_at_sample;
-	double rx_loss;  /* fraction dropped in the last second */
-	uint64_t key[2]; /* for hashing source addresses */
+	uint64_t pass_ms,
+		drops_at_pass; /* the last receive pass (blind time) */
+	double rx_loss;        /* fraction dropped in the last second */
+	uint64_t key[2];       /* for hashing source addresses */
 	struct source_rate {
 		uint64_t key;
 		double tokens;

@@ -574,6 +574,24 @@ probe_take(struct probe *p, const uint8_t *buf, size_t len,
 	}
 }
 
+/* Since the last pass the probe was blind if it dropped datagrams (the
+   kernel's count rose: a full buffer) or fell behind (this pass left
+   datagrams waiting): the table leaves that time out of every silence. */
+static void
+blind_time(struct probe *p, bool behind, uint64_t now)
+{
+	const struct mailslot_stats *ms = mailslot_stats(p->srv);
+	uint64_t drops = ms->rcvbuf_drops + ms->queue_full;
+
+	if (p->pass_ms != 0 && now > p->pass_ms &&
+	    (behind || drops != p->drops_at_pass)) {
+		hosttab_blind(p->tab, now - p->pass_ms);
+		p->st.blind_ms += now - p->pass_ms;
+	}
+	p->drops_at_pass = drops;
+	p->pass_ms = now;
+}
+
 size_t
 probe_receive(struct probe *p, uint64_t now, size_t max)
 {
@@ -592,6 +610,7 @@ probe_receive(struct probe *p, uint64_t now, size_t max)
 			break;
 		probe_take(p, buf, len, &m, now);
 	}
+	blind_time(p, n == max, now);
 	return n;
 }
 

@@ -174,6 +174,14 @@ try:
     p = subprocess.run([PROBE, "list", *NET, "--wait", "1.2", "--keyring", keys, "-H"],
                        capture_output=True, text=True, timeout=30)
     t.check("alive,verified" in p.stdout, f"list shows the auth state: {p.stdout}")
+    status = {line.split()[0]: line.split()[3] for line in p.stdout.splitlines()[1:]
+              if len(line.split()) > 3}
+    t.check(status.get("plain") == "alive,unsigned" and status.get("signed") == "alive,verified",
+            f"with a keyring, the text table marks the unsigned host too: {status}")
+    p = subprocess.run([PROBE, "list", *NET, "--wait", "1.2", "-H"],
+                       capture_output=True, text=True, timeout=30)
+    t.check("unsigned" not in p.stdout and "verified" not in p.stdout,
+            f"without a keyring, no auth state in the text table: {p.stdout}")
 
     # Keyrings a site must not use.
     loose = keyring("loose", "k1", mode=0o644)

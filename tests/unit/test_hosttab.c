@@ -278,6 +278,38 @@ test_clean_link_expires_within_ttl(void **state)
 	hosttab_free(t);
 }
 
+/* The probe blind (dropping, or behind) for 5 s during a host's
+   silence: no stale, no expiry for that time; a host really gone expires
+   5 s later than on a clean link (test_clean_link_expires_within_ttl). */
+static void
+test_probe_blind_time_not_blamed(void **state)
+{
+	struct rec r = {0};
+	struct hosttab *t = table(0, &r);
+	uint64_t last = history(t, &r, 200, ".");
+	const struct host *h = hosttab_find(t, "h");
+	uint64_t at;
+	(void)state;
+
+	/* 0.5 s after the last beacon the probe stops seeing for 5 s: it
+	   says so in steps, as its passes would, while ticking. */
+	run(t, last, last + 500);
+	for (at = last + 510; at <= last + 5500; at += 10) {
+		hosttab_blind(t, 10);
+		tick(t, at);
+	}
+	assert_int_equal(r.events[EV_STALE], 0);
+	assert_int_equal(r.events[EV_EXPIRE], 0);
+	assert_int_equal(h->status, HOST_ALIVE);
+	assert_int_equal(host_missed(t, h, last + 5500), 0);
+	run(t, last + 5510, last + 40000);
+	assert_int_equal(h->status, HOST_EXPIRED);
+	assert_true(r.stale_at > last + 5000 + 1000);
+	assert_true(r.expire_at >= last + 5000 + 3000);
+	assert_true(r.expire_at <= last + 5000 + 3000 + 20);
+	hosttab_free(t);
+}
+
 static void
 test_lossy_link_waits_longer(void **state)
 {
@@ -675,6 +707,7 @@ main(void)
 		cmocka_unit_test(test_timing_capped),
 		cmocka_unit_test(test_new_hosts_per_source),
 		cmocka_unit_test(test_probe_drops_not_charged),
+		cmocka_unit_test(test_probe_blind_time_not_blamed),
 		cmocka_unit_test(test_siphash),
 		cmocka_unit_test(test_rename_conflict_and_many_hosts),
 	};
