@@ -523,9 +523,13 @@ output_drops(const struct probe *p,
 	fn(ctx, "queue_full", ms->queue_full);
 	fn(ctx, "receive_buffer", ms->rcvbuf_drops);
 	fn(ctx, "source_rate", p->st.source_rate);
-	for (i = 0; i < HR__COUNT; i++)
-		fn(ctx, hosttab_refusal_name((enum hosttab_refusal)i),
-		   hosttab_refused(p->tab, (enum hosttab_refusal)i));
+	for (i = 0; i < HR__COUNT; i++) {
+		uint64_t v = hosttab_refused(p->tab, (enum hosttab_refusal)i);
+		/* One reason a datagram: a signed replay is auth_replay. */
+		if (i == HR_REPLAYED)
+			v -= v >= p->st.auth_replay ? p->st.auth_replay : v;
+		fn(ctx, hosttab_refusal_name((enum hosttab_refusal)i), v);
+	}
 }
 
 static void

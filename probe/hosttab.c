@@ -1007,9 +1007,10 @@ update_row(struct hosttab *t, struct host *h, const struct beacon_msg *b,
 	enum hosttab_result r;
 	char what[96], reason[160], oldname[BEACON_MAX_HOSTNAME + 1];
 	bool renamed = false;
+	bool restarted = b != NULL && strcmp(h->instance, b->instance) != 0;
 
 	what[0] = '\0';
-	if (b != NULL && strcmp(h->instance, b->instance) != 0) {
+	if (restarted) {
 		snprintf(reason, sizeof(reason), "new instance %s (was %s)",
 			 b->instance, h->instance);
 		memcpy(h->instance, b->instance, sizeof(h->instance));
@@ -1020,8 +1021,12 @@ update_row(struct hosttab *t, struct host *h, const struct beacon_msg *b,
 		emit(t, EV_RESTART, h, reason, now);
 	} else {
 		r = sequence(t, h, seq, state, now);
-		if (r == HT_DUPLICATE && seq == h->seq)
-			set_seen(h, src, ifname, now); /* another path */
+		/* A copy of the newest beacon soon after it came another
+		   way (another interface, another of the host's addresses).
+		   Later, it is a replay: its source is not the host's. */
+		if (r == HT_DUPLICATE && seq == h->seq &&
+		    now - h->top_ms < REORDER_MS)
+			set_seen(h, src, ifname, now);
 		if (r != HT_UPDATED)
 			return r;
 		if (was == HOST_LEFT && state == BEACON_STATE_UP &&
@@ -1054,9 +1059,7 @@ update_row(struct hosttab *t, struct host *h, const struct beacon_msg *b,
 		} else {
 			/* One beacon brings a departed host back, but only
 			   until the host fails to send the next one. */
-			if (was == HOST_LEFT && h->bye_seq != 0 &&
-			    (b == NULL ||
-			     strcmp(h->instance, b->instance) == 0))
+			if (was == HOST_LEFT && h->bye_seq != 0 && !restarted)
 				t->refused[HR_AFTER_GOODBYE]++;
 			snprintf(reason, sizeof(reason), "back after %s",
 				 was == HOST_LEFT ? "leaving" : "expiry");

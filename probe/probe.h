@@ -91,7 +91,7 @@ struct probe_stats {
 				over AUTH_WINDOW_MS from our clock, answering
 				no query of ours: a recording */
 	uint64_t auth_replay; /* a verified beacon whose seq was taken: a
-				 replay (also in refused "replayed") */
+				 replay (not in "replayed": one reason) */
 	uint64_t blind_ms;    /* time the probe could not see (dropping, or
 			      behind): left out of every host's silence */
 	uint64_t auth[BEACON_SIG__COUNT]; /* dropped: signature not verified

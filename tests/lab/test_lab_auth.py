@@ -118,6 +118,8 @@ with lablib.Lab("au") as lab:
     dr = t.wait_for(dropped, 5)
     t.check(dr is not None, f"each forgery dropped and counted: "
             f"{ {k: v for k, v in ((serve.doc() or {}).get('stats', {}).get('dropped', {})).items() if k.startswith('auth')} }")
+    t.check(dr is not None and dr.get("replayed", 0) == 0,
+            f"a signed replay is counted once, as auth_replay: {dr and dr.get('replayed')}")
     time.sleep(2)  # two more intervals of s1
     s = serve.hosts()["s1"]
     t.check(s["status"] == "alive" and s["auth"] == "verified" and s["hostname"] == "s1" and

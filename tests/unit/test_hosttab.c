@@ -155,6 +155,43 @@ test_rows_restarts_goodbye(void **state)
 	run(t, 3700, 60000);
 	assert_int_equal(h->status, HOST_LEFT);
 	assert_int_equal(r.queries, 0);
+	/* The agent started again: a new instance after a goodbye is a
+	   restart, nothing forged. */
+	b = msg("a", "i3", 1, "alpha");
+	assert_int_equal(feed(t, &b, 61000), HT_UPDATED);
+	assert_int_equal(h->status, HOST_ALIVE);
+	assert_int_equal(hosttab_refused(t, HR_AFTER_GOODBYE), 0);
+	hosttab_free(t);
+}
+
+/* A copy of the newest beacon from another address is another path when
+   it comes at once, a replay later: its source is never the host's, and
+   it neither refreshes the host nor moves where it is asked. */
+static void
+test_late_copy_adds_no_source(void **state)
+{
+	struct rec r = {0};
+	struct hosttab *t = table(0, &r);
+	struct beacon_msg b = msg("a", "i1", 7, "alpha");
+	const struct host *h;
+	(void)state;
+
+	assert_int_equal(
+		hosttab_update_auth(t, &b, "198.18.0.5", "lab0", 1000, true),
+		HT_NEW);
+	h = hosttab_find(t, "a");
+	assert_int_equal(
+		hosttab_update_auth(t, &b, "198.19.0.5", "lab1", 1010, true),
+		HT_DUPLICATE);
+	assert_int_equal(h->n_seen, 2); /* the host's other interface */
+	assert_int_equal(
+		hosttab_update_auth(t, &b, "198.18.0.66", "lab0", 1500, true),
+		HT_DUPLICATE);
+	assert_int_equal(h->n_seen, 2);
+	assert_true(host_seen_at(h, 0)->last_ms == 1000);
+	assert_true(host_seen_at(h, 1)->last_ms == 1010);
+	assert_true(h->last_seen_ms == 1000);
+	assert_int_equal(hosttab_refused(t, HR_REPLAYED), 2);
 	hosttab_free(t);
 }
 
@@ -708,6 +745,7 @@ main(void)
 		cmocka_unit_test(test_new_hosts_per_source),
 		cmocka_unit_test(test_probe_drops_not_charged),
 		cmocka_unit_test(test_probe_blind_time_not_blamed),
+		cmocka_unit_test(test_late_copy_adds_no_source),
 		cmocka_unit_test(test_siphash),
 		cmocka_unit_test(test_rename_conflict_and_many_hosts),
 	};
