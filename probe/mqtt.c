@@ -22,7 +22,15 @@
  * published is counted.
  *
  * What was published is kept by topic (struct pub): a refresh skips the
- * rows not heard since, and a row gone from the table is cleared. At
+ * rows not heard since, and a row gone from the table is cleared.
+ *
+ * libmosquitto keeps every message it is handed until it is written
+ * (QoS 0) or acknowledged (QoS 1), without a bound: a broker that
+ * accepts the connection and stops reading would make the probe grow for
+ * ever. So at most MQTT_QUEUE_MAX messages are handed over and not yet
+ * done (on_publish says which, by message id); past it, a row's change
+ * is held (its pub marked) and published when the queue has drained, the
+ * row as it is then; events are dropped. At
  * start the probe also reads its site's retained rows, left by its
  * previous run: those whose host is not back in the table within two
  * refreshes (60 s by default; agents answer the probe's query within a
@@ -51,6 +59,14 @@
 #define MQTT_CONNECT_TIMEOUT_MS 5000
 #define INHERIT_READ_MS         5000 /* reading the retained rows at start */
 #define INHERIT_MAX             262144
+#define MQTT_QUEUE_MAX          1000 /* messages in libmosquitto: 1-4 MB */
+#define MQTT_HELD_MS            20   /* held rows: how often to try */
+#define MQTT_SLOW_MS            5000 /* the queue full this long: said */
+
+/* A message id's state (mqtt.mids): handed over and not yet done, or done
+   before publish() could mark it (on_publish may run inside
+   mosquitto_publish, or in the network thread before it returns). */
+enum { MID_FREE, MID_QOS0, MID_QOS1, MID_DONE };
 
 /* A row as published, by its topic level. */
 struct pub {
@@ -58,6 +74,7 @@ struct pub {
 	uint64_t clear_at;  /* a previous run's: clear then; 0: ours */
 	uint32_t gen;       /* the last refresh that saw it */
 	bool ha;            /* its Home Assistant config is out */
+	bool held;          /* a change not handed over: the queue was full */
 };
 
 struct mqtt {
@@ -70,6 +87,8 @@ struct mqtt {
 	atomic_int republish;  /* a (re)connection: publish everything */
 	atomic_int refused;    /* CONNACK refused: why, once */
 	atomic_int acked;      /* the last QoS 1 message the broker took */
+	atomic_uint queued;    /* messages in libmosquitto, not yet done */
+	atomic_uchar *mids;    /* 65536: each message id's MID_ state */
 	atomic_int why_new;    /* a TLS failure to say */
 	atomic_int lost;       /* the connection was lost: to say */
 	atomic_int stopping;   /* 1: disconnecting, 2: the thread ends */
@@ -78,6 +97,10 @@ struct mqtt {
 	uint64_t next_refresh;
 	uint64_t published, failed, cleared;
 	bool said_why;
+	size_t held;         /* pubs held */
+	uint64_t held_at;    /* the next try at them */
+	uint64_t full_since; /* the queue at its bound since; 0: it is not */
+	bool said_slow;
 	/* What is out there. */
 	struct keymap pubs; /* topic level -> struct pub */
 	uint32_t gen;
@@ -216,6 +239,56 @@ mqtt_level_valid(const char *s)
 	return true;
 }
 
+/* A message done: written (QoS 0) or acknowledged (QoS 1). */
+static void
+mid_done(struct mqtt *q, int mid)
+{
+	atomic_uchar *st = &q->mids[mid & 0xffff];
+	unsigned char v = atomic_load(st);
+
+	for (;;) {
+		if (v == MID_QOS0 || v == MID_QOS1) {
+			if (atomic_compare_exchange_weak(st, &v, MID_FREE)) {
+				atomic_fetch_sub(&q->queued, 1);
+				return;
+			}
+		} else if (v == MID_FREE) {
+			if (atomic_compare_exchange_weak(st, &v, MID_DONE))
+				return; /* publish() has yet to mark it */
+		} else {
+			return;
+		}
+	}
+}
+
+/* A message handed over with this id: counted until it is done. */
+static void
+mid_handed(struct mqtt *q, int mid, int qos)
+{
+	unsigned char v = MID_FREE;
+
+	if (!atomic_compare_exchange_strong(&q->mids[mid & 0xffff], &v,
+					    qos == 0 ? MID_QOS0 : MID_QOS1)) {
+		atomic_store(&q->mids[mid & 0xffff], MID_FREE); /* done */
+		atomic_fetch_sub(&q->queued, 1);
+	}
+}
+
+/* A (re)connection drops the QoS 0 packets still queued, unannounced;
+   the QoS 1 messages are sent again. */
+static void
+forget_qos0(struct mqtt *q)
+{
+	unsigned char v;
+	size_t i;
+
+	for (i = 0; i < 65536; i++) {
+		v = MID_QOS0;
+		if (atomic_compare_exchange_strong(&q->mids[i], &v, MID_FREE))
+			atomic_fetch_sub(&q->queued, 1);
+	}
+}
+
 static void
 on_connect(struct mosquitto *m, void *ctx, int rc)
 {
@@ -227,6 +300,7 @@ on_connect(struct mosquitto *m, void *ctx, int rc)
 		return;
 	}
 	atomic_store(&q->backoff_s, 1);
+	forget_qos0(q);
 	/* The first time: read the rows a previous run left. */
 	pthread_mutex_lock(&q->lock);
 	if (q->reading == 0) {
@@ -287,6 +361,7 @@ on_publish(struct mosquitto *m, void *ctx, int mid)
 	struct mqtt *q = ctx;
 
 	(void)m;
+	mid_done(q, mid);
 	atomic_store(&q->acked, mid);
 }
 
@@ -335,7 +410,15 @@ keep_connected(void *arg)
 	return NULL;
 }
 
-/* The message id, or 0 when it could not be queued. */
+static bool
+room(const struct mqtt *q)
+{
+	return atomic_load(&q->queued) < MQTT_QUEUE_MAX;
+}
+
+/* The message id, or 0 when it could not be queued: not connected, or
+   MQTT_QUEUE_MAX messages wait already (the last word at exit may pass:
+   one more). */
 static int
 publish(struct mqtt *q, const char *topic, const void *data, size_t len,
 	int qos, bool retain)
@@ -343,13 +426,28 @@ publish(struct mqtt *q, const char *topic, const void *data, size_t len,
 	int mid = 0;
 
 	if (!atomic_load(&q->connected) ||
-	    mosquitto_publish(q->m, &mid, topic, (int)len, data, qos, retain) !=
-		    MOSQ_ERR_SUCCESS) {
+	    (!room(q) && atomic_load(&q->stopping) == 0)) {
 		q->failed++;
 		return 0;
 	}
+	atomic_fetch_add(&q->queued, 1); /* before: on_publish may come first */
+	if (mosquitto_publish(q->m, &mid, topic, (int)len, data, qos, retain) !=
+	    MOSQ_ERR_SUCCESS) {
+		atomic_fetch_sub(&q->queued, 1);
+		q->failed++;
+		return 0;
+	}
+	mid_handed(q, mid, qos);
 	q->published++;
 	return mid;
+}
+
+static void
+set_held(struct mqtt *q, struct pub *e, bool held)
+{
+	if (e->held != held)
+		q->held = held ? q->held + 1 : q->held - 1;
+	e->held = held;
 }
 
 /* A name as [A-Za-z0-9-] (Home Assistant's ids), one to one: any other
@@ -363,7 +461,7 @@ ha_name(const char *s, char *out, size_t size)
 /* Home Assistant discovery: the host as a device_tracker whose state is
    its row's status (home while alive), its attributes the row, available
    while the site's probe is online. hostname NULL: remove it. */
-static void
+static bool
 publish_ha(struct mqtt *q, const char *key, const char *hostname)
 {
 	const struct probe_config *c = q->p->c;
@@ -372,15 +470,14 @@ publish_ha(struct mqtt *q, const char *key, const char *hostname)
 		probe[MQTT_TOPIC_MAX];
 	cJSON *j, *dev;
 	char *text;
+	bool ok;
 
 	ha_name(c->site, node, sizeof(node));
 	ha_name(key, obj, sizeof(obj));
 	snprintf(topic, sizeof(topic), "%s/device_tracker/beacon_%s/%s/config",
 		 c->mqtt_homeassistant, node, obj);
-	if (hostname == NULL) {
-		publish(q, topic, "", 0, 1, true);
-		return;
-	}
+	if (hostname == NULL)
+		return publish(q, topic, "", 0, 1, true) != 0;
 	snprintf(uid, sizeof(uid), "beacon_%s_%s", node, obj);
 	snprintf(rows, sizeof(rows), "%s/hosts/%s", q->prefix, key);
 	snprintf(probe, sizeof(probe), "%s/probe", q->prefix);
@@ -407,15 +504,16 @@ publish_ha(struct mqtt *q, const char *key, const char *hostname)
 	cJSON_AddStringToObject(dev, "suggested_area", c->site);
 	cJSON_AddStringToObject(dev, "model", "beacon host");
 	text = cJSON_PrintUnformatted(j);
-	if (text != NULL)
-		publish(q, topic, text, strlen(text), 1, true);
+	ok = text != NULL && publish(q, topic, text, strlen(text), 1, true);
 	free(text);
 	cJSON_Delete(j);
+	return ok;
 }
 
 /* A host's row with "site" first, retained under hosts/ID: always when
    force (a change), else only when it was heard since it was published
-   (the refresh). */
+   (the refresh) or a change of it is held. Held, not formatted, while
+   the queue is full. */
 static void
 publish_host(struct mqtt *q, const char *id, bool force, uint64_t now)
 {
@@ -435,8 +533,12 @@ publish_host(struct mqtt *q, const char *id, bool force, uint64_t now)
 	if (e == NULL)
 		return;
 	e->gen = q->gen;
-	if (!force && e->clear_at == 0 && e->last_seen == seen)
+	if (!force && !e->held && e->clear_at == 0 && e->last_seen == seen)
 		return;
+	if (!room(q) || !atomic_load(&q->connected)) {
+		set_held(q, e, true);
+		return;
+	}
 	if (output_one_host_text(q->p, id, now, &row, &len) <= 0)
 		return;
 	if (len < 2) {
@@ -450,10 +552,12 @@ publish_host(struct mqtt *q, const char *id, bool force, uint64_t now)
 	if (n > 0 && publish(q, topic, msg, (size_t)n, 1, true) != 0) {
 		e->last_seen = seen;
 		e->clear_at = 0;
-		if (q->p->c->mqtt_homeassistant != NULL && (!e->ha || force)) {
-			publish_ha(q, key, h != NULL ? h->hostname : b->name);
-			e->ha = true;
-		}
+		set_held(q, e, false);
+		if (q->p->c->mqtt_homeassistant != NULL && (!e->ha || force))
+			e->ha = publish_ha(q, key,
+					   h != NULL ? h->hostname : b->name);
+	} else {
+		set_held(q, e, true);
 	}
 	free(row);
 	free(msg);
@@ -523,16 +627,12 @@ publish_probe(struct mqtt *q, const char *status)
 	return mid;
 }
 
-/* Every row (force: a reconnection) or those heard since (the refresh),
-   then the rows no longer in the table are cleared. */
+/* The table's rows: every one (force), or those heard since or held. */
 static void
-publish_all(struct mqtt *q, bool force, uint64_t now)
+publish_rows(struct mqtt *q, bool force, uint64_t now)
 {
-	size_t i, n = hosttab_count(q->p->tab), k = 0;
-	char(*gone)[MQTT_KEY_MAX];
+	size_t i, n = hosttab_count(q->p->tab);
 
-	q->gen++;
-	publish_probe(q, "online");
 	for (i = 0; i < n; i++)
 		publish_host(q, hosttab_at(q->p->tab, i)->id, force, now);
 	n = q->p->browse != NULL ? browse_tab_count(q->p->browse) : 0;
@@ -542,6 +642,19 @@ publish_all(struct mqtt *q, bool force, uint64_t now)
 			 browse_tab_at(q->p->browse, i)->name);
 		publish_host(q, id, force, now);
 	}
+}
+
+/* Every row (force: a reconnection) or those heard since (the refresh),
+   then the rows no longer in the table are cleared. */
+static void
+publish_all(struct mqtt *q, bool force, uint64_t now)
+{
+	size_t i, k = 0;
+	char(*gone)[MQTT_KEY_MAX];
+
+	q->gen++;
+	publish_probe(q, "online");
+	publish_rows(q, force, now);
 	gone = calloc(q->pubs.n ? q->pubs.n : 1, MQTT_KEY_MAX);
 	if (gone == NULL)
 		return;
@@ -553,8 +666,11 @@ publish_all(struct mqtt *q, bool force, uint64_t now)
 				 q->pubs.slots[i].key);
 	}
 	for (i = 0; i < k; i++)
-		if (clear_row(q, gone[i]))
-			free(keymap_del(&q->pubs, gone[i]));
+		if (clear_row(q, gone[i])) {
+			struct pub *e = keymap_del(&q->pubs, gone[i]);
+			set_held(q, e, false);
+			free(e);
+		}
 	free(gone);
 }
 
@@ -589,6 +705,37 @@ take_inherited(struct mqtt *q, uint64_t now)
 	pthread_mutex_unlock(&q->lock);
 }
 
+/* The held rows, once the queue has half drained (so not one row at a
+   time); and a queue at its bound for MQTT_SLOW_MS said once, until it
+   drains. */
+static void
+catch_up(struct mqtt *q, uint64_t now)
+{
+	bool full = atomic_load(&q->queued) >= MQTT_QUEUE_MAX / 2;
+
+	if (full && q->full_since == 0)
+		q->full_since = now;
+	if (full && !q->said_slow && now >= q->full_since + MQTT_SLOW_MS) {
+		log_warnx("MQTT broker %s is not keeping up: %u messages wait "
+			  "for it; the rows' changes are held, to be published "
+			  "as it catches up, and events dropped",
+			  q->broker, atomic_load(&q->queued));
+		q->said_slow = true;
+	}
+	if (!full) {
+		q->full_since = 0;
+		if (q->held > 0 && atomic_load(&q->connected) &&
+		    now >= q->held_at)
+			publish_rows(q, false, now);
+		if (q->said_slow && q->held == 0) {
+			log_info("MQTT broker %s: caught up", q->broker);
+			q->said_slow = false;
+		}
+	}
+	if (q->held > 0 && now >= q->held_at)
+		q->held_at = now + MQTT_HELD_MS;
+}
+
 void
 mqtt_event(struct mqtt *q, const char *id, const char *line)
 {
@@ -612,6 +759,8 @@ mqtt_due(const struct mqtt *q)
 	    atomic_load(&q->why_new) || atomic_load(&q->lost))
 		return 0;
 	due = q->next_refresh;
+	if (q->held > 0 && atomic_load(&q->connected) && q->held_at < due)
+		due = q->held_at;
 	if (!q->read_done && q->read_until != 0 && q->read_until < due)
 		due = q->read_until;
 	return due;
@@ -659,6 +808,7 @@ mqtt_run(struct mqtt *q, uint64_t now)
 		publish_all(q, again, now);
 		q->next_refresh = now + q->p->c->mqtt_refresh_ms;
 	}
+	catch_up(q, now);
 }
 
 bool
@@ -773,6 +923,11 @@ mqtt_start(struct probe *p)
 		return NULL;
 	}
 	q->p = p;
+	q->mids = calloc(65536, sizeof(*q->mids));
+	if (q->mids == NULL) {
+		free(q);
+		return NULL;
+	}
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_mutex_init(&q->why.lock, NULL);
 	atomic_store(&q->backoff_s, 1);
@@ -783,6 +938,7 @@ mqtt_start(struct probe *p)
 		cJSON_Delete(s);
 		if (t == NULL || strlen(t) >= sizeof(q->site_json)) {
 			free(t);
+			free(q->mids);
 			free(q);
 			return NULL;
 		}
@@ -836,6 +992,7 @@ mqtt_start(struct probe *p)
 fail:
 	if (q->m != NULL)
 		mosquitto_destroy(q->m);
+	free(q->mids);
 	free(q);
 	return NULL;
 }
@@ -867,12 +1024,15 @@ mqtt_stop(struct mqtt *q)
 	mosquitto_destroy(q->m);
 	mosquitto_lib_cleanup();
 	if (q->failed > 0)
-		log_info("MQTT: %llu messages published, %llu could not be",
+		log_info("MQTT: %llu messages published, %llu could not be; "
+			 "%u still unacknowledged at exit (at most %d)",
 			 (unsigned long long)q->published,
-			 (unsigned long long)q->failed);
+			 (unsigned long long)q->failed, atomic_load(&q->queued),
+			 MQTT_QUEUE_MAX);
 	pthread_mutex_destroy(&q->lock);
 	pthread_mutex_destroy(&q->why.lock);
 	free(q->inherited);
+	free(q->mids);
 	for (k = 0; k < q->pubs.cap; k++)
 		free(q->pubs.slots[k].val);
 	keymap_free(&q->pubs);
