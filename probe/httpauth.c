@@ -343,16 +343,13 @@ httpauth_check(struct httpauth *a, const char *user, const char *pass,
 	if (cached(a, tag))
 		return AUTH_OK;
 	addr_key(addr, key);
-	*retry_s = 1;
-	if (a->n_pend == AUTH_PENDING) {
-		a->st.busy++;
-		return AUTH_BUSY;
-	}
 	if (!addr_take(a, key, now, retry_s)) {
 		a->st.throttled++;
 		return AUTH_THROTTLED;
 	}
-	if (pwcheck_submit(&a->ck, ++a->seq, hash_of(a, user), pass, len) < 0) {
+	*retry_s = 1;
+	if (a->n_pend == AUTH_PENDING ||
+	    pwcheck_submit(&a->ck, ++a->seq, hash_of(a, user), pass, len) < 0) {
 		addr_give_back(a, key);
 		a->st.busy++;
 		return AUTH_BUSY;
