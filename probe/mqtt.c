@@ -101,6 +101,7 @@ struct mqtt {
 	uint64_t held_at;    /* the next try at them */
 	uint64_t full_since; /* the queue at its bound since; 0: it is not */
 	bool said_slow;
+	bool last_word; /* the offline at exit: past the bound too */
 	/* What is out there. */
 	struct keymap pubs; /* topic level -> struct pub */
 	uint32_t gen;
@@ -425,8 +426,7 @@ publish(struct mqtt *q, const char *topic, const void *data, size_t len,
 {
 	int mid = 0;
 
-	if (!atomic_load(&q->connected) ||
-	    (!room(q) && atomic_load(&q->stopping) == 0)) {
+	if (!atomic_load(&q->connected) || (!room(q) && !q->last_word)) {
 		q->failed++;
 		return 0;
 	}
@@ -1008,6 +1008,7 @@ mqtt_stop(struct mqtt *q)
 	/* The last word: offline, retained, taken by the broker (at most
 	   0.5 s), then a clean disconnect, which drops the will. */
 	if (atomic_load(&q->connected)) {
+		q->last_word = true;
 		mid = publish_probe(q, "offline");
 		for (i = 0; i < 50 && mid != 0 && atomic_load(&q->acked) != mid;
 		     i++)
@@ -1025,10 +1026,11 @@ mqtt_stop(struct mqtt *q)
 	mosquitto_lib_cleanup();
 	if (q->failed > 0)
 		log_info("MQTT: %llu messages published, %llu could not be; "
-			 "%u still unacknowledged at exit (at most %d)",
+			 "%u still unacknowledged at exit (at most %d, the "
+			 "offline included)",
 			 (unsigned long long)q->published,
 			 (unsigned long long)q->failed, atomic_load(&q->queued),
-			 MQTT_QUEUE_MAX);
+			 MQTT_QUEUE_MAX + 1);
 	pthread_mutex_destroy(&q->lock);
 	pthread_mutex_destroy(&q->why.lock);
 	free(q->inherited);
