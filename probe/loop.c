@@ -11,6 +11,7 @@
  * the loop's state) and what it does.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -256,6 +257,12 @@ probe_run(const struct probe_config *c)
 
 	memset(&l, 0, sizeof(l));
 	log_init("beacon-probe", 0);
+	/* The table's arrays (rows, index, heap) double as it grows: past
+	   256 KiB each lives in its own mapping, grown by mremap and given
+	   back when freed. glibc's default threshold rises with every large
+	   free (to 32 MiB), after which each doubling copied into the heap
+	   and left the old copy resident: about 20 bytes a host. */
+	(void)mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	if (c->cmd != CMD_SERVE && c->mqtt != NULL)
 		return merged_list(c); /* the broker's view, not this LAN's */
 	if (c->cmd == CMD_SERVE &&
