@@ -338,6 +338,7 @@ name_unlink(struct hosttab *t, struct host *h, const char *name)
 }
 
 static void rebuild(struct hosttab *t);
+static void reindex(struct hosttab *t);
 
 /* The names table keeps a slot for every name it has seen: rebuilt
    from the rows when that fills it past three quarters. */
@@ -345,7 +346,7 @@ static void
 names_room(struct hosttab *t)
 {
 	if (t->names_used + 1 > t->index_size / 4 * 3)
-		rebuild(t);
+		reindex(t);
 }
 
 /* Twice the room in the index and the names. False when out of memory. */
@@ -364,7 +365,7 @@ grow_index(struct hosttab *t)
 		return false; /* the bigger index is kept; size unchanged */
 	t->names = names;
 	t->index_size = size;
-	rebuild(t);
+	reindex(t);
 	return true;
 }
 
@@ -374,17 +375,30 @@ rebuild(struct hosttab *t)
 {
 	size_t i;
 
+	reindex(t);
+	t->heap_n = 0;
+	for (i = 0; i < t->n; i++) {
+		struct host *h = &t->hosts[i];
+		h->heap_pos = 0;
+		if (h->status == HOST_ALIVE || h->status == HOST_STALE)
+			schedule(t, h, h->due_ms);
+	}
+}
+
+/* Index and names anew from the rows (the rows in place: the heap holds
+   them as it is). */
+static void
+reindex(struct hosttab *t)
+{
+	size_t i;
+
 	memset(t->index, 0, t->index_size * sizeof(*t->index));
 	memset(t->names, 0, t->index_size * sizeof(*t->names));
 	t->names_used = 0;
-	t->heap_n = 0;
 	for (i = 0; i < t->n; i++) {
 		struct host *h = &t->hosts[i];
 		t->index[slot_of(t, h->id)] = (uint32_t)(i + 1);
 		name_link(t, h);
-		h->heap_pos = 0;
-		if (h->status == HOST_ALIVE || h->status == HOST_STALE)
-			schedule(t, h, h->due_ms);
 	}
 }
 
