@@ -36,10 +36,10 @@ struct hosttab {
 	size_t n, cap, max;
 	uint32_t *index; /* row + 1; 0 = empty */
 	size_t index_size;
-	/* Live rows by due time (a binary min-heap of row indices), so a
-	   tick touches only the rows that need it. */
-	uint32_t *heap;
-	size_t heap_n;
+	/* Live rows by due time (a binary min-heap of due << 24 | row), so
+	   a tick touches only the rows that need it. */
+	uint64_t *heap;
+	size_t heap_n, heap_cap;
 	/* Rows by hostname, so a conflict check touches only the rows that
 	   claim that name; same size as the index. */
 	struct name_slot *names;
@@ -165,7 +165,9 @@ hosttab_new(const struct hosttab_opts *o, hosttab_event_fn ev, void *ctx)
 	t->index_size = 64;
 	t->index = calloc(t->index_size, sizeof(*t->index));
 	t->names = calloc(t->index_size, sizeof(*t->names));
-	t->heap = calloc(t->max, sizeof(*t->heap));
+	/* Room for every row's entry and as many dropped ones. */
+	t->heap_cap = 2 * t->max + 64;
+	t->heap = calloc(t->heap_cap, sizeof(*t->heap));
 	if (t->index == NULL || t->names == NULL || t->heap == NULL) {
 		hosttab_free(t);
 		return NULL;
@@ -212,75 +214,119 @@ hosttab_find(const struct hosttab *t, const char *id)
 	return t->index[i] ? &t->hosts[t->index[i] - 1] : NULL;
 }
 
-/* ---- the timer heap ---- */
+/* ---- the timer heap ----
+ *
+ * Entries are (due << 24 | row): compared as they are, without touching a
+ * row, so a sift costs the heap's cache lines only. A row's deadline moves
+ * later with each of its beacons: then nothing happens here; its entry,
+ * earlier, comes up first, and is put back at the row's due (one heap
+ * operation an interval instead of one a beacon). An entry is the row's
+ * own while row->heap_key is it + 1; any other is dropped when it comes
+ * up (a row that left, or whose deadline moved earlier). */
 
-static bool
-earlier(const struct hosttab *t, size_t a, size_t b)
+#define HEAP_ROW_BITS 24 /* --max-hosts is at most 2^24 */
+#define HEAP_DUE_MAX  ((UINT64_C(1) << (64 - HEAP_ROW_BITS)) - 1)
+
+static uint64_t
+heap_due(uint64_t e)
 {
-	return t->hosts[t->heap[a]].due_ms < t->hosts[t->heap[b]].due_ms;
+	return e >> HEAP_ROW_BITS;
+}
+
+static struct host *
+heap_row(const struct hosttab *t, uint64_t e)
+{
+	return &t->hosts[e & ((UINT64_C(1) << HEAP_ROW_BITS) - 1)];
 }
 
 static void
-heap_swap(struct hosttab *t, size_t a, size_t b)
+heap_down(struct hosttab *t, size_t i)
 {
-	uint32_t r = t->heap[a];
+	uint64_t e = t->heap[i];
 
-	t->heap[a] = t->heap[b];
-	t->heap[b] = r;
-	t->hosts[t->heap[a]].heap_pos = (uint32_t)(a + 1);
-	t->hosts[t->heap[b]].heap_pos = (uint32_t)(b + 1);
-}
-
-static void
-heap_fix(struct hosttab *t, size_t i)
-{
-	while (i > 0 && earlier(t, i, (i - 1) / 2)) {
-		heap_swap(t, i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
 	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < t->heap_n && earlier(t, l, m))
-			m = l;
-		if (r < t->heap_n && earlier(t, r, m))
-			m = r;
-		if (m == i)
-			return;
-		heap_swap(t, i, m);
+		size_t l = 2 * i + 1, m = l;
+		if (l >= t->heap_n)
+			break;
+		if (l + 1 < t->heap_n && t->heap[l + 1] < t->heap[l])
+			m = l + 1;
+		if (t->heap[m] >= e)
+			break;
+		t->heap[i] = t->heap[m];
 		i = m;
 	}
+	t->heap[i] = e;
+}
+
+static void
+heap_push(struct hosttab *t, uint64_t e)
+{
+	size_t i = t->heap_n++;
+
+	while (i > 0 && e < t->heap[(i - 1) / 2]) {
+		t->heap[i] = t->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	t->heap[i] = e;
+}
+
+static void
+heap_pop(struct hosttab *t)
+{
+	t->heap[0] = t->heap[--t->heap_n];
+	if (t->heap_n > 0)
+		heap_down(t, 0);
+}
+
+/* The heap anew from the live rows' deadlines. */
+static void
+heap_rebuild(struct hosttab *t)
+{
+	size_t i;
+
+	t->heap_n = 0;
+	for (i = 0; i < t->n; i++) {
+		struct host *h = &t->hosts[i];
+		uint64_t due =
+			h->due_ms > HEAP_DUE_MAX ? HEAP_DUE_MAX : h->due_ms;
+		h->heap_key = 0;
+		if (h->status == HOST_ALIVE || h->status == HOST_STALE) {
+			t->heap[t->heap_n] = due << HEAP_ROW_BITS | i;
+			h->heap_key = t->heap[t->heap_n++] + 1;
+		}
+	}
+	for (i = t->heap_n / 2; i-- > 0;)
+		heap_down(t, i);
 }
 
 static void
 heap_remove(struct hosttab *t, struct host *h)
 {
-	size_t i;
-
-	if (h->heap_pos == 0)
-		return;
-	i = h->heap_pos - 1;
-	h->heap_pos = 0;
-	if (i == --t->heap_n)
-		return;
-	t->heap[i] = t->heap[t->heap_n];
-	t->hosts[t->heap[i]].heap_pos = (uint32_t)(i + 1);
-	heap_fix(t, i);
+	(void)t;
+	h->heap_key = 0; /* its entry is dropped when it comes up */
 }
 
 /* Look at h again at due (UINT64_MAX: never, it is not live). */
 static void
 schedule(struct hosttab *t, struct host *h, uint64_t due)
 {
+	uint64_t e;
+
 	if (due == UINT64_MAX) {
 		heap_remove(t, h);
 		return;
 	}
 	h->due_ms = due;
-	if (h->heap_pos == 0) {
-		t->heap[t->heap_n] = (uint32_t)(h - t->hosts);
-		h->heap_pos = (uint32_t)(++t->heap_n);
-	}
-	heap_fix(t, h->heap_pos - 1);
+	e = (due > HEAP_DUE_MAX ? HEAP_DUE_MAX : due) << HEAP_ROW_BITS |
+	    (uint64_t)(h - t->hosts);
+	if (h->heap_key != 0 && h->heap_key - 1 <= e)
+		return; /* its entry comes up first, and is put back */
+	if (t->heap_n == t->heap_cap)
+		heap_rebuild(t); /* only dropped entries are lost */
+	if (h->heap_key != 0 && h->heap_key - 1 <= e)
+		return;
+	heap_push(t, e);
+	h->heap_key = e + 1;
 }
 
 /* ---- rows by hostname ---- */
@@ -373,16 +419,8 @@ grow_index(struct hosttab *t)
 static void
 rebuild(struct hosttab *t)
 {
-	size_t i;
-
 	reindex(t);
-	t->heap_n = 0;
-	for (i = 0; i < t->n; i++) {
-		struct host *h = &t->hosts[i];
-		h->heap_pos = 0;
-		if (h->status == HOST_ALIVE || h->status == HOST_STALE)
-			schedule(t, h, h->due_ms);
-	}
+	heap_rebuild(t);
 }
 
 /* Index and names anew from the rows (the rows in place: the heap holds
@@ -1319,16 +1357,28 @@ hosttab_tick(struct hosttab *t, uint64_t now, struct hosttab_ask *asks,
 	     size_t max, size_t *n)
 {
 	*n = 0;
-	while (t->heap_n > 0 && t->hosts[t->heap[0]].due_ms <= now) {
-		struct host *h = &t->hosts[t->heap[0]];
-		uint64_t next;
+	while (t->heap_n > 0 && heap_due(t->heap[0]) <= now) {
+		uint64_t e = t->heap[0], next;
+		struct host *h = heap_row(t, e);
+		if (h->heap_key != e + 1) {
+			heap_pop(t); /* not the row's own any more */
+			continue;
+		}
+		if (h->due_ms > heap_due(e)) { /* heard since: put back */
+			heap_pop(t);
+			h->heap_key = 0;
+			schedule(t, h, h->due_ms);
+			continue;
+		}
 		if (*n == max)
 			return now; /* no room to ask: again at once */
+		heap_pop(t);
+		h->heap_key = 0;
 		next = tick_host(t, h, now, asks, max, n);
 		if (live(h))
 			schedule(t, h, next > now ? next : now + 1);
 	}
-	return t->heap_n > 0 ? t->hosts[t->heap[0]].due_ms : UINT64_MAX;
+	return t->heap_n > 0 ? heap_due(t->heap[0]) : UINT64_MAX;
 }
 
 size_t

@@ -122,8 +122,8 @@ struct host {
 	float prior; /* loss prior: the link's estimate, or LOSS_PRIOR */
 
 	/* The table's own: the timer heap, and the rows with this name. */
-	uint32_t heap_pos;  /* 1-based; 0: not in the heap (not live) */
 	uint32_t name_next; /* next row + 1 with the same name hash; 0: end */
+	uint64_t heap_key;  /* its entry in the timer heap + 1; 0: none */
 	uint64_t due_ms;    /* when tick() must look at it next */
 
 	uint64_t query_due_ms; /* when the outstanding query counts as lost */

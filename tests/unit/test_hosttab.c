@@ -164,6 +164,34 @@ test_rows_restarts_goodbye(void **state)
 	hosttab_free(t);
 }
 
+/* A deadline that moves earlier (a shorter interval announced) is kept:
+   the table looks at the host then, not at the later deadline it had. */
+static void
+test_earlier_deadline_kept(void **state)
+{
+	struct rec r = {0};
+	struct hosttab *t = table(0, &r);
+	struct beacon_msg b = msg("a", "i1", 1, "alpha");
+	uint64_t at;
+	(void)state;
+
+	b.interval_ms = 10000;
+	b.ttl_ms = 30000;
+	for (at = 0; at <= 40000; at += 10000, b.seq++)
+		feed(t, &b, at);
+	/* Its entry comes up and is put back at 40000 + 100 + 11000. */
+	run(t, 40000, 42000);
+	b.interval_ms = 1000;
+	b.ttl_ms = 3000;
+	feed(t, &b, 42000);
+	run(t, 42000, 44500);
+	assert_true(r.queries >= 1); /* missed at 42000 + 100 + 1100 */
+	run(t, 44500, 60000);
+	assert_int_equal(hosttab_find(t, "a")->status, HOST_EXPIRED);
+	assert_true(r.expire_at < 51100);
+	hosttab_free(t);
+}
+
 /* A copy of the newest beacon from another address is another path when
    it comes at once, a replay later: its source is never the host's, and
    it neither refreshes the host nor moves where it is asked. */
@@ -746,6 +774,7 @@ main(void)
 		cmocka_unit_test(test_probe_drops_not_charged),
 		cmocka_unit_test(test_probe_blind_time_not_blamed),
 		cmocka_unit_test(test_late_copy_adds_no_source),
+		cmocka_unit_test(test_earlier_deadline_kept),
 		cmocka_unit_test(test_siphash),
 		cmocka_unit_test(test_rename_conflict_and_many_hosts),
 	};
