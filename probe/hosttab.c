@@ -564,7 +564,7 @@ count_beacons(struct hosttab *t, struct host *h, uint64_t gap)
 double
 host_loss(const struct host *h)
 {
-	double p = (h->win_lost + h->prior * LOSS_PRIOR_SEEN) /
+	double p = (h->win_lost + h->prior / 65535.0 * LOSS_PRIOR_SEEN) /
 		   (h->win_expected + LOSS_PRIOR_SEEN);
 
 	return p < LOSS_MIN ? LOSS_MIN : p > LOSS_MAX ? LOSS_MAX : p;
@@ -846,8 +846,8 @@ heard(struct hosttab *t, struct host *h, const char *src, const char *ifname,
 	h->last_seen_ms = now;
 	set_seen(h, src, ifname, now);
 	h->link = (int8_t)link_of(t, ifname ? ifname : "");
-	h->prior = (float)link_loss(t, h->link);
-	h->drops_at = (uint32_t)t->drops;
+	h->prior = (uint16_t)lround(link_loss(t, h->link) * 65535);
+	h->drops_at = (uint16_t)t->drops;
 	h->blind_at = (uint32_t)t->blind_ms;
 	h->queries_sent = h->unanswered = 0;
 	h->query_out = false;
@@ -1040,7 +1040,7 @@ sequence(struct hosttab *t, struct host *h, uint64_t s, enum beacon_state state,
 	h->seq_seen = gap >= 63 ? 1 : (h->seq_seen << (gap + 1)) | 1;
 	h->seq = h->seq_up = s;
 	h->top_ms = now;
-	if ((uint32_t)t->drops != h->drops_at) {
+	if ((uint16_t)t->drops != h->drops_at) {
 		h->lost_local += gap; /* the probe's loss, not the link's */
 		gap = 0;
 	}

@@ -114,12 +114,13 @@ struct host {
 	uint32_t lost_local; /* gaps while the probe itself dropped datagrams */
 	uint32_t top_gap;    /* ... the gap seq left (within the window) */
 	uint32_t interval_ms, ttl_ms; /* as announced, capped */
-	uint32_t drops_at; /* the probe's drop count at the last beacon (low
+	uint16_t drops_at; /* the probe's drop count at the last beacon (low
 			      bits: only compared for a change) */
+	uint16_t prior;    /* loss prior, of 65535: the link's estimate at
+			      the last beacon, or LOSS_PRIOR */
 	uint32_t blind_at; /* the probe's blind time at the last beacon (low
 			      bits: only subtracted) */
 	float win_lost, win_expected; /* windowed, for the loss estimate */
-	float prior; /* loss prior: the link's estimate, or LOSS_PRIOR */
 
 	/* The table's own: the timer heap, and the rows with this name. */
 	uint32_t name_next; /* next row + 1 with the same name hash; 0: end */
