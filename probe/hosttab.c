@@ -195,23 +195,56 @@ hosttab_free(struct hosttab *t)
 	free(t);
 }
 
+/* An index slot: row + 1 in the low 25 bits (--max-hosts is at most
+   2^24), and the top 7 bits of the id's hash, so a probe past a slot
+   reads another row (a cache miss in a large table) once in 128. */
+#define IDX_ROW_BITS 25
+#define IDX_ROW(v)   ((v) & ((UINT32_C(1) << IDX_ROW_BITS) - 1))
+
+static size_t
+slot_tag_of(const struct hosttab *t, const char *id, uint32_t *tag)
+{
+	uint64_t hash = hash_id(t, id);
+	size_t i = hash & (t->index_size - 1);
+	uint32_t v;
+
+	*tag = (uint32_t)(hash >> 57) << IDX_ROW_BITS;
+	while ((v = t->index[i]) != 0 &&
+	       ((v & ~IDX_ROW(UINT32_MAX)) != *tag ||
+		strcmp(t->hosts[IDX_ROW(v) - 1].id, id) != 0))
+		i = (i + 1) & (t->index_size - 1);
+	return i;
+}
+
 static size_t
 slot_of(const struct hosttab *t, const char *id)
 {
-	size_t i = hash_id(t, id) & (t->index_size - 1);
+	uint32_t tag;
 
-	while (t->index[i] != 0 &&
-	       strcmp(t->hosts[t->index[i] - 1].id, id) != 0)
-		i = (i + 1) & (t->index_size - 1);
-	return i;
+	return slot_tag_of(t, id, &tag);
+}
+
+/* Row i (whose id is not in the index yet) into the index. */
+static void
+index_put(struct hosttab *t, size_t i)
+{
+	uint32_t tag;
+	size_t slot = slot_tag_of(t, t->hosts[i].id, &tag);
+
+	t->index[slot] = tag | (uint32_t)(i + 1);
+}
+
+/* The row at an index slot, or NULL. */
+static struct host *
+row_at(const struct hosttab *t, size_t slot)
+{
+	return t->index[slot] ? &t->hosts[IDX_ROW(t->index[slot]) - 1] : NULL;
 }
 
 const struct host *
 hosttab_find(const struct hosttab *t, const char *id)
 {
-	size_t i = slot_of(t, id);
-
-	return t->index[i] ? &t->hosts[t->index[i] - 1] : NULL;
+	return row_at(t, slot_of(t, id));
 }
 
 /* ---- the timer heap ----
@@ -435,7 +468,7 @@ reindex(struct hosttab *t)
 	t->names_used = 0;
 	for (i = 0; i < t->n; i++) {
 		struct host *h = &t->hosts[i];
-		t->index[slot_of(t, h->id)] = (uint32_t)(i + 1);
+		index_put(t, i);
 		name_link(t, h);
 	}
 }
@@ -947,7 +980,7 @@ add(struct hosttab *t, const struct beacon_msg *b, const char *src,
 	timing(t, h);
 	heard(t, h, src, ifname, now);
 	count_beacons(t, h, 0);
-	t->index[slot_of(t, h->id)] = (uint32_t)(t->n + 1);
+	index_put(t, t->n);
 	t->n++;
 	name_link(t, h);
 	if (b->state == BEACON_STATE_BYE) {
@@ -1145,8 +1178,8 @@ hosttab_update(struct hosttab *t, const struct beacon_msg *b, const char *src,
 
 	if (t->index[slot] == 0)
 		return add(t, b, src, ifname, now);
-	return update_row(t, &t->hosts[t->index[slot] - 1], b, b->seq, b->state,
-			  src, ifname, now);
+	return update_row(t, row_at(t, slot), b, b->seq, b->state, src, ifname,
+			  now);
 }
 
 enum hosttab_result
@@ -1163,10 +1196,10 @@ hosttab_update_auth(struct hosttab *t, const struct beacon_msg *b,
 		r = add(t, b, src, ifname, now);
 		slot = slot_of(t, b->id);
 		if (r == HT_NEW && t->index[slot] != 0)
-			t->hosts[t->index[slot] - 1].verified = verified;
+			row_at(t, slot)->verified = verified;
 		return r;
 	}
-	h = &t->hosts[t->index[slot] - 1];
+	h = row_at(t, slot);
 	if (h->verified && !verified) {
 		t->refused[HR_UNVERIFIED]++;
 		return HT_REFUSED;
@@ -1188,7 +1221,7 @@ hosttab_refresh(struct hosttab *t, const char *id, const struct hosttab_fast *f,
 
 	if (t->index[slot] == 0)
 		return HT_UNKNOWN;
-	h = &t->hosts[t->index[slot] - 1];
+	h = row_at(t, slot);
 	/* The same bytes but the digits: the keys before the digits are
 	   where they were, once each, so the digits mean what they did. */
 	if (h->fp_hash == 0 || h->fp_hash != f->hash || h->verified)
@@ -1210,7 +1243,7 @@ hosttab_set_fingerprint(struct hosttab *t, const struct beacon_msg *b,
 
 	if (t->index[slot] == 0)
 		return;
-	h = &t->hosts[t->index[slot] - 1];
+	h = row_at(t, slot);
 	h->fp_hash = f->hash;
 	h->fp_state = (uint8_t)b->state;
 }
