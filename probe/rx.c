@@ -574,14 +574,23 @@ probe_take(struct probe *p, const uint8_t *buf, size_t len,
 	}
 }
 
+/* What the probe has dropped itself so far: a full receive buffer (the
+   kernel's count, with the next datagram read) or queue. */
+static uint64_t
+own_drops(const struct probe *p)
+{
+	const struct mailslot_stats *ms = mailslot_stats(p->srv);
+
+	return ms->rcvbuf_drops + ms->queue_full;
+}
+
 /* Since the last pass the probe was blind if it dropped datagrams (the
    kernel's count rose: a full buffer) or fell behind (this pass left
    datagrams waiting): the table leaves that time out of every silence. */
 static void
 blind_time(struct probe *p, bool behind, uint64_t now)
 {
-	const struct mailslot_stats *ms = mailslot_stats(p->srv);
-	uint64_t drops = ms->rcvbuf_drops + ms->queue_full;
+	uint64_t drops = own_drops(p);
 
 	if (p->pass_ms != 0 && now > p->pass_ms &&
 	    (behind || drops != p->drops_at_pass)) {
@@ -596,14 +605,12 @@ size_t
 probe_receive(struct probe *p, uint64_t now, size_t max)
 {
 	uint8_t buf[BEACON_MAX_WIRE + 1];
-	const struct mailslot_stats *ms = mailslot_stats(p->srv);
 	struct mailslot_meta m;
 	size_t len, n;
 
 	/* The drops so far, so that a gap they explain is not charged to a
-	   host (the kernel reports them with the next datagram read). */
-	hosttab_set_drops(p->tab, ms->rcvbuf_drops + ms->queue_full,
-			  p->rx_loss);
+	   host. */
+	hosttab_set_drops(p->tab, own_drops(p), p->rx_loss);
 	for (n = 0; n < max; n++) {
 		if (mailslot_read(p->srv, buf, sizeof(buf), &len, &m) !=
 		    MAILSLOT_OK)
@@ -621,9 +628,8 @@ probe_receive(struct probe *p, uint64_t now, size_t max)
 void
 probe_sample_drops(struct probe *p)
 {
-	const struct mailslot_stats *ms = mailslot_stats(p->srv);
-	uint64_t drops = ms->rcvbuf_drops + ms->queue_full;
-	uint64_t seen = ms->datagrams + drops;
+	uint64_t drops = own_drops(p);
+	uint64_t seen = mailslot_stats(p->srv)->datagrams + drops;
 	double d = 0;
 
 	if (seen > p->seen_at_sample)

@@ -9,7 +9,6 @@ program that opened one for reading would wait there for ever (and
 SIGTERM could not end it), which the test's timeout turns into a
 failure."""
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,12 +20,6 @@ AGENT = os.environ["BEACON_AGENT"]
 PROBE = os.environ["BEACON_PROBE"]
 NET = ["--port", str(t.free_port()), "--broadcast", "127.255.255.255"]
 tmp = tempfile.mkdtemp(prefix="beacon-fifo-")
-
-
-def tcp_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def private(name, text):
@@ -52,8 +45,8 @@ def refused(what, cmd, option, kind):
 
 fifo = os.path.join(tmp, "fifo")
 os.mkfifo(fifo, 0o600)
-mqtt = f"127.0.0.1:{tcp_port()}"  # nothing listens: never reached
-http = ["--http", f"127.0.0.1:{tcp_port()}"]
+mqtt = f"127.0.0.1:{t.tcp_port()}"  # nothing listens: never reached
+http = ["--http", f"127.0.0.1:{t.tcp_port()}"]
 serve = [PROBE, "serve", *NET, "--export", os.path.join(tmp, "h.json")]
 cert, key = private("cert.pem", "not read\n"), private("key.pem", "not read\n")
 cases = [

@@ -36,13 +36,7 @@ validator = Draft202012Validator(table_schema)
 XSS = "<img src=x onerror=alert(1)>"
 
 
-def tcp_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-HTTP = f"127.0.0.1:{tcp_port()}"
+HTTP = f"127.0.0.1:{t.tcp_port()}"
 BASE = f"http://{HTTP}"
 
 

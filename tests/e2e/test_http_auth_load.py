@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,13 +31,7 @@ ATTACK_S = 4
 tmp = tempfile.mkdtemp(prefix="beacon-authload-")
 
 
-def tcp_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-PORT = tcp_port()
+PORT = t.tcp_port()
 
 
 def auth(user, password):
@@ -112,7 +105,7 @@ try:
     os.chmod(bad, 0o600)
     try:
         r = subprocess.run([PROBE, "serve", *NET, "--export", os.path.join(tmp, "x.json"),
-                            "--http", f"127.0.0.1:{tcp_port()}", "--http-auth", bad],
+                            "--http", f"127.0.0.1:{t.tcp_port()}", "--http-auth", bad],
                            capture_output=True, text=True, timeout=10)
         rc, err = r.returncode, r.stderr.strip()
     except subprocess.TimeoutExpired:

@@ -26,12 +26,6 @@ NET = ["--port", str(t.free_port()), "--broadcast", "127.255.255.255"]
 tmp = tempfile.mkdtemp(prefix="beacon-https-")
 
 
-def tcp_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def get(url, user=None, password=None, ctx=None):
     req = urllib.request.Request(url)
     if user is not None:
@@ -64,7 +58,7 @@ try:
                         "-keyout", key, "-out", cert], check=True, capture_output=True)
         os.chmod(key, 0o600)
         args += ["--http-cert", cert, "--http-key", key]
-    port = tcp_port()
+    port = t.tcp_port()
     serve = subprocess.Popen([PROBE, "serve", *NET, "--export", os.path.join(tmp, "h.json"),
                               "--http", f"127.0.0.1:{port}", *args],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -99,7 +93,7 @@ try:
     serve.wait(10)
     os.chmod(users, 0o644)
     r = subprocess.run([PROBE, "serve", *NET, "--export", os.path.join(tmp, "h.json"),
-                        "--http", f"127.0.0.1:{tcp_port()}", "--http-auth", users],
+                        "--http", f"127.0.0.1:{t.tcp_port()}", "--http-auth", users],
                        capture_output=True, text=True, timeout=10)
     t.check(r.returncode == 1 and "chmod 600" in r.stderr,
             f"a password file others can read is refused: {r.stderr.strip()}")

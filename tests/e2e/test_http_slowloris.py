@@ -26,13 +26,7 @@ ADDRS, PER_ADDR, LINE_S, ATTACK_S = 10, 30, 2.0, 16.0
 DEADLINE_S = 10
 
 
-def tcp_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-PORT = tcp_port()
+PORT = t.tcp_port()
 tmp = tempfile.mkdtemp(prefix="beacon-slowloris-")
 procs, socks = [], []
 

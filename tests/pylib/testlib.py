@@ -56,6 +56,14 @@ def shared(*parts):
     return path
 
 
+def tcp_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def free_port():
     """A high UDP port nothing is bound to on 127.0.0.1 right now."""
     import socket
