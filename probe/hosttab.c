@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "hosttab.h"
+#include "timerq.h"
 
 struct rate {
 	uint64_t key; /* hash of the source address + 1; 0: free */
@@ -36,10 +37,9 @@ struct hosttab {
 	size_t n, cap, max;
 	uint32_t *index; /* row + 1; 0 = empty */
 	size_t index_size;
-	/* Live rows by due time (a binary min-heap of due << 24 | row), so
-	   a tick touches only the rows that need it. */
-	uint64_t *heap;
-	size_t heap_n, heap_cap;
+	/* Live rows by due time (entries due << 24 | row), so a tick
+	   touches only the rows that need it. */
+	struct timerq tq;
 	/* Rows by hostname, so a conflict check touches only the rows that
 	   claim that name; same size as the index. */
 	struct name_slot *names;
@@ -166,9 +166,8 @@ hosttab_new(const struct hosttab_opts *o, hosttab_event_fn ev, void *ctx)
 	t->index = calloc(t->index_size, sizeof(*t->index));
 	t->names = calloc(t->index_size, sizeof(*t->names));
 	/* Room for every row's entry and as many dropped ones. */
-	t->heap_cap = 2 * t->max + 64;
-	t->heap = calloc(t->heap_cap, sizeof(*t->heap));
-	if (t->index == NULL || t->names == NULL || t->heap == NULL) {
+	if (timerq_init(&t->tq, 2 * t->max + 64) < 0 || t->index == NULL ||
+	    t->names == NULL) {
 		hosttab_free(t);
 		return NULL;
 	}
@@ -191,7 +190,7 @@ hosttab_free(struct hosttab *t)
 	free(t->hosts);
 	free(t->index);
 	free(t->names);
-	free(t->heap);
+	timerq_free(&t->tq);
 	free(t);
 }
 
@@ -247,89 +246,36 @@ hosttab_find(const struct hosttab *t, const char *id)
 	return row_at(t, slot_of(t, id));
 }
 
-/* ---- the timer heap ----
+/* ---- the timers ----
  *
  * Entries are (due << 24 | row): compared as they are, without touching a
- * row, so a sift costs the heap's cache lines only. A row's deadline moves
- * later with each of its beacons: then nothing happens here; its entry,
- * earlier, comes up first, and is put back at the row's due (one heap
- * operation an interval instead of one a beacon). An entry is the row's
- * own while row->heap_key is it + 1; any other is dropped when it comes
- * up (a row that left, or whose deadline moved earlier). */
+ * row (timerq.h). A row's deadline moves later with each of its beacons:
+ * then nothing happens here; its entry, earlier, comes up first, and is put
+ * back at the row's due (one queue operation an interval instead of one a
+ * beacon). An entry is the row's own while row->heap_key is it + 1; any
+ * other is dropped when it comes up (a row that left, or whose deadline
+ * moved earlier). */
 
-#define HEAP_ROW_BITS 24 /* --max-hosts is at most 2^24 */
-#define HEAP_DUE_MAX  ((UINT64_C(1) << (64 - HEAP_ROW_BITS)) - 1)
+#define HEAP_DUE_MAX ((UINT64_C(1) << (64 - TIMERQ_ROW_BITS)) - 1)
 
-static uint64_t
-heap_due(uint64_t e)
-{
-	return e >> HEAP_ROW_BITS;
-}
-
-static struct host *
-heap_row(const struct hosttab *t, uint64_t e)
-{
-	return &t->hosts[e & ((UINT64_C(1) << HEAP_ROW_BITS) - 1)];
-}
-
-static void
-heap_down(struct hosttab *t, size_t i)
-{
-	uint64_t e = t->heap[i];
-
-	for (;;) {
-		size_t l = 2 * i + 1, m = l;
-		if (l >= t->heap_n)
-			break;
-		if (l + 1 < t->heap_n && t->heap[l + 1] < t->heap[l])
-			m = l + 1;
-		if (t->heap[m] >= e)
-			break;
-		t->heap[i] = t->heap[m];
-		i = m;
-	}
-	t->heap[i] = e;
-}
-
-static void
-heap_push(struct hosttab *t, uint64_t e)
-{
-	size_t i = t->heap_n++;
-
-	while (i > 0 && e < t->heap[(i - 1) / 2]) {
-		t->heap[i] = t->heap[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	t->heap[i] = e;
-}
-
-static void
-heap_pop(struct hosttab *t)
-{
-	t->heap[0] = t->heap[--t->heap_n];
-	if (t->heap_n > 0)
-		heap_down(t, 0);
-}
-
-/* The heap anew from the live rows' deadlines. */
+/* The timers anew from the live rows' deadlines. */
 static void
 heap_rebuild(struct hosttab *t)
 {
 	size_t i;
 
-	t->heap_n = 0;
+	timerq_clear(&t->tq);
 	for (i = 0; i < t->n; i++) {
 		struct host *h = &t->hosts[i];
 		uint64_t due =
 			h->due_ms > HEAP_DUE_MAX ? HEAP_DUE_MAX : h->due_ms;
 		h->heap_key = 0;
 		if (h->status == HOST_ALIVE || h->status == HOST_STALE) {
-			t->heap[t->heap_n] = due << HEAP_ROW_BITS | i;
-			h->heap_key = t->heap[t->heap_n++] + 1;
+			uint64_t e = due << TIMERQ_ROW_BITS | i;
+			timerq_push(&t->tq, e);
+			h->heap_key = e + 1;
 		}
 	}
-	for (i = t->heap_n / 2; i-- > 0;)
-		heap_down(t, i);
 }
 
 static void
@@ -350,15 +296,15 @@ schedule(struct hosttab *t, struct host *h, uint64_t due)
 		return;
 	}
 	h->due_ms = due;
-	e = (due > HEAP_DUE_MAX ? HEAP_DUE_MAX : due) << HEAP_ROW_BITS |
+	e = (due > HEAP_DUE_MAX ? HEAP_DUE_MAX : due) << TIMERQ_ROW_BITS |
 	    (uint64_t)(h - t->hosts);
 	if (h->heap_key != 0 && h->heap_key - 1 <= e)
 		return; /* its entry comes up first, and is put back */
-	if (t->heap_n == t->heap_cap)
+	if (timerq_len(&t->tq) == t->tq.cap)
 		heap_rebuild(t); /* only dropped entries are lost */
 	if (h->heap_key != 0 && h->heap_key - 1 <= e)
 		return;
-	heap_push(t, e);
+	timerq_push(&t->tq, e);
 	h->heap_key = e + 1;
 }
 
@@ -1093,7 +1039,7 @@ update_row(struct hosttab *t, struct host *h, const struct beacon_msg *b,
 {
 	enum host_status was = h->status;
 	enum hosttab_result r;
-	char what[96], reason[160], oldname[BEACON_MAX_HOSTNAME + 1];
+	char what[96], reason[160], oldname[BEACON_MAX_HOSTNAME + 1] = "";
 	bool renamed = false;
 	bool restarted = b != NULL && strcmp(h->instance, b->instance) != 0;
 
@@ -1121,10 +1067,10 @@ update_row(struct hosttab *t, struct host *h, const struct beacon_msg *b,
 		    seq < h->bye_seq && now - h->bye_ms < REORDER_MS)
 			return HT_OLD; /* sent just before its goodbye */
 	}
-	snprintf(oldname, sizeof(oldname), "%s", h->hostname);
-	if (b != NULL) {
+	if (b != NULL) { /* (the fast path's beacons leave the name cold) */
 		renamed = strcmp(h->hostname, b->hostname) != 0;
 		if (renamed) {
+			snprintf(oldname, sizeof(oldname), "%s", h->hostname);
 			names_room(t);
 			name_unlink(t, h, oldname);
 		}
@@ -1389,29 +1335,31 @@ uint64_t
 hosttab_tick(struct hosttab *t, uint64_t now, struct hosttab_ask *asks,
 	     size_t max, size_t *n)
 {
+	uint64_t e;
+
 	*n = 0;
-	while (t->heap_n > 0 && heap_due(t->heap[0]) <= now) {
-		uint64_t e = t->heap[0], next;
-		struct host *h = heap_row(t, e);
+	while (timerq_first(&t->tq, now, &e) && timerq_due(e) <= now) {
+		struct host *h = &t->hosts[timerq_row(e)];
+		uint64_t next;
 		if (h->heap_key != e + 1) {
-			heap_pop(t); /* not the row's own any more */
+			timerq_pop(&t->tq); /* not the row's own any more */
 			continue;
 		}
-		if (h->due_ms > heap_due(e)) { /* heard since: put back */
-			heap_pop(t);
+		if (h->due_ms > timerq_due(e)) { /* heard since: put back */
+			timerq_pop(&t->tq);
 			h->heap_key = 0;
 			schedule(t, h, h->due_ms);
 			continue;
 		}
 		if (*n == max)
 			return now; /* no room to ask: again at once */
-		heap_pop(t);
+		timerq_pop(&t->tq);
 		h->heap_key = 0;
 		next = tick_host(t, h, now, asks, max, n);
 		if (live(h))
 			schedule(t, h, next > now ? next : now + 1);
 	}
-	return t->heap_n > 0 ? heap_due(t->heap[0]) : UINT64_MAX;
+	return timerq_next(&t->tq);
 }
 
 size_t

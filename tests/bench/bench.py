@@ -27,7 +27,8 @@ per-source defences lifted, and says so. It measures:
     file's creation to its rename) and SIGTERM to exit (whose export is
     also fsync'ed), at 20,000 and 100,000 hosts;
   * million: a table of 1,000,000 hosts (one address each): resident
-    bytes, and CPU ns per beacon against the 1,000-host figure;
+    bytes, and CPU ns per beacon against a 1,000-host probe's, measured
+    in alternate windows (the median of the pairs' ratios);
   * callgrind: user-space instructions per beacon on the steady-state path
     (callgrind over bench_ingest, which takes each datagram through the
     probe's own per-datagram function, each host from its own address);
@@ -469,9 +470,26 @@ def table_size(hosts):
             "sigterm_to_exit_s": round(took, 3)}
 
 
+def window(pr, hosts, rounds, first):
+    """One steady window of a running probe: CPU ns per beacon that reached
+    its socket (all, user space) and the beacons lost at it."""
+    c0, e0, u0 = cpu_ns(pr.p.pid), rcvbuf_errors(), cpu_ns(pr.p.pid, True)
+    sent, _ = send(pr.port, hosts, rounds, RATE, first=first)
+    settle(pr.p.pid, limit=120)
+    c1, e1, u1 = cpu_ns(pr.p.pid), rcvbuf_errors(), cpu_ns(pr.p.pid, True)
+    got = max(sent - (e1 - e0), 1)
+    return (c1 - c0) / got, (u1 - u0) / got, e1 - e0
+
+
+def ratio(a, b):
+    return a / b if b > 0 else None  # (a smoke run's window can read 0)
+
+
 def million(hosts):
     """A table of a million hosts, one address each: resident size, and
-    CPU per beacon in the steady state (one round of every host)."""
+    CPU per beacon in the steady state against a 1,000-host probe's, in
+    alternate windows (this VM's speed drifts by tens of per cent over
+    minutes, so each ratio is of neighbours, and the median is taken)."""
     pr = Probe(hosts)
     rss0 = status(pr.p.pid, "VmRSS")
     # At 100k new hosts a second: every host is in within its interval
@@ -485,33 +503,41 @@ def million(hosts):
     # fill's length (over their interval), and come back in it.
     send(pr.port, hosts, 1, RATE, first=1)
     settle(pr.p.pid, limit=120)
-    per, user, lost = [], [], 0
-    for w in range(1 if args.smoke else 3):
-        c0, e0, u0 = cpu_ns(pr.p.pid), rcvbuf_errors(), cpu_ns(pr.p.pid, True)
-        sent, _ = send(pr.port, hosts, 1, RATE, first=2 + w)
-        settle(pr.p.pid, limit=120)
-        c1, e1, u1 = cpu_ns(pr.p.pid), rcvbuf_errors(), cpu_ns(pr.p.pid, True)
-        per.append((c1 - c0) / max(sent - (e1 - e0), 1))
-        user.append((u1 - u0) / max(sent - (e1 - e0), 1))
-        lost += e1 - e0
+    small_hosts = 200 if args.smoke else 1000
+    sm = Probe(small_hosts)
+    send(sm.port, small_hosts, 1, FILL_RATE)
+    settle(sm.p.pid)
+    # The small window is half the usual length, so that a million hosts'
+    # round comes again within their interval's slack (11.1 s).
+    small_rounds = rounds_for(small_hosts, RATE, SECONDS / 2)
+    per, user, per1k, user1k, lost = [], [], [], [], 0
+    for w in range(1 if args.smoke else 5):
+        ns, uns, e = window(pr, hosts, 1, 2 + w)
+        per.append(ns)
+        user.append(uns)
+        lost += e
+        ns, uns, _ = window(sm, small_hosts, small_rounds, 1 + w * small_rounds)
+        per1k.append(ns)
+        user1k.append(uns)
+    sm.stop(parse=False)
     took, _ = pr.stop(parse=False)
     listed = export_rows(pr.export)
     b = bare(hosts, RATE)  # the kernel's side, at this many sources
-    # The same at 1,000 hosts, at once: this VM's speed drifts by tens of
-    # per cent over minutes, so the ratio is taken from neighbours.
-    small = probe_path(1000 if not args.smoke else 200, RATE,
-                       windows=1 if args.smoke else 3)
+    pairs = [ratio(x, y) for x, y in zip(per, per1k)]
+    upairs = [ratio(x, y) for x, y in zip(user, user1k)]
     return {"hosts": hosts, "listed": listed, "fill_s": round(fill_s, 1),
             "fill_lost": fill_lost, "steady_lost": lost,
             "rss_bytes": (rss1 - rss0) * 1024, "rss_total_bytes": rss1 * 1024,
             "rss_bytes_per_host": round((rss1 - rss0) * 1024 / max(listed, 1)),
             "ns_per_beacon": median(per), "ns_per_window": [round(x) for x in per],
             "bare_ns_per_beacon": round(b["ns_per_beacon"]),
-            "ns_per_beacon_1k": small["ns_per_beacon"],
-            "ratio_to_1k": median(per) / max(small["ns_per_beacon"], 1e-9),
+            "ns_per_beacon_1k": median(per1k),
+            "ns_per_window_1k": [round(x) for x in per1k],
+            "ratio_per_window": [None if r is None else round(r, 2) for r in pairs],
+            "ratio_to_1k": None if None in pairs else median(pairs),
             "user_ns_per_beacon": median(user),
-            "user_ns_per_beacon_1k": small["user_ns_per_beacon"],
-            "user_ratio_to_1k": median(user) / max(small["user_ns_per_beacon"], 1e-9),
+            "user_ns_per_beacon_1k": median(user1k),
+            "user_ratio_to_1k": None if None in upairs else median(upairs),
             "sigterm_to_exit_s": round(took, 3)}
 
 
@@ -669,13 +695,17 @@ for r in results.get("table", []):
           f"SIGTERM to exit with a durable export {r['sigterm_to_exit_s']} s")
 if "million" in results:
     m = results["million"]
+
+    def x(r):
+        return "-" if r is None else f"{r:.2f}x"
     print(f"million: {m['listed']} of {m['hosts']} hosts, filled in {m['fill_s']} s "
           f"({m['fill_lost']} lost filling, {m['steady_lost']} in the steady rounds), "
           f"{m['rss_total_bytes'] / 1e6:.0f} MB resident ({m['rss_bytes_per_host']} B per host), "
           f"{m['ns_per_beacon']:.0f} ns per beacon (a bare receiver: "
-          f"{m['bare_ns_per_beacon']} ns), {m['ratio_to_1k']:.2f}x the probe's "
-          f"{m['ns_per_beacon_1k']:.0f} ns at 1,000 hosts just after; in user space "
-          f"{m['user_ns_per_beacon']:.0f} ns, {m['user_ratio_to_1k']:.2f}x)")
+          f"{m['bare_ns_per_beacon']} ns), {x(m['ratio_to_1k'])} the probe's "
+          f"{m['ns_per_beacon_1k']:.0f} ns at 1,000 hosts in alternate windows "
+          f"(median; each: {m['ratio_per_window']}); in user space "
+          f"{m['user_ns_per_beacon']:.0f} ns, {x(m['user_ratio_to_1k'])})")
 if "callgrind" in results:
     print(f"callgrind: {results['callgrind']}")
 if "agent" in results:
