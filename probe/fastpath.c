@@ -103,6 +103,7 @@ fastpath_take(struct probe *p, const uint8_t *buf, size_t len, const char *src,
 	if (k + i >= buf + len || k[i] != '"')
 		return false;
 	id[i] = '\0';
+	hosttab_prefetch(p->tab, id, &f);
 	if (!fingerprint(p, buf, len, &f))
 		return false;
 	*r = hosttab_refresh(p->tab, id, &f, src, ifname, now);

@@ -201,9 +201,9 @@ hosttab_free(struct hosttab *t)
 #define IDX_ROW(v)   ((v) & ((UINT32_C(1) << IDX_ROW_BITS) - 1))
 
 static size_t
-slot_tag_of(const struct hosttab *t, const char *id, uint32_t *tag)
+slot_hashed(const struct hosttab *t, const char *id, uint64_t hash,
+	    uint32_t *tag)
 {
-	uint64_t hash = hash_id(t, id);
 	size_t i = hash & (t->index_size - 1);
 	uint32_t v;
 
@@ -213,6 +213,12 @@ slot_tag_of(const struct hosttab *t, const char *id, uint32_t *tag)
 		strcmp(t->hosts[IDX_ROW(v) - 1].id, id) != 0))
 		i = (i + 1) & (t->index_size - 1);
 	return i;
+}
+
+static size_t
+slot_tag_of(const struct hosttab *t, const char *id, uint32_t *tag)
+{
+	return slot_hashed(t, id, hash_id(t, id), tag);
 }
 
 static size_t
@@ -1157,11 +1163,20 @@ hosttab_update_auth(struct hosttab *t, const struct beacon_msg *b,
 	return r;
 }
 
+void
+hosttab_prefetch(const struct hosttab *t, const char *id,
+		 struct hosttab_fast *f)
+{
+	f->id_hash = hash_id(t, id);
+	__builtin_prefetch(&t->index[f->id_hash & (t->index_size - 1)]);
+}
+
 enum hosttab_result
 hosttab_refresh(struct hosttab *t, const char *id, const struct hosttab_fast *f,
 		const char *src, const char *ifname, uint64_t now)
 {
-	size_t slot = slot_of(t, id);
+	uint32_t tag;
+	size_t slot = slot_hashed(t, id, f->id_hash, &tag);
 	enum hosttab_result r;
 	struct host *h;
 

@@ -253,6 +253,7 @@ probe_run(const struct probe_config *c)
 	char err[512];
 	int sigfd, rc;
 	bool more = true; /* datagrams may wait: read before the first wait */
+	size_t got;
 	size_t i;
 
 	memset(&l, 0, sizeof(l));
@@ -345,12 +346,16 @@ probe_run(const struct probe_config *c)
 		now = clock_mono_ms();
 		/* Datagrams first: after a late wake-up the table judges no
 		   host before reading what waited (what did not fit in one
-		   pass, or was dropped, is blind time: rx.c). More may wait
-		   in the mailslot's queue: look again at once. A new host's
+		   pass, or was dropped, is blind time: rx.c). A pass cut
+		   short by its budget left more: look again at once; else
+		   the socket was emptied, and poll says when more came
+		   (each pass ends without a recvmmsg that finds nothing:
+		   mailslot's server.c). A new host's
 		   first deadline is LIVENESS_MARGIN_MS away at the least, so
 		   the table looks at it within 50 ms. */
-		more = probe_receive(&l.p, now, RX_BATCH) > 0;
-		if (more) {
+		got = probe_receive(&l.p, now, RX_BATCH);
+		more = got == RX_BATCH;
+		if (got > 0) {
 			l.table_due = earliest(l.table_due, now + 50);
 			l.browse_due = earliest(l.browse_due, now + 50);
 		}

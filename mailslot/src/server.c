@@ -81,6 +81,10 @@ struct mailslot_server {
 	uint8_t *slots;
 	struct rx rx[BATCH];
 	unsigned next, got;
+	/* The last recvmmsg emptied the socket (fewer than BATCH): once its
+	   datagrams are taken, say so without asking the socket again. That
+	   second recvmmsg all but always found nothing; the caller polls. */
+	bool emptied;
 	struct {
 		unsigned index;
 		char name[IF_NAMESIZE];
@@ -332,6 +336,7 @@ fill(struct mailslot_server *s)
 	}
 	s->next = 0;
 	s->got = (unsigned)n;
+	s->emptied = n < BATCH;
 	return MAILSLOT_OK;
 }
 
@@ -352,6 +357,10 @@ next_message(struct mailslot_server *s, struct mailslot_meta *m,
 		const uint8_t *buf;
 
 		if (s->next == s->got) {
+			if (s->emptied) {
+				s->emptied = false;
+				return MAILSLOT_E_TIMEOUT;
+			}
 			err = fill(s);
 			if (err != MAILSLOT_OK)
 				return err;

@@ -212,6 +212,48 @@ test_boundaries_kept(void **state)
 	mailslot_close(s);
 }
 
+/* A recvmmsg that emptied the socket is not followed by another that
+   finds nothing: once its datagrams are taken, a read without waiting says
+   "nothing now" without asking; the next read asks, and nothing is lost. */
+static void
+test_emptied_batch_then_more(void **state)
+{
+	uint16_t port = base_port + 10;
+	struct mailslot_server *s =
+		server(port, "\\\\.\\mailslot\\e", 0, 0, false);
+	struct mailslot_client *c = client(port, "\\\\*\\mailslot\\e");
+	char buf[64];
+	size_t len;
+	(void)state;
+
+	mailslot_set_timeout(s, 0);
+	assert_int_equal(mailslot_write(c, "one", 3), MAILSLOT_OK);
+	assert_int_equal(mailslot_write(c, "two", 3), MAILSLOT_OK);
+	assert_int_equal(mailslot_read(s, buf, sizeof(buf), &len, NULL),
+			 MAILSLOT_OK);
+	assert_int_equal(mailslot_read(s, buf, sizeof(buf), &len, NULL),
+			 MAILSLOT_OK);
+	assert_memory_equal(buf, "two", 3);
+	/* Loopback has queued it before the write returns. */
+	assert_int_equal(mailslot_write(c, "three", 5), MAILSLOT_OK);
+	assert_int_equal(mailslot_read(s, buf, sizeof(buf), &len, NULL),
+			 MAILSLOT_E_TIMEOUT);
+	assert_int_equal(mailslot_read(s, buf, sizeof(buf), &len, NULL),
+			 MAILSLOT_OK);
+	assert_int_equal(len, 5);
+	assert_memory_equal(buf, "three", 5);
+	assert_int_equal(mailslot_read(s, buf, sizeof(buf), &len, NULL),
+			 MAILSLOT_E_TIMEOUT);
+	/* Waiting, the read asks the socket at once. */
+	mailslot_set_timeout(s, 2000);
+	assert_int_equal(mailslot_write(c, "four", 4), MAILSLOT_OK);
+	assert_int_equal(mailslot_read(s, buf, sizeof(buf), &len, NULL),
+			 MAILSLOT_OK);
+	assert_memory_equal(buf, "four", 4);
+	mailslot_client_close(c);
+	mailslot_close(s);
+}
+
 static void
 test_small_buffer_keeps_message_and_info(void **state)
 {
@@ -458,6 +500,7 @@ main(void)
 		cmocka_unit_test(test_create_rejects_remote_names),
 		cmocka_unit_test(test_unique_write_and_metadata),
 		cmocka_unit_test(test_boundaries_kept),
+		cmocka_unit_test(test_emptied_batch_then_more),
 		cmocka_unit_test(test_small_buffer_keeps_message_and_info),
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_drops_counted_by_reason),
