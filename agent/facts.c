@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "beacon/hostid.h"
 #include "mailslot/iface.h"
 #include "text.h"
 

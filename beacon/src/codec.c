@@ -23,7 +23,6 @@
 
 #include "beacon/beacon.h"
 #include "policy.h"
-#include "sha256.h"
 #include "text.h"
 
 static const struct {
@@ -446,21 +445,4 @@ beacon_query_encode(const struct beacon_query *q, char *out, size_t cap,
 		return BEACON_E_NOSPACE;
 	*len = (size_t)n;
 	return BEACON_OK;
-}
-
-void
-beacon_host_id(const char *machine_id, char out[17])
-{
-	static const char prefix[] = "beacon-host-id:";
-	uint8_t digest[32];
-	char buf[256];
-	size_t n = strlen(machine_id), i;
-
-	if (n > sizeof(buf) - sizeof(prefix))
-		n = sizeof(buf) - sizeof(prefix);
-	memcpy(buf, prefix, sizeof(prefix) - 1);
-	memcpy(buf + sizeof(prefix) - 1, machine_id, n);
-	sha256(buf, sizeof(prefix) - 1 + n, digest);
-	for (i = 0; i < 8; i++)
-		snprintf(out + 2 * i, 3, "%02x", digest[i]);
 }

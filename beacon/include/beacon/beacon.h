@@ -136,11 +136,4 @@ bool beacon_hostname_valid(const char *s);
  */
 const char *beacon_tag_parse(const char *arg, struct beacon_tag *t);
 
-/*
- * The stable host id: the first 16 hex digits of SHA-256 over
- * "beacon-host-id:" and the machine id, so the machine id itself is not
- * exposed and other applications' ids from it do not match ours.
- */
-void beacon_host_id(const char *machine_id, char out[17]);
-
 #endif
