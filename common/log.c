@@ -10,7 +10,7 @@
 #include "log.h"
 
 struct site {
-	const char *fmt; /* the call site's identity */
+	const char *site; /* LOG_SITE: one string per file and line */
 	uint64_t window_ms;
 	unsigned in_window;
 	uint64_t held;
@@ -45,9 +45,9 @@ log_suppressed(void)
 
 /* May this site log now? *held gets the lines it held back until now. */
 static bool
-admit(const char *fmt, uint64_t *held)
+admit(const char *site, uint64_t *held)
 {
-	uintptr_t h = (uintptr_t)fmt;
+	uintptr_t h = (uintptr_t)site;
 	uint64_t now = clock_fn();
 	struct site *s;
 	size_t i;
@@ -56,13 +56,13 @@ admit(const char *fmt, uint64_t *held)
 	h ^= h >> 7;
 	for (i = 0; i < LOG_SITES; i++) {
 		s = &sites[(h + i) % LOG_SITES];
-		if (s->fmt == fmt || s->fmt == NULL)
+		if (s->site == site || s->site == NULL)
 			break;
 	}
 	if (i == LOG_SITES)
 		s = &sites[h % LOG_SITES]; /* full: share a slot */
-	if (s->fmt != fmt) {
-		s->fmt = fmt;
+	if (s->site != site) {
+		s->site = site;
 		s->window_ms = now;
 		s->in_window = 0;
 		s->held = 0;
@@ -100,46 +100,51 @@ vlog(const char *fmt, va_list ap, const char *err, uint64_t held)
 }
 
 void
-log_warn(const char *fmt, ...)
+log_warn_at(const char *site, const char *fmt, ...)
 {
 	int saved = errno;
 	uint64_t held;
 	va_list ap;
 
-	if (!admit(fmt, &held))
-		return;
-	va_start(ap, fmt);
-	vlog(fmt, ap, strerror(saved), held);
-	va_end(ap);
+	if (admit(site, &held)) {
+		va_start(ap, fmt);
+		vlog(fmt, ap, strerror(saved), held);
+		va_end(ap);
+	}
 	errno = saved;
 }
 
 void
-log_warnx(const char *fmt, ...)
+log_warnx_at(const char *site, const char *fmt, ...)
 {
+	int saved = errno;
 	uint64_t held;
 	va_list ap;
 
-	if (!admit(fmt, &held))
-		return;
-	va_start(ap, fmt);
-	vlog(fmt, ap, NULL, held);
-	va_end(ap);
+	if (admit(site, &held)) {
+		va_start(ap, fmt);
+		vlog(fmt, ap, NULL, held);
+		va_end(ap);
+	}
+	errno = saved;
 }
 
 void
 log_info(const char *fmt, ...)
 {
+	int saved = errno;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vlog(fmt, ap, NULL, 0);
 	va_end(ap);
+	errno = saved;
 }
 
 void
 log_debug(const char *fmt, ...)
 {
+	int saved = errno;
 	va_list ap;
 
 	if (!debug)
@@ -147,4 +152,5 @@ log_debug(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(fmt, ap, NULL, 0);
 	va_end(ap);
+	errno = saved;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The log's rate limit, with the clock as a parameter: a burst per call
    site, then one line a gap, the held-back count said with the next line;
-   sites are counted apart; info lines are never held back. */
+   sites are counted apart, even with one format; info lines are never held
+   back; errno is kept. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,26 +48,35 @@ captured(void (*fn)(void), char *out, size_t cap)
 	return lines;
 }
 
+/* One call site. */
+static void
+bad_datagram(int i)
+{
+	log_warnx("bad datagram from %d", i);
+}
+
 static void
 flood_one_site(void)
 {
 	int i;
 
 	for (i = 0; i < 1000; i++)
-		log_warnx("bad datagram from %d", i);
+		bad_datagram(i);
 }
 
 static void
 after_gap(void)
 {
 	fake_now += LOG_GAP_MS;
-	log_warnx("bad datagram from %d", -1);
+	bad_datagram(-1);
 }
 
 static void
 other_sites(void)
 {
 	log_warnx("another failure");
+	/* The same format as the flooded site, elsewhere: its own limit. */
+	log_warnx("bad datagram from %d", 7);
 	log_info("a progress line");
 	log_info("a progress line");
 	log_debug("not shown without verbose");
@@ -86,8 +97,43 @@ test_rate_limit(void **state)
 	assert_int_equal(log_suppressed(), 1000 - LOG_BURST);
 	assert_int_equal(captured(after_gap, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "(997 more like this held back)"));
-	assert_int_equal(captured(other_sites, out, sizeof(out)), 3);
+	assert_int_equal(captured(other_sites, out, sizeof(out)), 4);
+	assert_non_null(strstr(out, "bad datagram from 7\n"));
 	log_set_clock(NULL);
+}
+
+static void
+warn_keeps_errno(void)
+{
+	errno = EAGAIN;
+	log_warnx("a warning");
+	assert_int_equal(errno, EAGAIN);
+	errno = ENOENT;
+	log_warn("a failure");
+	assert_int_equal(errno, ENOENT);
+	errno = EINTR;
+	log_info("a progress line");
+	assert_int_equal(errno, EINTR);
+}
+
+static void
+test_errno_kept(void **state)
+{
+	static char out[4096];
+	(void)state;
+
+	log_init("beacon-test", 0);
+	assert_int_equal(captured(warn_keeps_errno, out, sizeof(out)), 3);
+	/* Standard error closed: the write fails, errno stays. */
+	errno = EPERM;
+	{
+		int saved = dup(fileno(stderr));
+		close(fileno(stderr));
+		log_warnx("to a closed stderr");
+		dup2(saved, fileno(stderr));
+		close(saved);
+	}
+	assert_int_equal(errno, EPERM);
 }
 
 int
@@ -95,6 +141,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rate_limit),
+		cmocka_unit_test(test_errno_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
