@@ -53,14 +53,12 @@ finish_list(struct probe *p, uint64_t now)
 {
 	size_t shown;
 
-	if (p->c->json) {
-		if (output_document(stdout, p, now, &shown) < 0 ||
-		    fflush(stdout) != 0) {
-			log_warn("cannot write the table");
-			return 1;
-		}
-	} else {
-		shown = output_table(stdout, p, now);
+	/* Out of memory or a failed write is 1, never "no host" (2). */
+	if ((p->c->json ? output_document(stdout, p, now, &shown)
+			: output_table(stdout, p, now, &shown)) < 0 ||
+	    fflush(stdout) != 0) {
+		log_warn("cannot write the table");
+		return 1;
 	}
 	return shown > 0 ? 0 : EXIT_NONE;
 }
@@ -148,12 +146,14 @@ static void
 redraw_run(struct loop *l, uint64_t now)
 {
 	struct probe *p = &l->p;
+	size_t shown;
 
 	if (l->tty)
 		fputs("\033[H\033[2J", stdout);
 	else
 		printf("\n");
-	output_table(stdout, p, now);
+	if (output_table(stdout, p, now, &shown) < 0)
+		log_warn("cannot write the table");
 	if (l->tty)
 		printf("\n%zu hosts in the table; port %u\n",
 		       hosttab_count(p->tab), p->c->port);

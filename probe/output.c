@@ -377,78 +377,79 @@ browse_cells(char cells[COLS][200], const struct browse_host *b, uint64_t now,
 	cell(cells[6], 200, buf, cap[6]);
 }
 
-size_t
-output_table(FILE *f, const struct probe *p, uint64_t now)
+/* A host's cells in the text table. */
+static void
+host_cells(char cells[COLS][200], const struct output_row *r,
+	   const struct probe *p, uint64_t now, const size_t *cap)
+{
+	const struct host *h = r->h;
+	const char *addr[3 * BEACON_MAX_ADDRS];
+	char buf[512], t[64];
+	size_t na = output_addresses(h, addr, 3 * BEACON_MAX_ADDRS), k, used;
+
+	cell(cells[0], 200, h->hostname, cap[0]);
+	snprintf(t, sizeof(t), "%.8s", h->id);
+	cell(cells[1], 200, t, cap[1]);
+	for (k = used = 0, buf[0] = '\0'; k < na; k++)
+		used += (size_t)snprintf(
+			buf + used, used < sizeof(buf) ? sizeof(buf) - used : 0,
+			"%s%s", k ? "," : "", addr[k]);
+	cell(cells[2], 200, buf, cap[2]);
+	/* With a keyring, both states show: the odd one out is seen
+	   (without, every host is unsigned: nothing to say). */
+	snprintf(t, sizeof(t), "%s%s%s", host_status_name(h->status),
+		 h->conflict ? ",conflict" : "",
+		 p->keys == NULL ? ""
+		 : h->verified   ? ",verified"
+				 : ",unsigned");
+	cell(cells[3], 200, t, cap[3]);
+	snprintf(t, sizeof(t), "%.1fs", (double)(now - h->last_seen_ms) / 1000);
+	cell(cells[4], 200, t, cap[4]);
+	if (h->has_uptime && h->status != HOST_LEFT &&
+	    h->status != HOST_EXPIRED)
+		duration(uptime_now(h, now), t, sizeof(t));
+	else
+		strcpy(t, "-");
+	cell(cells[5], 200, t, cap[5]);
+	for (k = used = 0, buf[0] = '\0'; k < h->n_tags; k++) {
+		char tag[2 * BEACON_MAX_TAG_VALUE + 40];
+		tag_text(host_tag(h, k), tag, sizeof(tag));
+		used += (size_t)snprintf(
+			buf + used, used < sizeof(buf) ? sizeof(buf) - used : 0,
+			"%s%s", k ? "," : "", tag);
+	}
+	if (r->b != NULL) /* the same machine announces over browse */
+		used += (size_t)snprintf(
+			buf + used, used < sizeof(buf) ? sizeof(buf) - used : 0,
+			"%snetbios=%s", used ? "," : "", r->b->name);
+	cell(cells[6], 200, buf, cap[6]);
+}
+
+int
+output_table(FILE *f, const struct probe *p, uint64_t now, size_t *shown)
 {
 	static const char *const head[COLS] = {
 		"HOSTNAME",  "ID",     "ADDRESSES", "STATUS",
 		"LAST SEEN", "UPTIME", "TAGS"};
 	static const size_t cap[COLS] = {32, 8, 48, 16, 10, 8, 160};
-	size_t n, i, c, w[COLS];
+	size_t n = 0, i, c, w[COLS];
 	struct output_row *r = output_rows(p, &n);
 	char(*cells)[COLS][200];
 
-	if (r == NULL)
-		return 0;
-	cells = calloc(n ? n : 1, sizeof(*cells));
+	*shown = 0;
+	cells = r != NULL ? calloc(n ? n : 1, sizeof(*cells)) : NULL;
 	if (cells == NULL) {
 		free(r);
-		return 0;
+		errno = ENOMEM;
+		return -1;
 	}
 	for (c = 0; c < COLS; c++)
 		w[c] = strlen(head[c]);
 	for (i = 0; i < n; i++) {
-		const struct host *h = r[i].h;
-		const char *addr[3 * BEACON_MAX_ADDRS];
-		char buf[512], t[64];
-		size_t na, k, used;
-
-		if (h == NULL) {
+		if (r[i].h == NULL)
 			browse_cells(cells[i], r[i].b, now, cap);
-			goto widths;
-		}
-		na = output_addresses(h, addr, 3 * BEACON_MAX_ADDRS);
-		cell(cells[i][0], 200, h->hostname, cap[0]);
-		snprintf(t, sizeof(t), "%.8s", h->id);
-		cell(cells[i][1], 200, t, cap[1]);
-		for (k = used = 0, buf[0] = '\0'; k < na; k++)
-			used += (size_t)snprintf(
-				buf + used,
-				used < sizeof(buf) ? sizeof(buf) - used : 0,
-				"%s%s", k ? "," : "", addr[k]);
-		cell(cells[i][2], 200, buf, cap[2]);
-		/* With a keyring, both states show: the odd one out is seen
-		   (without, every host is unsigned: nothing to say). */
-		snprintf(t, sizeof(t), "%s%s%s", host_status_name(h->status),
-			 h->conflict ? ",conflict" : "",
-			 p->keys == NULL ? ""
-			 : h->verified   ? ",verified"
-					 : ",unsigned");
-		cell(cells[i][3], 200, t, cap[3]);
-		snprintf(t, sizeof(t), "%.1fs",
-			 (double)(now - h->last_seen_ms) / 1000);
-		cell(cells[i][4], 200, t, cap[4]);
-		if (h->has_uptime && h->status != HOST_LEFT &&
-		    h->status != HOST_EXPIRED)
-			duration(uptime_now(h, now), t, sizeof(t));
 		else
-			strcpy(t, "-");
-		cell(cells[i][5], 200, t, cap[5]);
-		for (k = used = 0, buf[0] = '\0'; k < h->n_tags; k++) {
-			char tag[2 * BEACON_MAX_TAG_VALUE + 40];
-			tag_text(host_tag(h, k), tag, sizeof(tag));
-			used += (size_t)snprintf(
-				buf + used,
-				used < sizeof(buf) ? sizeof(buf) - used : 0,
-				"%s%s", k ? "," : "", tag);
-		}
-		if (r[i].b != NULL) /* the same machine announces over browse */
-			used += (size_t)snprintf(
-				buf + used,
-				used < sizeof(buf) ? sizeof(buf) - used : 0,
-				"%snetbios=%s", used ? "," : "", r[i].b->name);
-		cell(cells[i][6], 200, buf, cap[6]);
-	widths:
+			host_cells(cells[i], &r[i], p, now, cap);
 		for (c = 0; c < COLS; c++)
 			if (strlen(cells[i][c]) > w[c])
 				w[c] = strlen(cells[i][c]);
@@ -463,7 +464,8 @@ output_table(FILE *f, const struct probe *p, uint64_t now)
 	}
 	free(cells);
 	free(r);
-	return n;
+	*shown = n;
+	return ferror(f) ? -1 : 0;
 }
 
 /* What a path that exists is, for the error message. */

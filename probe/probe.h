@@ -176,7 +176,10 @@ void fastpath_learn(struct probe *p, const struct beacon_msg *b,
 /* output.c */
 bool output_match(const struct probe_config *c, const struct host *h);
 /* The table as text; returns how many rows it printed. */
-size_t output_table(FILE *f, const struct probe *p, uint64_t now_ms);
+/* The text table: 0 with *shown (rows written), or -1 with errno (out of
+   memory, or f failed). */
+int output_table(FILE *f, const struct probe *p, uint64_t now_ms,
+		 size_t *shown);
 /* The rows to show, sorted by hostname; caller frees. NULL when out of
    memory. */
 /* One row shown: a beacon host (h) with its browse announcements if the

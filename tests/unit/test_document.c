@@ -217,12 +217,50 @@ test_sorted_as_reference(void **state)
 	free(want);
 }
 
+/* The text table: a row a host, sorted by name; an empty table is 0 rows,
+   not an error; a stream that fails is an error (-1), never "no host". */
+static void
+test_text_table(void **state)
+{
+	struct probe *p = probe_new(8);
+	struct beacon_msg b = sample(1, "zulu");
+	char out[4096];
+	size_t shown = 99, n;
+	FILE *f = tmpfile();
+	FILE *ro = fopen("/dev/null", "r");
+	(void)state;
+
+	assert_non_null(f);
+	assert_non_null(ro);
+	assert_int_equal(output_table(f, p, 1000, &shown), 0);
+	assert_int_equal(shown, 0);
+	assert_int_equal(hosttab_update(p->tab, &b, "198.18.0.1", "eth0", 500),
+			 HT_NEW);
+	b = sample(2, "alpha");
+	assert_int_equal(hosttab_update(p->tab, &b, "198.18.0.2", "eth0", 500),
+			 HT_NEW);
+	assert_int_equal(output_table(f, p, 1000, &shown), 0);
+	assert_int_equal(shown, 2);
+	rewind(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	assert_null(strstr(out, "HOSTNAME")); /* not a terminal, no --header */
+	assert_non_null(strstr(out, "alpha"));
+	assert_true(strstr(out, "alpha") < strstr(out, "zulu"));
+	assert_non_null(strstr(out, "198.18.0.2"));
+	assert_int_equal(output_table(ro, p, 1000, &shown), -1);
+	fclose(ro);
+	fclose(f);
+	probe_free(p);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strings_round_trip),
 		cmocka_unit_test(test_sorted_as_reference),
+		cmocka_unit_test(test_text_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
