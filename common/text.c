@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "text.h"
 
@@ -212,4 +213,25 @@ text_ipv4(uint32_t ip, char out[16])
 		*o++ = (char)('0' + v % 10);
 		*o++ = i > 0 ? '.' : '\0';
 	}
+}
+
+void
+text_rfc3339(int64_t wall_ms, char out[TEXT_RFC3339_LEN + 1])
+{
+	int64_t ms = wall_ms % 1000;
+	time_t sec = (time_t)(wall_ms / 1000);
+	struct tm tm;
+	char buf[96];
+
+	if (ms < 0) { /* before 1970: floor, not towards zero */
+		ms += 1000;
+		sec--;
+	}
+	gmtime_r(&sec, &tm);
+	/* Room for any int the fields could hold; years past 9999 cut. */
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (int)ms);
+	memcpy(out, buf, TEXT_RFC3339_LEN);
+	out[TEXT_RFC3339_LEN] = '\0';
 }

@@ -38,4 +38,9 @@ size_t text_base64(const void *p, size_t n, char *out, size_t cap);
    it, without its sprintf (a tenth of the cost, on the receive path). */
 void text_ipv4(uint32_t ip, char out[16]);
 
+/* A wall-clock time (ms since the epoch, UTC) as RFC 3339 with
+   milliseconds: "2026-12-05T08:29:20.537Z" (24 characters). */
+#define TEXT_RFC3339_LEN 24
+void text_rfc3339(int64_t wall_ms, char out[TEXT_RFC3339_LEN + 1]);
+
 #endif

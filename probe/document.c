@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "probe.h"
+#include "text.h"
 
 #define SCHEMA_VERSION 1
 #define OUT_CHUNK      (256 * 1024)
@@ -191,14 +192,10 @@ when(struct out *o, uint64_t mono_ms)
 	int64_t sec = wall / 1000;
 	char ms[6];
 
-	if (sec != o->sec_cached) {
-		time_t t = (time_t)sec;
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		snprintf(o->sec_text, sizeof(o->sec_text),
-			 "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec);
+	if (sec != o->sec_cached) { /* the seconds' text, kept */
+		char t[TEXT_RFC3339_LEN + 1];
+		text_rfc3339(sec * 1000, t);
+		memcpy(o->sec_text, t, 19);
 		o->sec_cached = sec;
 	}
 	LIT(o, "\"");

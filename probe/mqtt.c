@@ -52,6 +52,7 @@
 #include "clock.h"
 #include "keymap.h"
 #include "log.h"
+#include "text.h"
 #include "probe.h"
 #include "smallfile.h"
 
@@ -585,18 +586,14 @@ static int
 publish_probe(struct mqtt *q, const char *status)
 {
 	const struct probe_config *c = q->p->c;
-	char topic[MQTT_TOPIC_MAX], day[32], when[64];
+	char topic[MQTT_TOPIC_MAX], when[TEXT_RFC3339_LEN + 1];
 	struct timespec ts;
-	struct tm tm;
 	cJSON *j = cJSON_CreateObject(), *set;
 	char *text;
 	int mid = 0;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(when, sizeof(when), "%s.%03dZ", day,
-		 (int)(ts.tv_nsec / 1000000));
+	text_rfc3339((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, when);
 	cJSON_AddStringToObject(j, "status", status);
 	cJSON_AddStringToObject(j, "site", c->site);
 	cJSON_AddStringToObject(j, "heartbeat", when);

@@ -30,18 +30,13 @@ static void
 rfc3339(uint64_t mono_ms, uint64_t now_ms, char *out, size_t len)
 {
 	struct timespec ts;
-	struct tm tm;
-	int64_t wall;
-	time_t s;
+	char t[TEXT_RFC3339_LEN + 1];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	wall = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 -
-	       (int64_t)(now_ms - mono_ms);
-	s = (time_t)(wall / 1000);
-	gmtime_r(&s, &tm);
-	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (int)(wall % 1000));
+	text_rfc3339((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 -
+			     (int64_t)(now_ms - mono_ms),
+		     t);
+	snprintf(out, len, "%s", t);
 }
 
 bool

@@ -204,6 +204,24 @@ test_fasthash(void **state)
 	}
 }
 
+/* RFC 3339 with milliseconds, as python3's datetime writes it. */
+static void
+test_rfc3339(void **state)
+{
+	char t[TEXT_RFC3339_LEN + 1];
+	(void)state;
+
+	text_rfc3339(0, t);
+	assert_string_equal(t, "1970-01-01T00:00:00.000Z");
+	text_rfc3339(1796459360537, t);
+	assert_string_equal(t, "2026-12-05T08:29:20.537Z");
+	text_rfc3339(951782400000, t); /* a leap day */
+	assert_string_equal(t, "2000-02-29T00:00:00.000Z");
+	text_rfc3339(-1, t);
+	assert_string_equal(t, "1969-12-31T23:59:59.999Z");
+	assert_int_equal(strlen(t), TEXT_RFC3339_LEN);
+}
+
 int
 main(void)
 {
@@ -215,6 +233,7 @@ main(void)
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_num),
 		cmocka_unit_test(test_ipv4),
+		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_fasthash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
