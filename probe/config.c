@@ -245,8 +245,6 @@ hash_password(void)
 int
 probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 {
-	static const char *const statuses[] = {
-		"alive", "stale", "left", "expired", "conflict", "unknown"};
 	const char *cmd, *why;
 	uint64_t v;
 	size_t i;
@@ -456,10 +454,10 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 			c->n_tags++;
 			break;
 		case 's':
-			for (i = 0; i < 6; i++)
-				if (strcmp(optarg, statuses[i]) == 0)
-					break;
-			if (i == 6)
+			/* "unknown": a host whose site's probe or bridge
+			   is offline (the merged view; checked below). */
+			if (!host_status_word(optarg) &&
+			    strcmp(optarg, "unknown") != 0)
 				return bad(
 					"status is alive, stale, left, expired, "
 					"conflict or (--mqtt) unknown",

@@ -71,6 +71,17 @@ host_status_name(enum host_status s)
 	return status_names[s];
 }
 
+bool
+host_status_word(const char *w)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(status_names) / sizeof(*status_names); i++)
+		if (strcmp(w, status_names[i]) == 0)
+			return true;
+	return strcmp(w, "conflict") == 0;
+}
+
 const char *
 host_event_name(enum host_event e)
 {

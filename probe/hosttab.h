@@ -211,6 +211,9 @@ enum host_event {
 };
 
 const char *host_status_name(enum host_status s);
+/* Whether w is a word a status filter takes (list --status, the HTTP
+   API's ?status=): a status's name, or "conflict". */
+bool host_status_word(const char *w);
 const char *host_event_name(enum host_event e);
 
 typedef void (*hosttab_event_fn)(void *ctx, enum host_event ev,

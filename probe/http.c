@@ -363,11 +363,7 @@ one_arg(void *ctx, enum MHD_ValueKind kind, const char *key, const char *value)
 		value = "";
 	if (strcmp(key, "status") == 0) {
 		if (q->c.n_statuses == HTTP_FILTERS_MAX ||
-		    (strcmp(value, "alive") != 0 &&
-		     strcmp(value, "stale") != 0 &&
-		     strcmp(value, "left") != 0 &&
-		     strcmp(value, "expired") != 0 &&
-		     strcmp(value, "conflict") != 0))
+		    !host_status_word(value))
 			q->bad = true;
 		else
 			q->c.statuses[q->c.n_statuses++] = value;

@@ -121,12 +121,10 @@ http_metrics(FILE *f, const struct http *h)
 int
 output_metrics(FILE *f, const struct probe *p, uint64_t now)
 {
-	static const char *const statuses[] = {"alive", "stale", "left",
-					       "expired"};
 	const struct mailslot_stats *ms = mailslot_stats(p->srv);
 	size_t nh = hosttab_count(p->tab), i;
 	size_t nb = p->browse ? browse_tab_count(p->browse) : 0;
-	uint64_t by[4] = {0};
+	uint64_t by[HOST_EXPIRED + 1] = {0};
 	struct host_labels l;
 	int s;
 
@@ -136,8 +134,9 @@ output_metrics(FILE *f, const struct probe *p, uint64_t now)
 		by[browse_tab_at(p->browse, i)->status]++;
 	head(f, "beacon_hosts", "gauge",
 	     "Hosts in the table by status (beacon and browse hosts).");
-	for (s = 0; s < 4; s++)
-		fprintf(f, "beacon_hosts{status=\"%s\"} %llu\n", statuses[s],
+	for (s = HOST_ALIVE; s <= HOST_EXPIRED; s++)
+		fprintf(f, "beacon_hosts{status=\"%s\"} %llu\n",
+			host_status_name((enum host_status)s),
 			(unsigned long long)by[s]);
 
 	head(f, "beacon_host_up", "gauge",

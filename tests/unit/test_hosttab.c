@@ -751,6 +751,23 @@ test_rename_conflict_and_many_hosts(void **state)
 	hosttab_free(t);
 }
 
+/* The words a status filter takes: the four names the table writes, and
+   "conflict"; nothing else (case counts). */
+static void
+test_status_words(void **state)
+{
+	int st;
+	(void)state;
+
+	for (st = HOST_ALIVE; st <= HOST_EXPIRED; st++)
+		assert_true(host_status_word(
+			host_status_name((enum host_status)st)));
+	assert_true(host_status_word("conflict"));
+	assert_false(host_status_word("unknown"));
+	assert_false(host_status_word("Alive"));
+	assert_false(host_status_word(""));
+}
+
 int
 main(void)
 {
@@ -777,6 +794,7 @@ main(void)
 		cmocka_unit_test(test_earlier_deadline_kept),
 		cmocka_unit_test(test_siphash),
 		cmocka_unit_test(test_rename_conflict_and_many_hosts),
+		cmocka_unit_test(test_status_words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
