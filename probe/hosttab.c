@@ -12,13 +12,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bucket.h"
 #include "hosttab.h"
 #include "timerq.h"
 
 struct rate {
 	uint64_t key; /* hash of the source address + 1; 0: free */
-	double tokens;
-	uint64_t at_ms;
+	struct bucket b;
 };
 
 struct link {
@@ -491,19 +491,11 @@ rate_ok(struct hosttab *t, const char *src, uint64_t now)
 	uint64_t k = hosttab_hash(t->key, src, strlen(src)) | 1;
 	struct rate *r = &t->rate[k % HOSTTAB_RATE_SLOTS];
 
-	if (r->key != k) {
+	if (r->key != k) { /* another source: a full bucket */
 		r->key = k;
-		r->tokens = t->new_burst;
-		r->at_ms = now;
+		r->b.used = false;
 	}
-	r->tokens += (double)(now - r->at_ms) * t->new_per_s / 1000;
-	if (r->tokens > t->new_burst)
-		r->tokens = t->new_burst;
-	r->at_ms = now;
-	if (r->tokens < 1)
-		return false;
-	r->tokens -= 1;
-	return true;
+	return bucket_take(&r->b, t->new_per_s, t->new_burst, now);
 }
 
 static int

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "beacon/auth.h"
+#include "bucket.h"
 #include "beacon/beacon.h"
 #include "browse.h"
 #include "hosttab.h"
@@ -106,8 +107,7 @@ struct probe {
 	struct mailslot_client *solicit_browse; /* browse requests */
 	struct mailslot_client *direct; /* unicast queries, one socket */
 	bool said_listening_only;
-	uint64_t ask_at_ms; /* direct queries: a token bucket */
-	double ask_tokens;
+	struct bucket asks; /* direct queries */
 	uint64_t drops_at_sample, seen_at_sample;
 	uint64_t pass_ms,
 		drops_at_pass; /* the last receive pass (blind time) */
@@ -115,8 +115,7 @@ struct probe {
 	uint64_t key[2];       /* for hashing source addresses */
 	struct source_rate {
 		uint64_t key;
-		double tokens;
-		uint64_t at_ms;
+		struct bucket b;
 	} sources[PROBE_SOURCES];
 	struct hosttab *tab;
 	struct browse_tab *browse;   /* NULL: --no-browse */

@@ -146,19 +146,11 @@ probe_ask(struct probe *p, const struct hosttab_ask *a, uint64_t now)
 	char buf[128];
 	size_t len;
 
-	/* A token bucket (max_queries a second, as many at once), not a
-	   fixed window, which would let twice that through across its
-	   edge. */
-	p->ask_tokens +=
-		(double)(now - p->ask_at_ms) * p->c->max_queries / 1000;
-	if (p->ask_at_ms == 0 || p->ask_tokens > p->c->max_queries)
-		p->ask_tokens = p->c->max_queries;
-	p->ask_at_ms = now;
-	if (p->ask_tokens < 1) {
+	/* max_queries a second, as many at once. */
+	if (!bucket_take(&p->asks, p->c->max_queries, p->c->max_queries, now)) {
 		p->st.queries_capped++;
 		return;
 	}
-	p->ask_tokens -= 1;
 	p->st.queries++;
 	encode_query(p, a->id, buf, sizeof(buf), &len);
 	if (len == 0)
@@ -361,19 +353,11 @@ source_ok(struct probe *p, uint32_t ip, uint64_t now)
 	struct source_rate *r = &p->sources[k % PROBE_SOURCES];
 	double rate = (double)p->c->max_per_source;
 
-	if (r->key != k) {
+	if (r->key != k) { /* another source: a full bucket */
 		r->key = k;
-		r->tokens = 2 * rate;
-		r->at_ms = now;
+		r->b.used = false;
 	}
-	r->tokens += (double)(now - r->at_ms) * rate / 1000;
-	if (r->tokens > 2 * rate)
-		r->tokens = 2 * rate;
-	r->at_ms = now;
-	if (r->tokens < 1)
-		return false;
-	r->tokens -= 1;
-	return true;
+	return bucket_take(&r->b, rate, 2 * rate, now);
 }
 
 /* Whether a verified beacon is fresh, not a recording. A known instance
