@@ -7,6 +7,7 @@ text without making an element of it. Keeps a screenshot in ARTIFACTS.
 Prints the page's load time and the delay from a goodbye to the page.
 Everything runs in a network namespace of the test's own (root); skips
 (77) without root or chromium."""
+import json
 import os
 import shutil
 import signal
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
 import testlib as t  # noqa: E402
@@ -58,7 +60,9 @@ try:
                                   stderr=subprocess.DEVNULL))
     t.check(t.wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", int(HTTP.split(":")[1])))
                        == 0, 5), "the probe serves")
-    time.sleep(1.0)  # the agents' first beacons: a table to show
+    # The agents' first beacons: a table to show.
+    t.check(t.wait_for(lambda: len(json.load(urllib.request.urlopen(
+        f"http://{HTTP}/v1/hosts", timeout=5))["hosts"]) == 3, 10), "the probe has the three")
     browser = cdp.Browser()
     t0 = time.monotonic()
     page = browser.open(f"http://{HTTP}/")

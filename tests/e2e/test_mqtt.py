@@ -99,16 +99,20 @@ try:
     watch = subprocess.Popen([*SUB, "-t", "beacon/v1/lab1/hosts/a1", "-F", "%U %p"],
                              stdout=subprocess.PIPE, text=True)
     procs.append(watch)
-    time.sleep(0.5)
+    sub_lines = []
+    t.reader(watch.stdout, sub_lines)
+    # Subscribed once the retained row has come (it comes first).
+    t.check(t.wait_for(lambda: sub_lines, 10), "the subscriber has the retained row")
     t0 = time.time()
     agent.send_signal(signal.SIGTERM)
-    seen = None
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and seen is None:
-        line = watch.stdout.readline()
-        stamp, _, payload = line.partition(" ")
-        if payload and json.loads(payload)["status"] == "left":
-            seen = float(stamp) - t0
+
+    def left_at():
+        for _, line in list(sub_lines):
+            stamp, _, payload = line.partition(" ")
+            if payload.strip() and json.loads(payload)["status"] == "left":
+                return [float(stamp) - t0]
+        return None
+    seen = (t.wait_for(left_at, 5) or [None])[0]
     watch.kill()
     t.check(seen is not None and seen < 1.0, f"the goodbye reached the subscriber in {seen} s")
     if seen is not None:
@@ -199,7 +203,11 @@ try:
     procs.append(b2)
     t.check(t.wait_for(lambda: doc_has("lab2", "b2", "alive"), 10) is not None,
             "a host that joins appears in watch --mqtt")
-    time.sleep(0.5)
+    # watch --events has its join, so it will have the goodbye too.
+    t.check(t.wait_for(lambda: [x for _, x in list(events) if
+                                json.loads(x).get("id") == "b2" and
+                                json.loads(x).get("event") == "join"], 10),
+            "watch --mqtt --events has the join")
     t0 = time.monotonic()
     b2.send_signal(signal.SIGTERM)
     left = t.wait_for(lambda: doc_has("lab2", "b2", "left"), 5, 0.02)
@@ -295,9 +303,12 @@ try:
                           pwfile, "--site", "lab2"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     procs.append(p)
-    time.sleep(2)
+    err_lines = []
+    t.reader(p.stderr, err_lines)
+    said = t.wait_for(lambda: [x for _, x in list(err_lines) if "refused" in x], 10)
     p.send_signal(signal.SIGTERM)
-    err = p.communicate(timeout=10)[1]
+    p.wait(10)
+    err = "".join(said or [x for _, x in list(err_lines)])
     t.check("refused" in err and "password" in err, f"a wrong password says so: {err.strip()}")
     for site in ("a/b", "a+", "#", "x\x01"):
         r = subprocess.run([PROBE, "serve", *NET, "--export", "x", "--mqtt",

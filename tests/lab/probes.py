@@ -73,6 +73,23 @@ class Serve:
         except (OSError, ValueError):
             return None
 
+    def exported(self, n=2, timeout=5):
+        """Wait until N more exports have been written (each renames a new
+        file over the path: a new inode); whether they were."""
+        def ino():
+            try:
+                return os.stat(self.path).st_ino
+            except OSError:
+                return None
+        seen = [ino()]
+
+        def more():
+            i = ino()
+            if i is not None and i != seen[-1]:
+                seen.append(i)
+            return len(seen) > n
+        return t.wait_for(more, timeout, 0.005)
+
     def hosts(self):
         d = self.doc()
         return {h["id"]: h for h in d["hosts"]} if d else {}

@@ -185,7 +185,8 @@ with lablib.Lab("mq", segments=3) as lab:
         t.check(took is not None and took < limit, f"{what}: {took} s (under {limit} s)")
         if took is not None:
             print(f"{what}: {took:.3f} s")
-    time.sleep(1)
+    t.check(t.wait_for(lambda: seen("floor1", "a2", "alive", 0), 10) is not None,
+            "a2 in the merged view before its goodbye")
     t0 = time.monotonic()
     agents["a2"].send_signal(signal.SIGTERM)
     reaches("floor1", "a2", "left", t0, 1.0, "a goodbye on floor1 to the merged view")
@@ -198,7 +199,9 @@ with lablib.Lab("mq", segments=3) as lab:
     bk.wait(5)
     late = lab.host("b3", segments=(1,))
     pr.agent(late, "--id", "b3", interval="1")
-    time.sleep(2)
+    # b3 is in floor2's table while its broker is away.
+    t.check(s2.wait(lambda hs: "b3" in hs, 10) is not None,
+            "a host joins while the broker is down")
     t1 = time.monotonic()
     bk, up = start_broker()
     want2 = want | {("floor2", "b2"), ("floor2", "b3")}

@@ -102,7 +102,7 @@ with lablib.Lab("smb") as lab:
     # the workgroup's domain announcement.
     t.check(t.wait_for(lambda: any(op == 12 for _, _, op, _ in browse_seen(browse_out)),
                        60, 0.1), "a master browser announces the workgroup")
-    time.sleep(0.5)  # two exports
+    t.check(serve.exported(2), "two exports since")
     # The probe's request reaches nas and smb2, which answer at once. The
     # nmbd on the probe's own host takes a datagram from its own address
     # and port 138 for its own and ignores it: PROBE is known from its
