@@ -9,6 +9,7 @@ Everything runs in a network namespace of the test's own (root); skips
 (77) without root or chromium."""
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -108,6 +109,10 @@ try:
     detail = browser.eval(page, "document.querySelector('#rows tr.detail')?.textContent || ''")
     t.check("reason" in detail and "restarts" in detail and "loss" in detail,
             f"a click opens the host's details: {detail[:80]!r}")
+    # The measured loss, then the estimate as an estimate (a young host's is
+    # mostly its link's prior), never the prior as if measured.
+    t.check(re.search(r"loss\d+ of \d+ lost.*; estimated \d+\.\d%", detail) is not None,
+            f"the loss, measured and estimated: {detail!r}")
     browser.eval(page, "document.querySelector('th[data-k=hostname]').click(); 0")
     os.makedirs(ARTIFACTS, exist_ok=True)
     shot = os.path.join(ARTIFACTS, "page.png")
