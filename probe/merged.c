@@ -27,6 +27,7 @@
 #include "clock.h"
 #include "keymap.h"
 #include "log.h"
+#include "privdrop.h"
 #include "probe.h"
 #include "text.h"
 
@@ -761,7 +762,10 @@ merged_list(const struct probe_config *c)
 	mosquitto_disconnect_callback_set(mq, on_disconnect);
 	mosquitto_message_callback_set(mq, on_message);
 	mosquitto_log_callback_set(mq, on_log);
-	if (mqtt_credentials(mq, c, &u) < 0)
+	/* The password read, nothing to bind: become --user before the
+	   first connection (the CA file is read at connect, as the user). */
+	if (mqtt_credentials(mq, c, &u) < 0 ||
+	    privdrop_logged(c->user, false) < 0)
 		goto out;
 	if (!connect_broker(&m, mq, &u, broker))
 		goto out;

@@ -186,6 +186,28 @@ try:
     we = subprocess.Popen([PROBE, "watch", *MQ, "--events", "--wait", "0.5"],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     procs += [wj, we]
+    if os.geteuid() == 0:
+        # --user is honoured, not ignored: every task of watch --mqtt runs
+        # as nobody, with no capability but CAP_NET_BIND_SERVICE (bit 10).
+        wu = subprocess.Popen([PROBE, "watch", *MQ, "--json", "--all", "--user", "nobody"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        procs.append(wu)
+        first = []
+        t.reader(wu.stdout, first)
+        t.check(t.wait_for(lambda: first, 10), "watch --mqtt --user nobody shows the table")
+
+        def task_ids(pid):
+            out = []
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/status") as f:
+                    st = dict(line.split(":", 1) for line in f if ":" in line)
+                out.append((st["Uid"].split(), int(st["CapEff"], 16), int(st["CapBnd"], 16)))
+            return out
+        ids = task_ids(wu.pid)
+        t.check(ids and all(u == ["65534"] * 4 and eff & ~0x400 == 0 and bnd & ~0x400 == 0
+                            for u, eff, bnd in ids),
+                f"watch --mqtt --user nobody: every task nobody, no capability: {ids}")
+        wu.kill()
     docs, events = [], []
     t.reader(wj.stdout, docs)
     t.reader(we.stdout, events)
