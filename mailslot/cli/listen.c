@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "log.h"
 #include "clock.h"
 #include "mailslot/slot.h"
 #include "mailslot/unc.h"
@@ -188,16 +189,15 @@ print_drops(const struct mailslot_stats *st)
 		    st->queue_full ==
 	    0)
 		return;
-	fprintf(stderr,
-		"mailslot listen: %llu datagrams: %llu messages, %llu "
-		"invalid, %llu duplicates, %llu other mailslots, %llu "
-		"oversize, %llu own, %llu queue full\n",
-		(unsigned long long)st->datagrams,
-		(unsigned long long)st->messages, (unsigned long long)bad,
-		(unsigned long long)st->duplicates,
-		(unsigned long long)st->other_slot,
-		(unsigned long long)st->oversize, (unsigned long long)st->own,
-		(unsigned long long)st->queue_full);
+	log_info("%llu datagrams: %llu messages, %llu "
+		 "invalid, %llu duplicates, %llu other mailslots, %llu "
+		 "oversize, %llu own, %llu queue full",
+		 (unsigned long long)st->datagrams,
+		 (unsigned long long)st->messages, (unsigned long long)bad,
+		 (unsigned long long)st->duplicates,
+		 (unsigned long long)st->other_slot,
+		 (unsigned long long)st->oversize, (unsigned long long)st->own,
+		 (unsigned long long)st->queue_full);
 }
 
 int
@@ -212,6 +212,7 @@ cli_listen(int argc, char **argv)
 	bool json = false;
 	int ch, rc = 1;
 
+	log_init("mailslot listen", 0);
 	mailslot_server_opts_init(&o);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "ap:c:t:jh", longopts, NULL)) !=
@@ -300,9 +301,9 @@ cli_listen(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	fprintf(stderr, "mailslot listen: listening on 0.0.0.0:%u for %s%s\n",
-		mailslot_port(s), o.all_slots ? "every mailslot" : argv[optind],
-		argc - optind > 1 ? " and more" : "");
+	log_info("listening on 0.0.0.0:%u for %s%s", mailslot_port(s),
+		 o.all_slots ? "every mailslot" : argv[optind],
+		 argc - optind > 1 ? " and more" : "");
 	if (timeout_ms > 0)
 		deadline = clock_mono_ms() + timeout_ms;
 
@@ -333,16 +334,14 @@ cli_listen(int argc, char **argv)
 		if (!json) {
 			print_text(&m, buf);
 		} else if (!print_json(&m, buf)) {
-			fprintf(stderr, "mailslot listen: out of memory\n");
+			log_warnx("out of memory");
 			goto out;
 		}
 	}
 	if (count > 0 && got < count && !stop) {
-		fprintf(stderr,
-			"mailslot listen: timed out after %.3f s with %llu of "
-			"%llu messages\n",
-			(double)timeout_ms / 1000, (unsigned long long)got,
-			(unsigned long long)count);
+		log_warnx("timed out after %.3f s with %llu of %llu messages",
+			  (double)timeout_ms / 1000, (unsigned long long)got,
+			  (unsigned long long)count);
 		goto out;
 	}
 	rc = 0;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "log.h"
 
 static const char usage[] =
 	"usage: mailslot send [OPTIONS] \\\\SERVER\\mailslot\\NAME\n"
@@ -32,7 +33,8 @@ main(int argc, char **argv)
 		return fputs(usage, stdout), 0;
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)
 		return puts("mailslot " BEACON_VERSION), 0;
-	fprintf(stderr, "mailslot: unknown command '%s'\n", argv[1]);
+	log_init("mailslot", 0);
+	log_warnx("unknown command '%s'", argv[1]);
 	fputs(usage, stderr);
 	return EXIT_USAGE;
 }

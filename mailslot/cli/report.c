@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Error messages that say what went wrong and what to do about it. */
+/* Error messages that say what went wrong and what to do about it, through
+   the log ("mailslot send: ...", "mailslot listen: ..."). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "log.h"
 
 void
 report_err(const char *what, enum mailslot_err err, unsigned port)
@@ -13,25 +15,23 @@ report_err(const char *what, enum mailslot_err err, unsigned port)
 	const char *hint = mailslot_hint(err);
 
 	if (err == MAILSLOT_E_PRIVILEGED_PORT)
-		fprintf(stderr, "mailslot: %s: UDP port %u is privileged: %s\n",
-			what, port, hint);
+		log_warnx("%s: UDP port %u is privileged: %s", what, port,
+			  hint);
 	else if (err == MAILSLOT_E_SYSTEM)
-		fprintf(stderr, "mailslot: %s: %s\n", what, strerror(saved));
+		log_warnx("%s: %s", what, strerror(saved));
 	else if (hint[0] != '\0')
-		fprintf(stderr, "mailslot: %s: %s (%s)\n", what,
-			mailslot_strerror(err), hint);
+		log_warnx("%s: %s (%s)", what, mailslot_strerror(err), hint);
 	else
-		fprintf(stderr, "mailslot: %s: %s\n", what,
-			mailslot_strerror(err));
+		log_warnx("%s: %s", what, mailslot_strerror(err));
 }
 
 int
 report_usage(const char *cmd, const char *msg, const char *arg)
 {
 	if (arg != NULL)
-		fprintf(stderr, "mailslot %s: %s: %s\n", cmd, msg, arg);
+		log_warnx("%s: %s", msg, arg);
 	else
-		fprintf(stderr, "mailslot %s: %s\n", cmd, msg);
+		log_warnx("%s", msg);
 	fprintf(stderr, "Try 'mailslot %s --help'.\n", cmd);
 	return EXIT_USAGE;
 }

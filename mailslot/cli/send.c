@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "log.h"
 #include "mailslot/iface.h"
 #include "mailslot/slot.h"
 #include "num.h"
@@ -105,10 +106,8 @@ read_stdin(size_t max, size_t *len)
 static void
 too_big(const char *slot, size_t len, size_t max)
 {
-	fprintf(stderr,
-		"mailslot send: message is %zu bytes; %s takes at most %zu "
-		"(nothing sent)\n",
-		len, slot, max);
+	log_warnx("message is %zu bytes; %s takes at most %zu (nothing sent)",
+		  len, slot, max);
 }
 
 int
@@ -124,6 +123,7 @@ cli_send(int argc, char **argv)
 	char *in = NULL;
 	int ch, rc = 1;
 
+	log_init("mailslot send", 0);
 	mailslot_client_opts_init(&o);
 	o.broadcast = bcast;
 	o.interfaces = ifs;
@@ -224,9 +224,7 @@ cli_send(int argc, char **argv)
 	if (nmsg == 0) {
 		in = read_stdin(max, &len);
 		if (in == NULL) {
-			fprintf(stderr,
-				"mailslot send: reading standard input: %s\n",
-				strerror(errno));
+			log_warn("reading standard input");
 			goto out;
 		}
 	}
@@ -253,10 +251,8 @@ cli_send(int argc, char **argv)
 			for (d = 0; d < mailslot_client_ndest(c); d++) {
 				struct in_addr a = {
 					htonl(mailslot_client_dest(c, d))};
-				fprintf(stderr,
-					"mailslot send: %zu bytes to %s:%u\n",
-					ml, inet_ntoa(a),
-					o.port ? o.port : MAILSLOT_PORT);
+				log_info("%zu bytes to %s:%u", ml, inet_ntoa(a),
+					 o.port ? o.port : MAILSLOT_PORT);
 			}
 		}
 	}
