@@ -43,14 +43,21 @@ class Events:
     """`beacon-probe watch --events`, read as it writes."""
 
     def __init__(self):
-        self.out = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([PROBE, "watch", "--events", *NET],
-                                     stdout=self.out, stderr=subprocess.PIPE)
+        # The probe appends to its own open file, and the test reads through
+        # another: one shared file (and offset) let the test's seek(0) send
+        # the probe's next line over the first ones.
+        fd, self.path = tempfile.mkstemp(prefix="beacon-events-")
+        os.close(fd)
+        with open(self.path, "a") as out:
+            self.proc = subprocess.Popen([PROBE, "watch", "--events", *NET],
+                                         stdout=out, stderr=subprocess.PIPE)
         procs.append(self.proc)
 
     def all(self):
-        self.out.seek(0)
-        return [json.loads(l) for l in self.out.read().splitlines() if l]
+        with open(self.path) as f:
+            text = f.read()
+        text = text[:text.rfind("\n") + 1]  # not a line still being written
+        return [json.loads(l) for l in text.splitlines() if l]
 
     def wait(self, event, ident, timeout):
         """Poll until EVENT for IDENT arrives; its arrival time, or None."""
@@ -88,6 +95,7 @@ def host_in_export(ident, cond):
     return t.wait_for(ok, 10)
 
 
+ev = None
 try:
     ev = Events()
     t.check(t.wait_udp_servers(PORT, 1), "the watching probe is bound")
@@ -238,6 +246,8 @@ try:
     figures["default_beacon_bytes"] = len(r.stdout.strip().encode())
 finally:
     t.stop(procs)
+    if ev is not None:
+        os.unlink(ev.path)
 
 print("FIGURES: " + json.dumps(figures))
 t.finish()

@@ -125,19 +125,26 @@ class Listener:
     """`mailslot listen` in the background, output in temporary files."""
 
     def __init__(self, args):
-        self.out = tempfile.TemporaryFile(mode="w+")
-        self.err = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([MAILSLOT, "listen", *args],
-                                     stdout=self.out, stderr=self.err,
-                                     stdin=subprocess.DEVNULL)
+        import weakref
+        # The listener appends to files of its own opening; the test reads
+        # through others. (A shared file and offset let a seek(0) here send
+        # the listener's next line over the first ones.)
+        d = tempfile.mkdtemp(prefix="beacon-listen-")
+        weakref.finalize(self, shutil.rmtree, d, True)
+        self.out = os.path.join(d, "out")
+        self.err = os.path.join(d, "err")
+        with open(self.out, "a") as out, open(self.err, "a") as err:
+            self.proc = subprocess.Popen([MAILSLOT, "listen", *args],
+                                         stdout=out, stderr=err,
+                                         stdin=subprocess.DEVNULL)
         ready = wait_for(lambda: "listening on" in self.stderr()
                          or self.proc.poll() is not None, 5)
         if self.proc.poll() is not None or not ready:
             raise RuntimeError("listener did not start: " + self.stderr())
 
-    def _read(self, f):
-        f.seek(0)
-        return f.read()
+    def _read(self, path):
+        with open(path) as f:
+            return f.read()
 
     def stdout(self):
         return self._read(self.out)
