@@ -513,21 +513,19 @@ link_of(struct hosttab *t, const char *ifname)
 	return (int)i;
 }
 
-/* What the probe knows of loss on a link: every host heard there pooled,
-   the mean of a Beta posterior whose prior (LOSS_PRIOR) weighs
-   LINK_PRIOR_SEEN beacons. The evidence counts from the first beacon, so
-   young hosts on a clean link are not judged as lossy; a short clean run
-   still leaves the estimate on the cautious side (3/(n+10)). */
+/* What the probe knows of loss on a link: every host heard there pooled.
+   Below LINK_MIN_SEEN expected beacons it knows nothing (LOSS_PRIOR);
+   past it, one more loss than measured keeps the estimate on the cautious
+   side of a short clean run. */
 static double
 link_loss(const struct hosttab *t, int l)
 {
 	const struct link *k;
 
-	if (l < 0)
+	if (l < 0 || t->links[l].expected < LINK_MIN_SEEN)
 		return LOSS_PRIOR;
 	k = &t->links[l];
-	return (k->lost + LOSS_PRIOR * LINK_PRIOR_SEEN) /
-	       (k->expected + LINK_PRIOR_SEEN);
+	return (k->lost + 1) / (k->expected + 1);
 }
 
 static void

@@ -56,7 +56,7 @@
 #define LIVENESS_HARD_TTLS          10
 #define LOSS_PRIOR                  0.3  /* assumed when nothing is known ... */
 #define LOSS_PRIOR_SEEN             10.0 /* ... a host's prior weighs this */
-#define LINK_PRIOR_SEEN             10.0 /* ... and a link's weighs this */
+#define LINK_MIN_SEEN               50.0 /* a link is known past this many */
 #define LOSS_WINDOW                 200.0 /* counts are halved past this many */
 #define LINK_WINDOW                 2000.0
 #define LOSS_MIN                    0.005

@@ -426,8 +426,7 @@ test_young_host_on_known_link(void **state)
 	beacons(t, &o, 100, 0);
 	last = beacons(t, &y, 3, 100000) - 1000;
 	h = hosttab_find(t, "young");
-	/* The link's 100 clean beacons: 3/110 (a Beta prior of 10 at 30%). */
-	assert_true(host_loss(h) < 0.025);
+	assert_true(host_loss(h) < 0.02);
 	for (uint64_t now = last; now <= last + 20000; now += 10) {
 		if (now % 1000 == 0) {
 			o.seq++;
@@ -438,40 +437,6 @@ test_young_host_on_known_link(void **state)
 	assert_int_equal(h->status, HOST_EXPIRED);
 	assert_true(r.expire_at >= last + 3000);
 	assert_true(r.expire_at <= last + 3000 + 300);
-	hosttab_free(t);
-}
-
-/* A probe as young as its hosts (issue 20): it and three agents (1 s,
-   TTL 3 s) start together, one is killed after 8 beacons. The link's
-   evidence counts from the first beacon, so it expires at its TTL plus at
-   most one query round (1.1 intervals and 350 ms), not 6-7 s after. */
-static void
-test_young_probe_young_hosts(void **state)
-{
-	struct rec r = {0};
-	struct hosttab *t = table(0, &r);
-	struct beacon_msg b[3] = {msg("a", "i", 0, "a"), msg("b", "i", 0, "b"),
-				  msg("k", "i", 0, "k")};
-	uint64_t now, last = 0;
-	int i;
-	(void)state;
-
-	for (now = 0; now <= 20000; now += 10) {
-		for (i = 0; i < 3; i++)
-			if (now % 1000 == (uint64_t)i * 300 &&
-			    (i < 2 || now < 8000)) {
-				b[i].seq++;
-				hosttab_update(t, &b[i], "198.18.0.5", "lab0",
-					       now);
-				if (i == 2)
-					last = now;
-			}
-		tick(t, now);
-	}
-	assert_int_equal(hosttab_find(t, "k")->status, HOST_EXPIRED);
-	assert_int_equal(hosttab_find(t, "a")->status, HOST_ALIVE);
-	assert_true(r.expire_at >= last + 3000);
-	assert_true(r.expire_at <= last + 3000 + 1100 + 350);
 	hosttab_free(t);
 }
 
@@ -814,7 +779,6 @@ main(void)
 		cmocka_unit_test(test_lossy_link_waits_longer),
 		cmocka_unit_test(test_hard_cap),
 		cmocka_unit_test(test_young_host_on_known_link),
-		cmocka_unit_test(test_young_probe_young_hosts),
 		cmocka_unit_test(test_young_host_on_unknown_link),
 		cmocka_unit_test(test_forged_seq_jump_is_refused),
 		cmocka_unit_test(test_forged_jump_within_window_is_rewound),
