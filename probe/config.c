@@ -9,6 +9,7 @@
 
 #include "mailslot/iface.h"
 #include "num.h"
+#include "mqttlink.h"
 #include "probe.h"
 
 static const char usage[] =

@@ -40,6 +40,7 @@ struct loop {
 	uint64_t start, end, table_due, resolicit, last_out, sample_due;
 	uint64_t browse_due;
 	uint64_t ifaces_due;
+	short mqtt_revents; /* the broker connection's, this pass */
 };
 
 static uint64_t
@@ -98,13 +99,14 @@ browse_run(struct loop *l, uint64_t now)
 static uint64_t
 mqtt_job_due(const struct loop *l)
 {
-	return mqtt_due(l->p.mqtt);
+	return l->mqtt_revents != 0 ? 0 : mqtt_due(l->p.mqtt);
 }
 
 static void
 mqtt_job_run(struct loop *l, uint64_t now)
 {
-	mqtt_run(l->p.mqtt, now);
+	mqtt_run(l->p.mqtt, l->mqtt_revents, now);
+	l->mqtt_revents = 0;
 }
 
 static uint64_t
@@ -279,11 +281,13 @@ probe_run(const struct probe_config *c)
 		log_warn("signalfd");
 		return 1;
 	}
-	/* Files root may read (keyring, key, passwords) before root goes. */
+	/* Files root may read (keyring, key, passwords) and the ports it
+	   binds before root goes; the broker's connection after. */
 	if (probe_open(&l.p, c) < 0 ||
 	    (c->n_http > 0 && (l.p.http = http_start(&l.p)) == NULL) ||
-	    (c->mqtt != NULL && (l.p.mqtt = mqtt_start(&l.p)) == NULL) ||
-	    privdrop_logged(c->user, c->cmd != CMD_LIST) < 0) {
+	    (c->mqtt != NULL && (l.p.mqtt = mqtt_open(&l.p)) == NULL) ||
+	    privdrop_logged(c->user, c->cmd != CMD_LIST) < 0 ||
+	    mqtt_connect(l.p.mqtt) < 0) {
 		mqtt_stop(l.p.mqtt);
 		http_stop(l.p.http);
 		probe_close(&l.p);
@@ -315,17 +319,20 @@ probe_run(const struct probe_config *c)
 		}
 	}
 	while (!l.stop) {
-		struct pollfd pf[2 + PROBE_LIST_MAX] = {
-			{sigfd, POLLIN, 0}, {mailslot_fd(l.p.srv), POLLIN, 0}};
+		struct pollfd pf[3 + PROBE_LIST_MAX] = {
+			{sigfd, POLLIN, 0},
+			{mailslot_fd(l.p.srv), POLLIN, 0},
+			{-1, 0, 0}};
 		int hfd[PROBE_LIST_MAX];
 		size_t nh = http_fds(l.p.http, hfd, PROBE_LIST_MAX);
 		uint64_t due = UINT64_MAX, now = clock_mono_ms(),
 			 ht = http_timeout_ms(l.p.http), poll_at = now;
 		int timeout;
 
+		pf[2].fd = mqtt_fd(l.p.mqtt, &pf[2].events);
 		for (i = 0; i < nh; i++) {
-			pf[2 + i].fd = hfd[i];
-			pf[2 + i].events = POLLIN;
+			pf[3 + i].fd = hfd[i];
+			pf[3 + i].events = POLLIN;
 		}
 		for (i = 0; i < NJOBS; i++)
 			due = earliest(due, jobs[i].due(&l));
@@ -336,7 +343,7 @@ probe_run(const struct probe_config *c)
 					      : (int)(due - now);
 		if (more || http_pending(l.p.http))
 			timeout = 0; /* events for the streams: send them now */
-		if (poll(pf, 2 + nh, timeout) < 0 && errno != EINTR) {
+		if (poll(pf, 3 + nh, timeout) < 0 && errno != EINTR) {
 			log_warn("poll");
 			rc = 1;
 			break;
@@ -361,8 +368,9 @@ probe_run(const struct probe_config *c)
 		}
 		/* Only when it has something to do: a ready descriptor or its
 		   own timeout (idle streams cost nothing per datagram). */
+		l.mqtt_revents = pf[2].fd >= 0 ? pf[2].revents : 0;
 		for (i = 0; i < nh; i++)
-			if (pf[2 + i].revents != 0)
+			if (pf[3 + i].revents != 0)
 				break;
 		if (i < nh || http_pending(l.p.http) ||
 		    (ht != UINT64_MAX && now >= poll_at + ht))

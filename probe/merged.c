@@ -14,6 +14,7 @@
  * filters and exit status apply, and --status unknown.
  */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <mosquitto.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include "clock.h"
 #include "keymap.h"
 #include "log.h"
+#include "mqttlink.h"
 #include "privdrop.h"
 #include "probe.h"
 #include "text.h"
@@ -43,8 +45,6 @@
 #define SITES_MAX      256
 #define ALLOC_OVERHEAD 16  /* malloc's, per block */
 #define REDRAW_MS      200 /* watch: at most five tables a second */
-#define RETRY_MAX_MS   30000
-#define CONNECT_MS     5000 /* TCP and MQTT handshakes, as serve's */
 
 struct site {
 	char name[65];
@@ -68,10 +68,9 @@ struct merged {
 	unsigned long long ignored; /* messages left out by the bounds */
 	struct site sites[SITES_MAX];
 	size_t n_sites;
-	bool connected, refused, dirty;
-	int refused_rc;
+	bool dirty;
 	uint64_t settle_until; /* watch: the snapshot is still coming */
-	struct mqtt_why why;
+	struct mqtt_link link;
 };
 
 static volatile sig_atomic_t stop;
@@ -305,7 +304,7 @@ take_row(struct merged *m, const char *topic, const char *site, cJSON *j)
 }
 
 static void
-on_message(struct mosquitto *mq, void *ctx, const struct mosquitto_message *msg)
+on_message(void *ctx, const struct mosquitto_message *msg)
 {
 	struct merged *m = ctx;
 	char name[65];
@@ -314,7 +313,6 @@ on_message(struct mosquitto *mq, void *ctx, const struct mosquitto_message *msg)
 	struct site *s;
 	cJSON *j;
 
-	(void)mq;
 	if (!split(m, msg->topic, name, &kind) || msg->payloadlen > ROW_MAX)
 		return;
 	if (msg->payloadlen == 0) { /* the host left the site's table */
@@ -349,68 +347,30 @@ on_message(struct mosquitto *mq, void *ctx, const struct mosquitto_message *msg)
 }
 
 static void
-on_connect(struct mosquitto *mq, void *ctx, int rc)
+on_connected(void *ctx)
 {
 	struct merged *m = ctx;
 	char topic[512];
 	size_t i;
 
-	if (rc != 0) {
-		m->refused = true;
-		m->refused_rc = rc;
-		return;
-	}
 	/* A new snapshot: what was deleted meanwhile is not sent again. */
 	clear_rows(m);
-	m->connected = true;
 	m->settle_until = clock_mono_ms() + m->c->wait_ms;
 	for (i = 0; i < (m->c->n_sites ? m->c->n_sites : 1); i++) {
 		const char *site = m->c->n_sites ? m->c->sites[i] : "+";
 		snprintf(topic, sizeof(topic), "%s/%s/%s", m->c->mqtt_prefix,
 			 site, m->c->events ? "events" : "hosts/+");
-		mosquitto_subscribe(mq, NULL, topic, 1);
+		mosquitto_subscribe(m->link.m, NULL, topic, 1);
 		snprintf(topic, sizeof(topic), "%s/%s/probe", m->c->mqtt_prefix,
 			 site);
-		mosquitto_subscribe(mq, NULL, topic, 1);
+		mosquitto_subscribe(m->link.m, NULL, topic, 1);
 		snprintf(topic, sizeof(topic), "%s/%s/bridge",
 			 m->c->mqtt_prefix, site);
-		mosquitto_subscribe(mq, NULL, topic, 1);
+		mosquitto_subscribe(m->link.m, NULL, topic, 1);
 	}
 }
 
-static void
-on_log(struct mosquitto *mq, void *ctx, int level, const char *line)
-{
-	struct merged *m = ctx;
-
-	(void)mq;
-	mqtt_why_log(&m->why, level, line);
-}
-
-/* Why the broker cannot be reached: a TLS failure as OpenSSL said it,
-   else errno or libmosquitto's words. */
-static void
-say_unreachable(struct merged *m, const char *broker, int rc)
-{
-	char why[400];
-
-	if (mqtt_why_take(&m->why, why, sizeof(why)))
-		log_warnx("MQTT broker %s: TLS: %s", broker, why);
-	else if (rc == MOSQ_ERR_ERRNO)
-		log_warn("MQTT broker %s", broker);
-	else
-		log_warnx("MQTT broker %s: %s", broker, mosquitto_strerror(rc));
-}
-
-static void
-on_disconnect(struct mosquitto *mq, void *ctx, int rc)
-{
-	struct merged *m = ctx;
-
-	(void)mq;
-	(void)rc;
-	m->connected = false;
-}
+static const struct mqtt_link_ops link_ops = {on_connected, on_message, NULL};
 
 static const char *
 str_of(const cJSON *j, const char *k)
@@ -623,165 +583,143 @@ redraw(struct merged *m, bool tty, const char *broker)
 	if (tty)
 		printf("\n%zu hosts from %zu sites; %s%s%s\n", m->rows.n,
 		       m->n_sites, broker,
-		       m->connected ? "" : " (not connected: retrying)",
+		       m->link.connected ? "" : " (not connected: retrying)",
 		       m->full || m->full_sites ? " (at a bound: some left out)"
 						: "");
 	fflush(stdout);
 	m->dirty = false;
 }
 
-/* Why no CONNACK came within CONNECT_MS: no TCP connection (SYNs
-   unanswered: a firewall dropping them, a host down) or an MQTT
-   handshake that did not end. */
+/* Why the first try failed: refused, no CONNACK within MQTT_CONNECT_MS
+   (no TCP connection, SYNs unanswered: a firewall dropping them, a host
+   down; or an MQTT handshake that did not end), a TLS failure as OpenSSL
+   said it, errno or libmosquitto's words. */
 static void
-say_no_connack(struct merged *m, struct mosquitto *mq, const char *broker)
+say_failed(struct mqtt_link *l, int refused)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	int fd = mosquitto_socket(mq);
+	int fd = mqtt_link_fd(l);
 	char why[400];
 
-	if (mqtt_why_take(&m->why, why, sizeof(why)))
-		log_warnx("MQTT broker %s: TLS: %s", broker, why);
+	if (refused != 0)
+		log_warnx("MQTT broker %s: %s%s", l->broker,
+			  mosquitto_connack_string(refused),
+			  refused == 4 || refused == 5
+				  ? " (check the user and --mqtt-password-file)"
+				  : "");
+	else if (mqtt_why_take(&l->why, why, sizeof(why)))
+		log_warnx("MQTT broker %s: TLS: %s", l->broker, why);
+	else if (l->fail_rc == MOSQ_ERR_CONN_LOST && !l->u.tls)
+		log_warnx("MQTT broker %s: it closed the connection (if that "
+			  "port is a TLS listener, use mqtts://)",
+			  l->broker);
+	else if (l->fail_rc == MOSQ_ERR_ERRNO) {
+		errno = l->fail_errno;
+		log_warn("MQTT broker %s", l->broker);
+	} else if (l->fail_rc != MOSQ_ERR_SUCCESS)
+		log_warnx("MQTT broker %s: %s", l->broker,
+			  mosquitto_strerror(l->fail_rc));
 	else if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
 		log_warnx("MQTT broker %s: no TCP connection within %d s "
 			  "(nothing answers: a firewall dropping the packets, "
 			  "or the host is down)",
-			  broker, CONNECT_MS / 1000);
+			  l->broker, MQTT_CONNECT_MS / 1000);
 	else
 		log_warnx("MQTT broker %s: connected, but no MQTT answer "
 			  "within %d s (is HOST:PORT an MQTT broker?)",
-			  broker, CONNECT_MS / 1000);
+			  l->broker, MQTT_CONNECT_MS / 1000);
 }
 
-/* Connected (the CONNACK) within CONNECT_MS, or false having said why.
-   The connect does not block (libmosquitto's blocking one waits for the
-   kernel's SYN retries, over two minutes), but for DNS. */
+/* Connected (the CONNACK) on the first try, or false having said why. */
 static bool
-connect_broker(struct merged *m, struct mosquitto *mq, const struct mqtt_url *u,
-	       const char *broker)
+connect_broker(struct merged *m)
 {
-	uint64_t end = clock_mono_ms() + CONNECT_MS;
-	int e = mosquitto_connect_async(mq, u->host, u->port,
-					m->c->mqtt_keepalive);
+	struct mqtt_link *l = &m->link;
+	int refused = 0;
 
-	while (e == MOSQ_ERR_SUCCESS && !m->connected && !m->refused &&
-	       clock_mono_ms() < end)
-		e = mosquitto_loop(mq, 50, 1);
-	if (m->connected)
+	if (mqtt_link_start(l, clock_mono_ms()) < 0)
+		return false;
+	while (!l->connected && l->fails == 0 && refused == 0 && !stop) {
+		mqtt_link_pump(l, 100);
+		refused = mqtt_link_refused(l);
+	}
+	if (l->connected)
 		return true;
-	if (m->refused)
-		log_warnx("MQTT broker %s: %s%s", broker,
-			  mosquitto_connack_string(m->refused_rc),
-			  m->refused_rc == 4 || m->refused_rc == 5
-				  ? " (check the user and --mqtt-password-file)"
-				  : "");
-	else if (e == MOSQ_ERR_SUCCESS)
-		say_no_connack(m, mq, broker);
-	else if (e == MOSQ_ERR_CONN_LOST && !u->tls)
-		log_warnx("MQTT broker %s: it closed the connection (if that "
-			  "port is a TLS listener, use mqtts://)",
-			  broker);
-	else
-		say_unreachable(m, broker, e);
+	if (!stop)
+		say_failed(l, refused);
 	return false;
 }
 
 /* watch --mqtt: until SIGINT or SIGTERM; the broker lost, retried with
    backoff (the table shown as it was, and said so). */
 static int
-watch(struct merged *m, struct mosquitto *mq, const char *broker)
+watch(struct merged *m)
 {
 	bool tty = isatty(STDOUT_FILENO);
-	uint64_t last = 0, retry_at = 0, backoff = 1000, now;
-	struct sigaction sa;
+	uint64_t last = 0, now;
+	int refused;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	while (!stop) {
-		now = clock_mono_ms();
-		/* Not blocking: a connection not up by the next try is
-		   started again, backing off until one works. */
-		if (m->connected) {
-			backoff = 1000;
-		} else if (now >= retry_at) {
-			mosquitto_reconnect_async(mq);
-			retry_at = now + backoff;
-			backoff = backoff * 2 < RETRY_MAX_MS ? backoff * 2
-							     : RETRY_MAX_MS;
-		}
-		if (mosquitto_loop(mq, 100, 1) != MOSQ_ERR_SUCCESS) {
-			if (m->connected)
-				log_warnx("MQTT broker %s: connection lost; "
-					  "retrying",
-					  broker);
-			m->connected = false;
-			if (!stop)
-				usleep(100000);
-		}
-		if (m->refused) {
-			log_warnx("MQTT broker %s: %s", broker,
-				  mosquitto_connack_string(m->refused_rc));
+		mqtt_link_pump(&m->link, 100);
+		if (mqtt_link_lost(&m->link))
+			log_warnx("MQTT broker %s: connection lost; retrying",
+				  m->link.broker);
+		if ((refused = mqtt_link_refused(&m->link)) != 0) {
+			log_warnx("MQTT broker %s: %s", m->link.broker,
+				  mosquitto_connack_string(refused));
 			return 1;
 		}
 		now = clock_mono_ms();
 		if (!m->c->events && m->dirty && now >= m->settle_until &&
 		    now >= last + REDRAW_MS) {
-			redraw(m, tty, broker);
+			redraw(m, tty, m->link.broker);
 			last = now;
 		}
 	}
 	return 0;
 }
 
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 int
 merged_list(const struct probe_config *c)
 {
 	struct merged m;
-	struct mosquitto *mq;
-	struct mqtt_url u;
-	char id[96], broker[300];
 	long n;
-	int rc = 1, e;
+	int rc = 1;
 
 	memset(&m, 0, sizeof(m));
 	m.c = c;
-	pthread_mutex_init(&m.why.lock, NULL);
 	keymap_init(&m.rows);
-	if (mqtt_parse_url(c->mqtt, &u) < 0)
-		return 1;
-	snprintf(broker, sizeof(broker), "%s:%d", u.host, u.port);
-	mosquitto_lib_init();
-	mqtt_client_id(id, sizeof(id), c->cmd_name);
-	mq = mosquitto_new(id, true, &m);
-	if (mq == NULL)
-		goto out;
-	mosquitto_connect_callback_set(mq, on_connect);
-	mosquitto_disconnect_callback_set(mq, on_disconnect);
-	mosquitto_message_callback_set(mq, on_message);
-	mosquitto_log_callback_set(mq, on_log);
+	catch_signals();
 	/* The password read, nothing to bind: become --user before the
 	   first connection (the CA file is read at connect, as the user). */
-	if (mqtt_credentials(mq, c, &u) < 0 ||
-	    privdrop_logged(c->user, false) < 0)
-		goto out;
-	if (!connect_broker(&m, mq, &u, broker))
+	if (mqtt_link_open(&m.link, c, c->cmd_name, &link_ops, &m) < 0)
+		return 1;
+	if (privdrop_logged(c->user, false) < 0 || !connect_broker(&m))
 		goto out;
 	/* The retained rows: --wait after the CONNACK. */
-	e = MOSQ_ERR_SUCCESS;
-	while (clock_mono_ms() < m.settle_until && e == MOSQ_ERR_SUCCESS)
-		e = mosquitto_loop(mq, 50, 1);
-	if (c->cmd != CMD_WATCH && !m.connected) {
-		log_warnx("MQTT broker %s: connection lost while reading the "
-			  "rows",
-			  broker);
-		goto out;
-	}
+	while (clock_mono_ms() < m.settle_until && m.link.connected && !stop)
+		mqtt_link_pump(&m.link, 50);
 	if (c->cmd == CMD_WATCH) {
 		m.dirty = true;
-		rc = watch(&m, mq, broker);
+		rc = watch(&m);
+		goto out;
+	}
+	if (!m.link.connected) {
+		log_warnx("MQTT broker %s: connection lost while reading the "
+			  "rows",
+			  m.link.broker);
 		goto out;
 	}
 	n = output(&m);
@@ -790,12 +728,7 @@ merged_list(const struct probe_config *c)
 	rc = n < 0 || m.full || m.full_sites ? 1 : n > 0 ? 0 : EXIT_NONE;
 out:
 	clear_rows(&m);
-	if (mq != NULL) {
-		mosquitto_disconnect(mq);
-		mosquitto_destroy(mq);
-	}
-	mosquitto_lib_cleanup();
-	pthread_mutex_destroy(&m.why.lock);
+	mqtt_link_close(&m.link, 500);
 	return rc;
 }
 
@@ -808,11 +741,9 @@ merged_replay(const struct probe_config *c,
 
 	memset(&m, 0, sizeof(m));
 	m.c = c;
-	pthread_mutex_init(&m.why.lock, NULL);
 	keymap_init(&m.rows);
 	for (i = 0; i < n; i++)
-		on_message(NULL, &m, &msgs[i]);
+		on_message(&m, &msgs[i]);
 	output(&m);
 	clear_rows(&m);
-	pthread_mutex_destroy(&m.why.lock);
 }

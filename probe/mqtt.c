@@ -14,12 +14,11 @@
  *                         refreshed with the rows; the last will, and the
  *                         last word at a clean exit: {"status":"offline"}
  *
- * libmosquitto's own thread keeps the connection (keepalive, reconnects
- * with backoff); the probe's loop only publishes, which libmosquitto
- * allows from another thread. After a (re)connection the loop publishes
- * every row again, so a broker that lost its retained state gets it back.
- * A broker that is down never stops the probe: what could not be
- * published is counted.
+ * The connection is the probe loop's, as the HTTP server is (mqttlink.c:
+ * no thread; keepalive and reconnects with backoff). After a
+ * (re)connection the loop publishes every row again, so a broker that
+ * lost its retained state gets it back. A broker that is down never stops
+ * the probe: what could not be published is counted.
  *
  * What was published is kept by topic (struct pub): a refresh skips the
  * rows not heard since, and a row gone from the table is cleared.
@@ -40,33 +39,30 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <mosquitto.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "keymap.h"
 #include "log.h"
+#include "mqttlink.h"
 #include "text.h"
 #include "probe.h"
-#include "smallfile.h"
 
-#define MQTT_TOPIC_MAX          512
-#define MQTT_CONNECT_TIMEOUT_MS 5000
-#define INHERIT_READ_MS         5000 /* reading the retained rows at start */
-#define INHERIT_MAX             262144
-#define MQTT_QUEUE_MAX          1000 /* messages in libmosquitto: 1-4 MB */
-#define MQTT_HELD_MS            20   /* held rows: how often to try */
-#define MQTT_SLOW_MS            5000 /* the queue full this long: said */
+#define MQTT_TOPIC_MAX  512
+#define INHERIT_READ_MS 5000 /* reading the retained rows at start */
+#define INHERIT_MAX     262144
+#define MQTT_QUEUE_MAX  1000 /* messages in libmosquitto: 1-4 MB */
+#define MQTT_HELD_MS    20   /* held rows: how often to try */
+#define MQTT_SLOW_MS    5000 /* the queue full this long: said */
+#define LAST_WORD_MS    500  /* the offline at exit: its acknowledgement */
 
 /* A message id's state (mqtt.mids): handed over and not yet done, or done
    before publish() could mark it (on_publish may run inside
-   mosquitto_publish, or in the network thread before it returns). */
+   mosquitto_publish). */
 enum { MID_FREE, MID_QOS0, MID_QOS1, MID_DONE };
 
 /* A row as published, by its topic level. */
@@ -80,21 +76,13 @@ struct pub {
 
 struct mqtt {
 	struct probe *p;
-	struct mosquitto *m;
-	char prefix[200];      /* --mqtt-prefix (128 at most) / site (64) */
-	char site_json[400];   /* the site as a JSON string */
-	char broker[300];      /* HOST:PORT, for messages */
-	atomic_int connected;  /* set by libmosquitto's thread */
-	atomic_int republish;  /* a (re)connection: publish everything */
-	atomic_int refused;    /* CONNACK refused: why, once */
-	atomic_int acked;      /* the last QoS 1 message the broker took */
-	atomic_uint queued;    /* messages in libmosquitto, not yet done */
-	atomic_uchar *mids;    /* 65536: each message id's MID_ state */
-	atomic_int why_new;    /* a TLS failure to say */
-	atomic_int lost;       /* the connection was lost: to say */
-	atomic_int stopping;   /* 1: disconnecting, 2: the thread ends */
-	atomic_uint backoff_s; /* the next wait before reconnecting */
-	pthread_t thread;
+	struct mqtt_link link;
+	char prefix[200];    /* --mqtt-prefix (128 at most) / site (64) */
+	char site_json[400]; /* the site as a JSON string */
+	bool republish;      /* a (re)connection: publish everything */
+	int acked;           /* the last message done */
+	unsigned queued;     /* messages in libmosquitto, not yet done */
+	unsigned char *mids; /* 65536: each message id's MID_ state */
 	uint64_t next_refresh;
 	uint64_t published, failed, cleared;
 	bool said_why;
@@ -106,15 +94,12 @@ struct mqtt {
 	/* What is out there. */
 	struct keymap pubs; /* topic level -> struct pub */
 	uint32_t gen;
-	/* The previous run's rows, read by libmosquitto's thread. */
-	pthread_mutex_t lock;
+	/* The previous run's rows, read at start. */
 	char (*inherited)[MQTT_KEY_MAX];
 	size_t n_inherited;
 	int reading; /* 0 not yet, 1 subscribed, 2 done */
 	uint64_t read_until;
-	bool read_done; /* the loop's copy of reading == 2 */
 	bool was_connected;
-	struct mqtt_why why;
 };
 
 /* s into out (size bytes), one to one: the bytes other than A-Z a-z 0-9
@@ -163,68 +148,6 @@ pub_add(struct mqtt *q, const char *key)
 	return e;
 }
 
-void
-mqtt_client_id(char *out, size_t size, const char *role)
-{
-	uint32_t r;
-
-	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-		r = (uint32_t)clock_mono_ms();
-	snprintf(out, size, "beacon-%s-%d-%08x", role, (int)getpid(), r);
-}
-
-int
-mqtt_parse_url(const char *url, struct mqtt_url *u)
-{
-	const char *p, *at, *host, *colon;
-	unsigned long port;
-	char *end;
-
-	memset(u, 0, sizeof(*u));
-	if (strncmp(url, "mqtt://", 7) == 0) {
-		p = url + 7;
-		u->port = 1883;
-	} else if (strncmp(url, "mqtts://", 8) == 0) {
-		p = url + 8;
-		u->port = 8883;
-		u->tls = true;
-	} else {
-		return -1;
-	}
-	at = strrchr(p, '@');
-	host = p;
-	if (at != NULL) {
-		const char *c = memchr(p, ':', (size_t)(at - p));
-		size_t ul = c ? (size_t)(c - p) : (size_t)(at - p);
-		if (ul == 0 || ul >= sizeof(u->user))
-			return -1;
-		memcpy(u->user, p, ul);
-		if (c != NULL) {
-			size_t pl = (size_t)(at - c - 1);
-			if (pl >= sizeof(u->pass))
-				return -1;
-			memcpy(u->pass, c + 1, pl);
-			u->has_pass = true;
-		}
-		host = at + 1;
-	}
-	colon = strrchr(host, ':');
-	if (colon != NULL) {
-		port = strtoul(colon + 1, &end, 10);
-		if (colon[1] == '\0' || *end != '\0' || port == 0 ||
-		    port > 65535)
-			return -1;
-		u->port = (int)port;
-	}
-	if ((colon ? (size_t)(colon - host) : strlen(host)) == 0 ||
-	    (colon ? (size_t)(colon - host) : strlen(host)) >= sizeof(u->host))
-		return -1;
-	memcpy(u->host, host, colon ? (size_t)(colon - host) : strlen(host));
-	if (strpbrk(u->host, "/?#") != NULL)
-		return -1;
-	return 0;
-}
-
 /* A topic level: not empty, no '/', '+', '#' (they would move the topic
    or make it a filter), no NUL or control character. */
 bool
@@ -245,21 +168,13 @@ mqtt_level_valid(const char *s)
 static void
 mid_done(struct mqtt *q, int mid)
 {
-	atomic_uchar *st = &q->mids[mid & 0xffff];
-	unsigned char v = atomic_load(st);
+	unsigned char *st = &q->mids[mid & 0xffff];
 
-	for (;;) {
-		if (v == MID_QOS0 || v == MID_QOS1) {
-			if (atomic_compare_exchange_weak(st, &v, MID_FREE)) {
-				atomic_fetch_sub(&q->queued, 1);
-				return;
-			}
-		} else if (v == MID_FREE) {
-			if (atomic_compare_exchange_weak(st, &v, MID_DONE))
-				return; /* publish() has yet to mark it */
-		} else {
-			return;
-		}
+	if (*st == MID_QOS0 || *st == MID_QOS1) {
+		*st = MID_FREE;
+		q->queued--;
+	} else if (*st == MID_FREE) {
+		*st = MID_DONE; /* publish() has yet to mark it */
 	}
 }
 
@@ -267,12 +182,13 @@ mid_done(struct mqtt *q, int mid)
 static void
 mid_handed(struct mqtt *q, int mid, int qos)
 {
-	unsigned char v = MID_FREE;
+	unsigned char *st = &q->mids[mid & 0xffff];
 
-	if (!atomic_compare_exchange_strong(&q->mids[mid & 0xffff], &v,
-					    qos == 0 ? MID_QOS0 : MID_QOS1)) {
-		atomic_store(&q->mids[mid & 0xffff], MID_FREE); /* done */
-		atomic_fetch_sub(&q->queued, 1);
+	if (*st == MID_DONE) {
+		*st = MID_FREE;
+		q->queued--;
+	} else {
+		*st = qos == 0 ? MID_QOS0 : MID_QOS1;
 	}
 }
 
@@ -281,141 +197,65 @@ mid_handed(struct mqtt *q, int mid, int qos)
 static void
 forget_qos0(struct mqtt *q)
 {
-	unsigned char v;
 	size_t i;
 
-	for (i = 0; i < 65536; i++) {
-		v = MID_QOS0;
-		if (atomic_compare_exchange_strong(&q->mids[i], &v, MID_FREE))
-			atomic_fetch_sub(&q->queued, 1);
-	}
+	for (i = 0; i < 65536; i++)
+		if (q->mids[i] == MID_QOS0) {
+			q->mids[i] = MID_FREE;
+			q->queued--;
+		}
 }
 
 static void
-on_connect(struct mosquitto *m, void *ctx, int rc)
+on_connected(void *ctx)
 {
 	struct mqtt *q = ctx;
 	char topic[MQTT_TOPIC_MAX];
 
-	if (rc != 0) {
-		atomic_store(&q->refused, rc);
-		return;
-	}
-	atomic_store(&q->backoff_s, 1);
 	forget_qos0(q);
 	/* The first time: read the rows a previous run left. */
-	pthread_mutex_lock(&q->lock);
 	if (q->reading == 0) {
 		snprintf(topic, sizeof(topic), "%s/hosts/+", q->prefix);
-		if (mosquitto_subscribe(m, NULL, topic, 0) == MOSQ_ERR_SUCCESS)
+		if (mosquitto_subscribe(q->link.m, NULL, topic, 0) ==
+		    MOSQ_ERR_SUCCESS)
 			q->reading = 1;
 	}
-	pthread_mutex_unlock(&q->lock);
-	atomic_store(&q->connected, 1);
-	atomic_store(&q->republish, 1);
+	q->republish = true;
 }
 
 static void
-on_message(struct mosquitto *m, void *ctx, const struct mosquitto_message *msg)
+on_message(void *ctx, const struct mosquitto_message *msg)
 {
 	struct mqtt *q = ctx;
 	const char *key = strrchr(msg->topic, '/');
 
-	(void)m;
 	if (!msg->retain || msg->payloadlen == 0 || key == NULL ||
-	    strlen(key + 1) >= MQTT_KEY_MAX)
+	    strlen(key + 1) >= MQTT_KEY_MAX || q->reading != 1 ||
+	    q->n_inherited >= INHERIT_MAX)
 		return;
-	pthread_mutex_lock(&q->lock);
-	if (q->reading == 1 && q->n_inherited < INHERIT_MAX) {
-		if (q->inherited == NULL)
-			q->inherited = calloc(INHERIT_MAX, MQTT_KEY_MAX);
-		if (q->inherited != NULL)
-			snprintf(q->inherited[q->n_inherited++], MQTT_KEY_MAX,
-				 "%s", key + 1);
-	}
-	pthread_mutex_unlock(&q->lock);
+	if (q->inherited == NULL)
+		q->inherited = calloc(INHERIT_MAX, MQTT_KEY_MAX);
+	if (q->inherited != NULL)
+		snprintf(q->inherited[q->n_inherited++], MQTT_KEY_MAX, "%s",
+			 key + 1);
 }
 
 static void
-on_log(struct mosquitto *m, void *ctx, int level, const char *line)
+on_published(void *ctx, int mid)
 {
 	struct mqtt *q = ctx;
 
-	(void)m;
-	if (mqtt_why_log(&q->why, level, line))
-		atomic_store(&q->why_new, 1);
-}
-
-static void
-on_disconnect(struct mosquitto *m, void *ctx, int rc)
-{
-	struct mqtt *q = ctx;
-
-	(void)m;
-	if (atomic_exchange(&q->connected, 0) == 1 && rc != 0 &&
-	    atomic_load(&q->stopping) == 0)
-		atomic_store(&q->lost, 1);
-}
-
-static void
-on_publish(struct mosquitto *m, void *ctx, int mid)
-{
-	struct mqtt *q = ctx;
-
-	(void)m;
 	mid_done(q, mid);
-	atomic_store(&q->acked, mid);
+	q->acked = mid;
 }
 
-/*
- * The network thread: libmosquitto's loop, 0.1 s at a time. Its own
- * loop_forever gives up for good on a TLS error (a broker that died
- * mid-record, a refused handshake) and sleeps where a stop cannot wake
- * it; here every failure is retried (1 s, doubling to 30 s), connects do
- * not block (but for DNS), and a stop is seen within 0.1 s.
- */
-static void *
-keep_connected(void *arg)
-{
-	struct mqtt *q = arg;
-	uint64_t retry_at = 0, tried_at = clock_mono_ms(), now;
-	unsigned wait;
-	int rc;
-
-	while (atomic_load(&q->stopping) < 2) {
-		rc = mosquitto_loop(q->m, 100, 1);
-		now = clock_mono_ms();
-		if (atomic_load(&q->stopping) == 1) { /* sending DISCONNECT */
-			if (rc != MOSQ_ERR_SUCCESS)
-				break;
-			continue;
-		}
-		/* After a TLS failure libmosquitto may loop on a dead socket
-		   without an error: a connection not up within its timeout
-		   is a failure too. */
-		if (rc == MOSQ_ERR_SUCCESS &&
-		    (atomic_load(&q->connected) ||
-		     now < tried_at + MQTT_CONNECT_TIMEOUT_MS))
-			continue;
-		if (atomic_exchange(&q->connected, 0) == 1)
-			atomic_store(&q->lost, 1);
-		if (now < retry_at) {
-			usleep(100000);
-			continue;
-		}
-		wait = atomic_load(&q->backoff_s);
-		atomic_store(&q->backoff_s, wait < 16 ? 2 * wait : 30);
-		retry_at = now + 1000 * (uint64_t)wait;
-		tried_at = now;
-		mosquitto_reconnect_async(q->m);
-	}
-	return NULL;
-}
+static const struct mqtt_link_ops link_ops = {on_connected, on_message,
+					      on_published};
 
 static bool
 room(const struct mqtt *q)
 {
-	return atomic_load(&q->queued) < MQTT_QUEUE_MAX;
+	return q->queued < MQTT_QUEUE_MAX;
 }
 
 /* The message id, or 0 when it could not be queued: not connected, or
@@ -427,14 +267,14 @@ publish(struct mqtt *q, const char *topic, const void *data, size_t len,
 {
 	int mid = 0;
 
-	if (!atomic_load(&q->connected) || (!room(q) && !q->last_word)) {
+	if (!q->link.connected || (!room(q) && !q->last_word)) {
 		q->failed++;
 		return 0;
 	}
-	atomic_fetch_add(&q->queued, 1); /* before: on_publish may come first */
-	if (mosquitto_publish(q->m, &mid, topic, (int)len, data, qos, retain) !=
-	    MOSQ_ERR_SUCCESS) {
-		atomic_fetch_sub(&q->queued, 1);
+	q->queued++; /* before: on_publish may come first */
+	if (mosquitto_publish(q->link.m, &mid, topic, (int)len, data, qos,
+			      retain) != MOSQ_ERR_SUCCESS) {
+		q->queued--;
 		q->failed++;
 		return 0;
 	}
@@ -536,7 +376,7 @@ publish_host(struct mqtt *q, const char *id, bool force, uint64_t now)
 	e->gen = q->gen;
 	if (!force && !e->held && e->clear_at == 0 && e->last_seen == seen)
 		return;
-	if (!room(q) || !atomic_load(&q->connected)) {
+	if (!room(q) || !q->link.connected) {
 		set_held(q, e, true);
 		return;
 	}
@@ -678,11 +518,10 @@ take_inherited(struct mqtt *q, uint64_t now)
 {
 	size_t i;
 
-	pthread_mutex_lock(&q->lock);
 	if (q->reading == 1 && now >= q->read_until && q->read_until != 0) {
 		char topic[MQTT_TOPIC_MAX];
 		snprintf(topic, sizeof(topic), "%s/hosts/+", q->prefix);
-		mosquitto_unsubscribe(q->m, NULL, topic);
+		mosquitto_unsubscribe(q->link.m, NULL, topic);
 		q->reading = 2;
 	}
 	for (i = 0; i < q->n_inherited; i++)
@@ -695,11 +534,9 @@ take_inherited(struct mqtt *q, uint64_t now)
 		}
 	q->n_inherited = 0;
 	if (q->reading == 2) {
-		q->read_done = true;
 		free(q->inherited);
 		q->inherited = NULL;
 	}
-	pthread_mutex_unlock(&q->lock);
 }
 
 /* The held rows, once the queue has half drained (so not one row at a
@@ -708,7 +545,7 @@ take_inherited(struct mqtt *q, uint64_t now)
 static void
 catch_up(struct mqtt *q, uint64_t now)
 {
-	bool full = atomic_load(&q->queued) >= MQTT_QUEUE_MAX / 2;
+	bool full = q->queued >= MQTT_QUEUE_MAX / 2;
 
 	if (full && q->full_since == 0)
 		q->full_since = now;
@@ -716,16 +553,15 @@ catch_up(struct mqtt *q, uint64_t now)
 		log_warnx("MQTT broker %s is not keeping up: %u messages wait "
 			  "for it; the rows' changes are held, to be published "
 			  "as it catches up, and events dropped",
-			  q->broker, atomic_load(&q->queued));
+			  q->link.broker, q->queued);
 		q->said_slow = true;
 	}
 	if (!full) {
 		q->full_since = 0;
-		if (q->held > 0 && atomic_load(&q->connected) &&
-		    now >= q->held_at)
+		if (q->held > 0 && q->link.connected && now >= q->held_at)
 			publish_rows(q, false, now);
 		if (q->said_slow && q->held == 0) {
-			log_info("MQTT broker %s: caught up", q->broker);
+			log_info("MQTT broker %s: caught up", q->link.broker);
 			q->said_slow = false;
 		}
 	}
@@ -745,6 +581,15 @@ mqtt_event(struct mqtt *q, const char *id, const char *line)
 	publish(q, topic, line, strlen(line), 0, false);
 }
 
+int
+mqtt_fd(struct mqtt *q, short *events)
+{
+	if (q == NULL || mqtt_link_fd(&q->link) < 0)
+		return -1;
+	*events = mqtt_link_events(&q->link);
+	return mqtt_link_fd(&q->link);
+}
+
 uint64_t
 mqtt_due(const struct mqtt *q)
 {
@@ -752,52 +597,64 @@ mqtt_due(const struct mqtt *q)
 
 	if (q == NULL)
 		return UINT64_MAX;
-	if (atomic_load(&q->republish) || atomic_load(&q->refused) ||
-	    atomic_load(&q->why_new) || atomic_load(&q->lost))
+	if (q->republish || q->link.refused || q->link.why.fresh ||
+	    q->link.lost)
 		return 0;
-	due = q->next_refresh;
-	if (q->held > 0 && atomic_load(&q->connected) && q->held_at < due)
+	due = mqtt_link_due(&q->link);
+	if (q->next_refresh < due)
+		due = q->next_refresh;
+	if (q->held > 0 && q->link.connected && q->held_at < due)
 		due = q->held_at;
-	if (!q->read_done && q->read_until != 0 && q->read_until < due)
+	if (q->reading != 2 && q->read_until != 0 && q->read_until < due)
 		due = q->read_until;
 	return due;
 }
 
-void
-mqtt_run(struct mqtt *q, uint64_t now)
+/* What the connection has to say: a refusal, a TLS failure (said again
+   only after a connection worked in between), a loss, a reconnection. */
+static bool
+say_link(struct mqtt *q)
 {
-	int refused;
+	struct mqtt_link *l = &q->link;
+	int refused = mqtt_link_refused(l);
+	char why[400];
 	bool again;
 
-	if (q == NULL)
-		return;
-	refused = atomic_exchange(&q->refused, 0);
 	if (refused != 0)
 		log_warnx("MQTT broker refused the connection: %s%s",
 			  mosquitto_connack_string(refused),
 			  refused == 4 || refused == 5
 				  ? " (check the user and --mqtt-password-file)"
 				  : "");
-	/* Said again only after a connection worked in between. */
-	if (atomic_exchange(&q->why_new, 0) && !q->said_why) {
-		char why[400];
-		if (mqtt_why_take(&q->why, why, sizeof(why)))
-			log_warnx("MQTT broker %s: TLS: %s; retrying",
-				  q->broker, why);
+	if (mqtt_why_take(&l->why, why, sizeof(why)) && !q->said_why) {
+		log_warnx("MQTT broker %s: TLS: %s; retrying", l->broker, why);
 		q->said_why = true;
 	}
-	if (atomic_exchange(&q->lost, 0))
+	if (mqtt_link_lost(l))
 		log_warnx("MQTT broker %s: connection lost; retrying (1 s, "
 			  "doubling to 30 s), the table kept",
-			  q->broker);
-	again = atomic_exchange(&q->republish, 0);
+			  l->broker);
+	again = q->republish;
+	q->republish = false;
 	if (again)
 		q->said_why = false;
 	if (again && q->was_connected)
 		log_info("MQTT broker %s: connected again; republishing",
-			 q->broker);
-	if (again || atomic_load(&q->connected))
+			 l->broker);
+	if (again || l->connected)
 		q->was_connected = true;
+	return again;
+}
+
+void
+mqtt_run(struct mqtt *q, short revents, uint64_t now)
+{
+	bool again;
+
+	if (q == NULL)
+		return;
+	mqtt_link_run(&q->link, revents, now);
+	again = say_link(q);
 	if (again && q->read_until == 0)
 		q->read_until = now + INHERIT_READ_MS;
 	take_inherited(q, now);
@@ -808,228 +665,119 @@ mqtt_run(struct mqtt *q, uint64_t now)
 	catch_up(q, now);
 }
 
-bool
-mqtt_why_log(struct mqtt_why *w, int level, const char *line)
+/* The site as a JSON string, for the rows and the probe's state. */
+static int
+set_site(struct mqtt *q, const struct probe_config *c)
 {
-	if ((level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) == 0 ||
-	    strstr(line, "OpenSSL Error[0]") == NULL)
-		return false;
-	/* "OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify
-	   failed": its last part. */
-	if (strstr(line, "::") != NULL)
-		line = strstr(line, "::") + 2;
-	pthread_mutex_lock(&w->lock);
-	snprintf(w->text, sizeof(w->text), "%s", line);
-	w->fresh = true;
-	pthread_mutex_unlock(&w->lock);
-	return true;
+	cJSON *s = cJSON_CreateString(c->site);
+	char *t = s != NULL ? cJSON_PrintUnformatted(s) : NULL;
+
+	cJSON_Delete(s);
+	if (t == NULL || strlen(t) >= sizeof(q->site_json)) {
+		free(t);
+		return -1;
+	}
+	memcpy(q->site_json, t, strlen(t) + 1);
+	free(t);
+	snprintf(q->prefix, sizeof(q->prefix), "%s/%s", c->mqtt_prefix,
+		 c->site);
+	return 0;
 }
 
-bool
-mqtt_why_take(struct mqtt_why *w, char *out, size_t size)
+/* The last will: offline, retained. */
+static int
+set_will(struct mqtt *q)
 {
-	const char *hint = "";
-	bool fresh;
+	char topic[MQTT_TOPIC_MAX], will[480];
+	int n = snprintf(will, sizeof(will),
+			 "{\"status\":\"offline\",\"site\":%s}", q->site_json);
 
-	pthread_mutex_lock(&w->lock);
-	fresh = w->fresh;
-	w->fresh = false;
-	if (strstr(w->text, "certificate verify failed") != NULL)
-		hint = " (the broker's certificate is not signed by the CA "
-		       "of --mqtt-cafile, or by a CA of this system without "
-		       "it, or does not name HOST)";
-	else if (strstr(w->text, "wrong version number") != NULL ||
-		 strstr(w->text, "unexpected eof") != NULL ||
-		 strstr(w->text, "packet length too long") != NULL)
-		hint = " (is HOST:PORT a TLS listener? mqtts:// is for TLS, "
-		       "mqtt:// for plain MQTT)";
-	if (fresh)
-		snprintf(out, size, "%s%s", w->text, hint);
-	pthread_mutex_unlock(&w->lock);
-	return fresh;
-}
-
-int
-mqtt_credentials(struct mosquitto *m, const struct probe_config *c,
-		 const struct mqtt_url *u)
-{
-	char pass[256] = "";
-	int rc = 0, e;
-
-	if (c->mqtt_password_file != NULL) {
-		/* The first line; the file private, as a keyring. */
-		char *text = smallfile_read(c->mqtt_password_file,
-					    "--mqtt-password-file", true);
-		if (text == NULL)
-			return -1;
-		if (strcspn(text, "\r\n") >= sizeof(pass)) {
-			log_warnx("--mqtt-password-file %s: its first line is "
-				  "over %zu bytes",
-				  c->mqtt_password_file, sizeof(pass) - 1);
-			free(text);
-			return -1;
-		}
-		snprintf(pass, sizeof(pass), "%s", text);
-		memset(text, 0, strlen(text));
-		free(text);
-		pass[strcspn(pass, "\r\n")] = '\0';
-	} else if (u->has_pass) {
-		snprintf(pass, sizeof(pass), "%s", u->pass);
-	}
-	if (u->user[0] != '\0' &&
-	    mosquitto_username_pw_set(m, u->user, pass[0] ? pass : NULL) !=
-		    MOSQ_ERR_SUCCESS)
-		rc = -1;
-	memset(pass, 0, sizeof(pass));
-	/* Without --mqtt-cafile, the system's CAs (a broker with a public
-	   certificate). */
-	if (rc == 0 && u->tls && c->mqtt_cafile == NULL &&
-	    (e = mosquitto_int_option(m, MOSQ_OPT_TLS_USE_OS_CERTS, 1)) !=
-		    MOSQ_ERR_SUCCESS) {
-		log_warnx("--mqtt %s: TLS: %s", c->mqtt, mosquitto_strerror(e));
-		rc = -1;
-	}
-	/* libmosquitto opens it itself, blocking on a FIFO: checked first. */
-	if (rc == 0 && u->tls && c->mqtt_cafile != NULL &&
-	    !smallfile_check(c->mqtt_cafile, "--mqtt-cafile"))
-		rc = -1;
-	if (rc == 0 && u->tls && c->mqtt_cafile != NULL &&
-	    (e = mosquitto_tls_set(m, c->mqtt_cafile, NULL, NULL, NULL,
-				   NULL)) != MOSQ_ERR_SUCCESS) {
-		log_warnx("--mqtt-cafile %s: %s", c->mqtt_cafile,
-			  e == MOSQ_ERR_INVAL ? "cannot be read"
-					      : mosquitto_strerror(e));
-		rc = -1;
-	}
-	return rc;
+	snprintf(topic, sizeof(topic), "%s/probe", q->prefix);
+	return mosquitto_will_set(q->link.m, topic, n, will, 1, true) ==
+			       MOSQ_ERR_SUCCESS
+		       ? 0
+		       : -1;
 }
 
 struct mqtt *
-mqtt_start(struct probe *p)
+mqtt_open(struct probe *p)
 {
-	const struct probe_config *c = p->c;
 	struct mqtt *q = calloc(1, sizeof(*q));
-	struct mqtt_url u;
-	char id[96], host[64] = "", role[48], topic[MQTT_TOPIC_MAX];
-	int rc;
+	char host[64] = "", role[48];
 
-	if (q == NULL || mqtt_parse_url(c->mqtt, &u) < 0) {
-		log_warnx("--mqtt %s: not mqtt[s]://[USER[:PASS]@]HOST[:PORT]",
-			  c->mqtt);
-		free(q);
-		return NULL;
+	if (q == NULL || (q->mids = calloc(65536, sizeof(*q->mids))) == NULL ||
+	    set_site(q, p->c) < 0) {
+		log_warnx("MQTT: out of memory");
+		goto fail;
 	}
 	q->p = p;
-	q->mids = calloc(65536, sizeof(*q->mids));
-	if (q->mids == NULL) {
-		free(q);
-		return NULL;
-	}
-	pthread_mutex_init(&q->lock, NULL);
-	pthread_mutex_init(&q->why.lock, NULL);
-	atomic_store(&q->backoff_s, 1);
 	keymap_init(&q->pubs);
-	{
-		cJSON *s = cJSON_CreateString(c->site);
-		char *t = s != NULL ? cJSON_PrintUnformatted(s) : NULL;
-		cJSON_Delete(s);
-		if (t == NULL || strlen(t) >= sizeof(q->site_json)) {
-			free(t);
-			free(q->mids);
-			free(q);
-			return NULL;
-		}
-		memcpy(q->site_json, t, strlen(t) + 1);
-		free(t);
-	}
-	snprintf(q->prefix, sizeof(q->prefix), "%s/%s", c->mqtt_prefix,
-		 c->site);
-	mosquitto_lib_init();
 	gethostname(host, sizeof(host) - 1);
 	snprintf(role, sizeof(role), "probe-%.32s", host);
-	mqtt_client_id(id, sizeof(id), role);
-	q->m = mosquitto_new(id, true, q);
-	if (q->m == NULL) {
-		log_warn("mosquitto_new");
+	if (mqtt_link_open(&q->link, p->c, role, &link_ops, q) < 0)
+		goto fail;
+	if (set_will(q) < 0) {
+		log_warnx("MQTT: cannot set the last will");
+		mqtt_link_close(&q->link, 0);
 		goto fail;
 	}
-	mosquitto_int_option(q->m, MOSQ_OPT_PROTOCOL_VERSION,
-			     MQTT_PROTOCOL_V311);
-	mosquitto_connect_callback_set(q->m, on_connect);
-	mosquitto_disconnect_callback_set(q->m, on_disconnect);
-	mosquitto_publish_callback_set(q->m, on_publish);
-	mosquitto_message_callback_set(q->m, on_message);
-	mosquitto_log_callback_set(q->m, on_log);
-	mosquitto_reconnect_delay_set(q->m, 1, 30, true);
-	snprintf(topic, sizeof(topic), "%s/probe", q->prefix);
-	{
-		char will[480];
-		int n = snprintf(will, sizeof(will),
-				 "{\"status\":\"offline\",\"site\":%s}",
-				 q->site_json);
-		if (mosquitto_will_set(q->m, topic, n, will, 1, true) !=
-		    MOSQ_ERR_SUCCESS)
-			goto fail;
-	}
-	if (mqtt_credentials(q->m, c, &u) < 0)
-		goto fail;
-	snprintf(q->broker, sizeof(q->broker), "%s:%d", u.host, u.port);
-	rc = mosquitto_connect_async(q->m, u.host, u.port, c->mqtt_keepalive);
-	if (rc != MOSQ_ERR_SUCCESS)
-		log_warnx("MQTT broker %s:%d: %s; retrying in the background",
-			  u.host, u.port,
-			  rc == MOSQ_ERR_ERRNO ? strerror(errno)
-					       : mosquitto_strerror(rc));
-	if (pthread_create(&q->thread, NULL, keep_connected, q) != 0) {
-		log_warnx("MQTT: cannot start its thread");
-		goto fail;
-	}
-	log_info("publishing to %s:%d under %s/", u.host, u.port, q->prefix);
 	return q;
 fail:
-	if (q->m != NULL)
-		mosquitto_destroy(q->m);
-	free(q->mids);
+	if (q != NULL)
+		free(q->mids);
 	free(q);
 	return NULL;
+}
+
+int
+mqtt_connect(struct mqtt *q)
+{
+	struct mqtt_link *l;
+
+	if (q == NULL)
+		return 0;
+	l = &q->link;
+	if (mqtt_link_start(l, clock_mono_ms()) < 0)
+		return -1;
+	if (l->fails > 0) {
+		errno = l->fail_errno;
+		log_warnx("MQTT broker %s: %s; retrying in the background",
+			  l->broker,
+			  l->fail_rc == MOSQ_ERR_ERRNO
+				  ? strerror(errno)
+				  : mosquitto_strerror(l->fail_rc));
+	}
+	log_info("publishing to %s under %s/", l->broker, q->prefix);
+	return 0;
 }
 
 void
 mqtt_stop(struct mqtt *q)
 {
-	int i, mid;
+	uint64_t end;
 	size_t k;
+	int mid;
 
 	if (q == NULL)
 		return;
 	/* The last word: offline, retained, taken by the broker (at most
-	   0.5 s), then a clean disconnect, which drops the will. */
-	if (atomic_load(&q->connected)) {
+	   LAST_WORD_MS), then a clean disconnect, which drops the will. */
+	if (q->link.connected) {
 		q->last_word = true;
 		mid = publish_probe(q, "offline");
-		for (i = 0; i < 50 && mid != 0 && atomic_load(&q->acked) != mid;
-		     i++)
-			usleep(10000);
+		end = clock_mono_ms() + LAST_WORD_MS;
+		while (mid != 0 && q->acked != mid && q->link.connected &&
+		       clock_mono_ms() < end)
+			mqtt_link_pump(&q->link, (int)(end - clock_mono_ms()));
 	}
-	/* A clean disconnect (the thread sends it: 0.5 s at most), then
-	   the thread ends. */
-	atomic_store(&q->stopping, 1);
-	mosquitto_disconnect(q->m);
-	for (i = 0; i < 50 && atomic_load(&q->connected); i++)
-		usleep(10000);
-	atomic_store(&q->stopping, 2);
-	pthread_join(q->thread, NULL);
-	mosquitto_destroy(q->m);
-	mosquitto_lib_cleanup();
+	mqtt_link_close(&q->link, LAST_WORD_MS);
 	if (q->failed > 0)
 		log_info("MQTT: %llu messages published, %llu could not be; "
 			 "%u still unacknowledged at exit (at most %d, the "
 			 "offline included)",
 			 (unsigned long long)q->published,
-			 (unsigned long long)q->failed, atomic_load(&q->queued),
+			 (unsigned long long)q->failed, q->queued,
 			 MQTT_QUEUE_MAX + 1);
-	pthread_mutex_destroy(&q->lock);
-	pthread_mutex_destroy(&q->why.lock);
 	free(q->inherited);
 	free(q->mids);
 	for (k = 0; k < q->pubs.cap; k++)

@@ -5,7 +5,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -263,44 +262,23 @@ bool http_streaming(const struct http *h);
 /* mqtt.c: serve --mqtt. */
 #define MQTT_KEY_MAX 100 /* an id as a topic level, with its NUL */
 struct mqtt;
-struct mqtt_url {
-	char user[128], pass[256], host[256];
-	int port;
-	bool tls, has_pass;
-};
-/* A client id unique per process, "beacon-ROLE-PID-RANDOM": two probes
-   or lists on one host never kick each other off the broker. */
-void mqtt_client_id(char *out, size_t size, const char *role);
-/* mqtt[s]://[USER[:PASS]@]HOST[:PORT]; -1 if not. */
-int mqtt_parse_url(const char *url, struct mqtt_url *u);
 /* A topic level: not empty, no '/', '+', '#', control characters. */
 bool mqtt_level_valid(const char *s);
-/* The user, the password (from --mqtt-password-file or the URL) and, for
-   mqtts://, the CA, on a client; -1 having logged why. */
-struct mosquitto;
-int mqtt_credentials(struct mosquitto *m, const struct probe_config *c,
-		     const struct mqtt_url *u);
-/* Why the broker could not be reached, as libmosquitto logs it (the
-   OpenSSL error of a failed TLS handshake): kept by the clients' log
-   callbacks (libmosquitto's thread for serve), said once. */
-struct mqtt_why {
-	pthread_mutex_t lock;
-	char text[200];
-	bool fresh;
-};
-/* True when line was kept. */
-bool mqtt_why_log(struct mqtt_why *w, int level, const char *line);
-/* The reason kept since the last call, with a hint, into out; false if
-   none. */
-bool mqtt_why_take(struct mqtt_why *w, char *out, size_t size);
-/* Connect (in the background) and publish; NULL (logged) on failure. */
-struct mqtt *mqtt_start(struct probe *p);
+/* The client, its password read and its will set (before privileges are
+   dropped); NULL (logged) on failure. */
+struct mqtt *mqtt_open(struct probe *p);
+/* The first connection, in the background (after the drop); -1 logged. */
+int mqtt_connect(struct mqtt *q);
 void mqtt_stop(struct mqtt *q);
 /* A host changed: its row, and the event line. */
 void mqtt_event(struct mqtt *q, const char *id, const char *line);
-/* When the loop should call mqtt_run: a (re)connection or the refresh. */
+/* The descriptor for the loop's poll (-1: none now) and its events. */
+int mqtt_fd(struct mqtt *q, short *events);
+/* When the loop should call mqtt_run without the descriptor: the
+   connection's timers, a (re)connection, the refresh. */
 uint64_t mqtt_due(const struct mqtt *q);
-void mqtt_run(struct mqtt *q, uint64_t now_ms);
+/* revents: the descriptor's, from poll (0: called as due). */
+void mqtt_run(struct mqtt *q, short revents, uint64_t now_ms);
 
 /* The id as a topic level: bytes other than A-Z a-z 0-9 . _ - as %XX
    (a NetBIOS name may hold / + # or any byte). */

@@ -94,6 +94,10 @@ try:
                 pm["heartbeat"].endswith("Z") and pm["settings"]["workgroup"] == "WORKGROUP" and
                 pm["settings"]["refresh_ms"] == 30000,
                 f"the probe is online, with its heartbeat and settings: {pm}")
+    # The broker's connection is the probe loop's: no thread of
+    # libmosquitto's (it would keep what the loop gives up at --user).
+    tasks = os.listdir(f"/proc/{serve.pid}/task")
+    t.check(tasks == [str(serve.pid)], f"serve --mqtt runs one task, not {len(tasks)}")
 
     # A goodbye, seen by a subscriber, within a second.
     watch = subprocess.Popen([*SUB, "-t", "beacon/v1/lab1/hosts/a1", "-F", "%U %p"],

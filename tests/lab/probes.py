@@ -4,6 +4,7 @@ the probes say (events and exports), for the lab tests."""
 import datetime
 import json
 import os
+import pwd
 import subprocess
 import sys
 
@@ -58,10 +59,18 @@ class Watch:
 
 
 class Serve:
-    """beacon-probe serve on HOST, exporting to a file every 0.1 s."""
+    """beacon-probe serve on HOST, exporting to a file every 0.1 s; with
+    USER, run as that user (--user), exporting into a folder it owns."""
 
-    def __init__(self, host, *extra):
-        self.path = os.path.join(host.lab.dir, f"{host.name}.hosts.json")
+    def __init__(self, host, *extra, user=None):
+        out = host.lab.dir
+        if user is not None:
+            pw = pwd.getpwnam(user)
+            out = os.path.join(host.lab.dir, f"{host.name}-{user}")
+            os.mkdir(out, 0o700)
+            os.chown(out, pw.pw_uid, pw.pw_gid)
+            extra = (*extra, "--user", user)
+        self.path = os.path.join(out, f"{host.name}.hosts.json")
         self.proc = host.spawn(PROBE, "serve", "--all", "--export", self.path,
                                "--export-interval", "0.1", *extra,
                                stderr=open(self.path + ".err", "w"))

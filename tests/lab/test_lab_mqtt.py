@@ -110,7 +110,10 @@ with lablib.Lab("mq", segments=3) as lab:
     agents = {h.name: pr.agent(h, "--id", h.name, interval="1") for h in (a1, a2, b1)}
     s1 = pr.Serve(p1, "--mqtt", url(p1, "floor1"), *TLS, "--site", "floor1",
                   "--mqtt-homeassistant")
-    s2 = pr.Serve(p2, "--mqtt", url(p2, "floor2"), *TLS, "--site", "floor2")
+    # This one drops to nobody before it connects: the password is read as
+    # root, the CA (public, 0644) at each connection as nobody.
+    s2 = pr.Serve(p2, "--mqtt", url(p2, "floor2"), *TLS, "--site", "floor2",
+                  user="nobody")
     # A branch office: its own broker, bridged to the central one over TLS
     # (the README's example), its probe publishing to it in plain MQTT.
     branch, p3, c1 = (lab.host(n, segments=(2,)) for n in ("branch", "p3", "c1"))
@@ -242,6 +245,12 @@ with lablib.Lab("mq", segments=3) as lab:
     r, _ = merged(cafile=None)
     t.check(r.returncode == 1 and "certificate verify failed" in r.stderr,
             f"no --mqtt-cafile: the system's CAs do not know it: {r.stderr!r}")
+    shutil.copy(f"{d}/ca.pem", f"{d}/ca-private.pem")
+    os.chmod(f"{d}/ca-private.pem", 0o600)
+    r, _ = merged("--user", "nobody", cafile=f"{d}/ca-private.pem")
+    t.check(r.returncode == 1 and "--mqtt-cafile" in r.stderr and
+            "cannot be read by the user" in r.stderr,
+            f"a CA that --user cannot read is said before any try: {r.stderr!r}")
     with open(f"{d}/bad-pw", "w") as f:
         f.write("nope\n")
     os.chmod(f"{d}/bad-pw", 0o600)
