@@ -11,7 +11,7 @@
 #include "beacon/auth.h"
 #include "bucket.h"
 #include "beacon/beacon.h"
-#include "browse.h"
+#include "browsetab.h"
 #include "hosttab.h"
 #include "mailslot/slot.h"
 

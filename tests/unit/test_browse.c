@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "browse.h"
+#include "browsetab.h"
 
 static const uint64_t key[2] = {3, 4};
 static char events[256]; /* "join PC1,expire PC1,..." */

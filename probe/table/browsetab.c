@@ -5,7 +5,7 @@
  * workgroups. Announcements are rare (every 1 to 12 minutes per host), so
  * the tick scans the rows; the table holds at most a few thousand.
  */
-#include "browse.h"
+#include "browsetab.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -11,8 +11,8 @@
  * that shut down ("left"). Names and comments are stored printable: a byte
  * outside printable ASCII (the sender's code page) becomes '?'.
  */
-#ifndef BEACON_PROBE_BROWSE_H
-#define BEACON_PROBE_BROWSE_H
+#ifndef BEACON_PROBE_BROWSETAB_H
+#define BEACON_PROBE_BROWSETAB_H
 
 #include <stdbool.h>
 #include <stddef.h>
