@@ -28,6 +28,7 @@ struct agent_config {
 	const char *workgroup;
 	const char *keyring; /* sign with a key of this file */
 	const char *key_id;  /* NULL: its first key */
+	const char *gen_key; /* print a new key with this id, and exit */
 	const char *user;    /* run as this user once set up */
 	bool once;
 	bool print;

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* beacon-agent's command line, parsed into struct agent_config. */
-#include <getopt.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "agent.h"
 #include "beacon/auth.h"
+#include "cli.h"
 #include "mailslot/iface.h"
-#include "num.h"
 
 static const char usage[] =
 	"usage: beacon-agent [OPTIONS]\n"
@@ -55,194 +55,125 @@ static const char usage[] =
 	"Signals: SIGTERM and SIGINT send a goodbye beacon (twice) and exit 0.\n"
 	"Exit status: 0 success, 1 error, 64 usage error.\n";
 
-enum { OPT_ALL_IF = 256, OPT_ID, OPT_ONCE, OPT_PRINT, OPT_KEY_ID, OPT_GEN_KEY };
+#define CFG(f) offsetof(struct agent_config, f)
 
-static const struct option longopts[] = {
-	{"port", required_argument, NULL, 'p'},
-	{"broadcast", required_argument, NULL, 'b'},
-	{"interface", required_argument, NULL, 'i'},
-	{"all-interfaces", no_argument, NULL, OPT_ALL_IF},
-	{"interval", required_argument, NULL, 'I'},
-	{"ttl", required_argument, NULL, 't'},
-	{"id", required_argument, NULL, OPT_ID},
-	{"hostname", required_argument, NULL, 'n'},
-	{"tag", required_argument, NULL, 'T'},
-	{"workgroup", required_argument, NULL, 'w'},
-	{"once", no_argument, NULL, OPT_ONCE},
-	{"keyring", required_argument, NULL, 'k'},
-	{"user", required_argument, NULL, 'u'},
-	{"key-id", required_argument, NULL, OPT_KEY_ID},
-	{"gen-key", required_argument, NULL, OPT_GEN_KEY},
-	{"print", no_argument, NULL, OPT_PRINT},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
-};
-
-static int
-bad(const char *msg, const char *arg)
+/* One that does not exist yet may come (a VPN, a USB link): the agent
+   waits for it. */
+static const char *
+check_interface(const char *arg)
 {
-	fprintf(stderr, "beacon-agent: %s%s%s\n", msg, arg ? ": " : "",
-		arg ? arg : "");
-	fprintf(stderr, "Try 'beacon-agent --help'.\n");
-	return AGENT_EXIT_USAGE;
+	if (arg[0] == '\0' || strlen(arg) >= IF_NAMESIZE ||
+	    strpbrk(arg, "/ \t") != NULL)
+		return "not an interface name";
+	return NULL;
 }
 
-static int
-bad2(const char *opt, const char *arg, const char *why)
+static const char *
+check_id(const char *arg)
 {
-	fprintf(stderr, "beacon-agent: %s %s: %s\n", opt, arg, why);
-	fprintf(stderr, "Try 'beacon-agent --help'.\n");
-	return AGENT_EXIT_USAGE;
+	return beacon_ident_valid(arg, BEACON_MAX_ID)
+		       ? NULL
+		       : "id must be 1-32 of A-Z a-z 0-9 . _ -";
 }
 
-static int
-add_tag(struct agent_config *c, const char *arg)
+static const char *
+check_hostname(const char *arg)
 {
+	return beacon_hostname_valid(arg)
+		       ? NULL
+		       : "hostname must be 1-63 of A-Z a-z 0-9 . _ -";
+}
+
+static const char *
+take_tag(void *cfg, const char *arg)
+{
+	struct agent_config *c = cfg;
 	struct beacon_tag *t = &c->tags[c->n_tags];
 	const char *why;
 	size_t i;
 
 	if (c->n_tags == BEACON_MAX_TAGS)
-		return bad("at most 16 tags", arg);
+		return "at most 16 tags";
 	if ((why = beacon_tag_parse(arg, t)) != NULL)
-		return bad(why, arg);
+		return why;
 	for (i = 0; i < c->n_tags; i++)
 		if (strcmp(c->tags[i].key, t->key) == 0)
-			return bad("tag given twice", t->key);
+			return "tag given twice";
 	c->n_tags++;
+	return NULL;
+}
+
+static const struct cli_opt opts[] = {
+	{"port", 'p', CLI_UINT, CFG(port), 2, 0, 1, 65535, NULL, NULL, 0},
+	{"broadcast", 'b', CLI_LIST, CFG(broadcast), AGENT_LIST_MAX,
+	 CFG(n_broadcast), 0, 0, mailslot_check_broadcast, NULL, 0},
+	{"interface", 'i', CLI_LIST, CFG(interfaces), AGENT_LIST_MAX,
+	 CFG(n_interfaces), 0, 0, check_interface, NULL, 0},
+	{"all-interfaces", 0, CLI_SET, CFG(all_interfaces), 0, 0, 0, 0, NULL,
+	 NULL, 0},
+	{"interval", 'I', CLI_SECONDS, CFG(interval_ms), 4, 0,
+	 BEACON_MIN_INTERVAL_MS, BEACON_MAX_INTERVAL_MS, NULL, NULL, 0},
+	{"ttl", 't', CLI_SECONDS, CFG(ttl_ms), 4, 0, BEACON_MIN_INTERVAL_MS,
+	 BEACON_MAX_TTL_MS, NULL, NULL, 0},
+	{"id", 0, CLI_TEXT, CFG(id), 0, 0, 0, 0, check_id, NULL, 0},
+	{"hostname", 'n', CLI_TEXT, CFG(hostname), 0, 0, 0, 0, check_hostname,
+	 NULL, 0},
+	{"tag", 'T', CLI_CALL, 0, 0, 0, 0, 0, NULL, take_tag, 0},
+	{"workgroup", 'w', CLI_TEXT, CFG(workgroup), 0, 0, 0, 0,
+	 mailslot_check_workgroup, NULL, 0},
+	{"once", 0, CLI_SET, CFG(once), 0, 0, 0, 0, NULL, NULL, 0},
+	{"keyring", 'k', CLI_TEXT, CFG(keyring), 0, 0, 0, 0, NULL, NULL, 0},
+	{"user", 'u', CLI_TEXT, CFG(user), 0, 0, 0, 0, NULL, NULL, 0},
+	{"key-id", 0, CLI_TEXT, CFG(key_id), 0, 0, 0, 0, NULL, NULL, 0},
+	{"gen-key", 0, CLI_TEXT, CFG(gen_key), 0, 0, 0, 0, NULL, NULL, 0},
+	{"print", 0, CLI_SET, CFG(print), 0, 0, 0, 0, NULL, NULL, 0},
+	{"verbose", 'v', CLI_SET, CFG(verbose), 0, 0, 0, 0, NULL, NULL, 0},
+	{"help", 'h', CLI_HELP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+	{"version", 'V', CLI_VERSION, 0, 0, 0, 0, 0, NULL, NULL, 0},
+};
+
+static const struct cli cli = {"beacon-agent", "beacon-agent --help",
+			       usage,          "beacon-agent " BEACON_VERSION,
+			       opts,           sizeof(opts) / sizeof(opts[0])};
+
+/* --gen-key ID: a new key line for a keyring, printed. */
+static int
+gen_key(const char *id)
+{
+	char line[BEACON_KEYLINE_MAX];
+
+	if (beacon_auth_init() < 0 ||
+	    beacon_key_generate(id, line, sizeof(line)) < 0)
+		return cli_refuse(&cli, "--gen-key", id,
+				  "a key id is 1 to 8 of A-Z a-z 0-9 _ -");
+	fputs(line, stdout);
 	return 0;
 }
 
 int
 agent_config_parse(int argc, char **argv, struct agent_config *c, bool *done)
 {
-	uint64_t v, ttl_ms = 0;
-	const char *why;
-	int ch, rc;
+	int rc, first;
 
 	memset(c, 0, sizeof(*c));
 	c->port = 138;
 	c->interval_ms = 10000;
 	*done = false;
-	optind = 0; /* a full reset of getopt: parsed more than once in tests */
-	while ((ch = getopt_long(argc, argv, "p:b:i:I:t:n:T:w:k:u:vhV",
-				 longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'p':
-			if (!num_parse_u64(optarg, 1, 65535, &v))
-				return bad("port must be 1 to 65535", optarg);
-			c->port = (uint16_t)v;
-			break;
-		case 'b':
-			if ((why = mailslot_check_broadcast(optarg)) != NULL)
-				return bad2("--broadcast", optarg, why);
-			if (c->n_broadcast == AGENT_LIST_MAX)
-				return bad("too many --broadcast", optarg);
-			c->broadcast[c->n_broadcast++] = optarg;
-			break;
-		case 'i':
-			/* One that does not exist yet may come (a VPN, a
-			   USB link): the agent waits for it. */
-			if (optarg[0] == '\0' ||
-			    strlen(optarg) >= IF_NAMESIZE ||
-			    strpbrk(optarg, "/ \t") != NULL)
-				return bad2("--interface", optarg,
-					    "not an interface name");
-			if (c->n_interfaces == AGENT_LIST_MAX)
-				return bad("too many --interface", optarg);
-			c->interfaces[c->n_interfaces++] = optarg;
-			break;
-		case OPT_ALL_IF:
-			c->all_interfaces = true;
-			break;
-		case 'I':
-			if (!num_parse_seconds(optarg, BEACON_MIN_INTERVAL_MS,
-					       BEACON_MAX_INTERVAL_MS, &v))
-				return bad("interval must be 0.1 to 86400 "
-					   "seconds",
-					   optarg);
-			c->interval_ms = (uint32_t)v;
-			break;
-		case 't':
-			if (!num_parse_seconds(optarg, BEACON_MIN_INTERVAL_MS,
-					       BEACON_MAX_TTL_MS, &ttl_ms))
-				return bad("ttl must be 0.1 to 864000 seconds",
-					   optarg);
-			break;
-		case OPT_ID:
-			if (!beacon_ident_valid(optarg, BEACON_MAX_ID))
-				return bad(
-					"id must be 1-32 of A-Z a-z 0-9 . _ -",
-					optarg);
-			c->id = optarg;
-			break;
-		case 'n':
-			if (!beacon_hostname_valid(optarg))
-				return bad(
-					"hostname must be 1-63 of A-Z a-z 0-9 "
-					". _ -",
-					optarg);
-			c->hostname = optarg;
-			break;
-		case 'T':
-			rc = add_tag(c, optarg);
-			if (rc != 0)
-				return rc;
-			break;
-		case 'w':
-			if ((why = mailslot_check_workgroup(optarg)) != NULL)
-				return bad2("--workgroup", optarg, why);
-			c->workgroup = optarg;
-			break;
-		case OPT_ONCE:
-			c->once = true;
-			break;
-		case 'k':
-			c->keyring = optarg;
-			break;
-		case 'u':
-			c->user = optarg;
-			break;
-		case OPT_KEY_ID:
-			c->key_id = optarg;
-			break;
-		case OPT_GEN_KEY: {
-			char line[BEACON_KEYLINE_MAX];
-			if (beacon_auth_init() < 0 ||
-			    beacon_key_generate(optarg, line, sizeof(line)) < 0)
-				return bad(
-					"a key id is 1 to 8 of A-Z a-z 0-9 _ -",
-					optarg);
-			fputs(line, stdout);
-			*done = true;
-			return 0;
-		}
-		case OPT_PRINT:
-			c->print = true;
-			break;
-		case 'v':
-			c->verbose = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			*done = true;
-			return 0;
-		case 'V':
-			puts("beacon-agent " BEACON_VERSION);
-			*done = true;
-			return 0;
-		default:
-			return bad("invalid option", NULL);
-		}
+	rc = cli_parse(&cli, argc, argv, c, &first);
+	if (rc == CLI_DONE || (rc == 0 && c->gen_key != NULL)) {
+		*done = true;
+		return rc == CLI_DONE ? 0 : gen_key(c->gen_key);
 	}
-	if (optind != argc)
-		return bad("unexpected argument", argv[optind]);
+	if (rc != 0)
+		return rc;
+	if (first != argc)
+		return cli_usage(&cli, "unexpected argument", argv[first]);
 	if (c->key_id != NULL && c->keyring == NULL)
-		return bad("--key-id needs --keyring", c->key_id);
-	c->ttl_ms = ttl_ms ? (uint32_t)ttl_ms : 3 * c->interval_ms;
+		return cli_usage(&cli, "--key-id needs --keyring", c->key_id);
+	if (c->ttl_ms == 0)
+		c->ttl_ms = 3 * c->interval_ms;
 	if (c->ttl_ms < c->interval_ms)
-		return bad("ttl must be at least the interval", NULL);
+		return cli_usage(&cli, "ttl must be at least the interval",
+				 NULL);
 	return 0;
 }

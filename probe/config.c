@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* beacon-probe's command line, parsed into struct probe_config. */
-#include <getopt.h>
+#include <stddef.h>
 #include <sodium.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "mailslot/iface.h"
 #include "num.h"
 #include "mqttlink.h"
@@ -118,104 +119,182 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 hosts listed, 2 none matched, 1 error, 64 usage error.\n";
 
-enum {
-	OPT_NO_SOLICIT = 256,
-	OPT_NO_BROWSE,
-	OPT_NO_BROWSE_REQUEST,
-	OPT_REQUIRE_AUTH,
-	OPT_AUTH,
-	OPT_HTTP,
-	OPT_HTTP_AUTH,
-	OPT_HTTP_CERT,
-	OPT_HTTP_KEY,
-	OPT_HASH_PASSWORD,
-	OPT_MQTT,
-	OPT_SITE,
-	OPT_MQTT_PREFIX,
-	OPT_MQTT_KEEPALIVE,
-	OPT_MQTT_PASSWORD_FILE,
-	OPT_MQTT_CAFILE,
-	OPT_MQTT_REFRESH,
-	OPT_MQTT_HOMEASSISTANT,
-	OPT_EXPORT_INTERVAL,
-	OPT_MAX_HOSTS,
-	OPT_MAX_TTL,
-	OPT_NEW_PER_SOURCE,
-	OPT_MAX_QUERIES,
-	OPT_MAX_PER_SOURCE,
+#define CFG(f)     offsetof(struct probe_config, f)
+#define LIST(f, n) CFG(f), PROBE_LIST_MAX, CFG(n)
+
+/* ---- the options that need more than a type and a range ---- */
+
+static const char *
+take_mqtt(void *cfg, const char *arg)
+{
+	struct probe_config *c = cfg;
+	struct mqtt_url u;
+
+	if (mqtt_parse_url(arg, &u) < 0)
+		return "give mqtt://[USER[:PASS]@]HOST[:PORT] or mqtts://...";
+	c->mqtt = arg;
+	return NULL;
+}
+
+static const char *
+take_site(void *cfg, const char *arg)
+{
+	struct probe_config *c = cfg;
+
+	if (!mqtt_level_valid(arg))
+		return "a site is one MQTT topic level: 1 to 64 characters, "
+		       "no / + # or control characters";
+	if (c->n_sites == PROBE_LIST_MAX)
+		return "too many --site";
+	c->site = arg;
+	c->sites[c->n_sites++] = arg;
+	return NULL;
+}
+
+static const char *
+check_prefix(const char *arg)
+{
+	if (arg[0] == '\0' || strpbrk(arg, "+#") != NULL || arg[0] == '/' ||
+	    arg[strlen(arg) - 1] == '/')
+		return "topic levels without + or #, no leading or trailing /";
+	return NULL;
+}
+
+static const char *
+take_homeassistant(void *cfg, const char *arg)
+{
+	struct probe_config *c = cfg;
+
+	c->mqtt_homeassistant = arg != NULL ? arg : "homeassistant";
+	if (!mqtt_level_valid(c->mqtt_homeassistant))
+		return "the discovery prefix is one topic level, as in Home "
+		       "Assistant's settings (default homeassistant)";
+	return NULL;
+}
+
+static const char *
+check_http(const char *arg)
+{
+	struct sockaddr_storage ss;
+	unsigned len;
+
+	if (http_parse_addr(arg, &ss, &len) < 0)
+		return "give ADDR:PORT, e.g. 127.0.0.1:9138 or [::1]:9138";
+	return NULL;
+}
+
+static const char *
+check_auth(const char *arg)
+{
+	if (strcmp(arg, "verified") != 0 && strcmp(arg, "unsigned") != 0)
+		return "verified or unsigned";
+	return NULL;
+}
+
+static const char *
+take_tag(void *cfg, const char *arg)
+{
+	struct probe_config *c = cfg;
+	const char *why;
+
+	if (c->n_tags == PROBE_LIST_MAX)
+		return "too many --tag";
+	if ((why = beacon_tag_parse(arg, &c->tags[c->n_tags])) != NULL)
+		return why;
+	c->n_tags++;
+	return NULL;
+}
+
+/* "unknown": a host whose site's probe or bridge is offline (the merged
+   view; checked with the command). */
+static const char *
+check_status(const char *arg)
+{
+	if (!host_status_word(arg) && strcmp(arg, "unknown") != 0)
+		return "status is alive, stale, left, expired, conflict or "
+		       "(--mqtt) unknown";
+	return NULL;
+}
+
+static const char *
+take_new_per_source(void *cfg, const char *arg)
+{
+	struct probe_config *c = cfg;
+	uint64_t v;
+
+	if (!num_parse_u64(arg, 1, 1000000, &v))
+		return "must be 1 to 1000000";
+	c->new_per_source = (double)v;
+	c->new_burst =
+		v * 10 > HOSTTAB_NEW_BURST ? (double)v * 10 : HOSTTAB_NEW_BURST;
+	return NULL;
+}
+
+static const struct cli_opt opts[] = {
+	{"port", 'p', CLI_UINT, CFG(port), 2, 0, 1, 65535, NULL, NULL, 0},
+	{"broadcast", 'b', CLI_LIST, LIST(broadcast, n_broadcast), 0, 0,
+	 mailslot_check_broadcast, NULL, 0},
+	{"interface", 'i', CLI_LIST, LIST(interfaces, n_interfaces), 0, 0,
+	 mailslot_check_interface, NULL, 0},
+	{"workgroup", 'w', CLI_TEXT, CFG(workgroup), 0, 0, 0, 0,
+	 mailslot_check_workgroup, NULL, 0},
+	{"wait", 'W', CLI_SECONDS, CFG(wait_ms), 8, 0, 1, 3600000, NULL, NULL,
+	 0},
+	{"no-solicit", 0, CLI_CLEAR, CFG(solicit), 0, 0, 0, 0, NULL, NULL, 0},
+	{"no-browse", 0, CLI_CLEAR, CFG(browse), 0, 0, 0, 0, NULL, NULL, 0},
+	{"keyring", 'k', CLI_TEXT, CFG(keyring), 0, 0, 0, 0, NULL, NULL, 0},
+	{"user", 'u', CLI_TEXT, CFG(user), 0, 0, 0, 0, NULL, NULL, 0},
+	{"require-auth", 0, CLI_SET, CFG(require_auth), 0, 0, 0, 0, NULL, NULL,
+	 0},
+	{"http", 0, CLI_LIST, LIST(http, n_http), 0, 0, check_http, NULL, 0},
+	{"http-auth", 0, CLI_TEXT, CFG(http_auth), 0, 0, 0, 0, NULL, NULL, 0},
+	{"mqtt", 0, CLI_CALL, 0, 0, 0, 0, 0, NULL, take_mqtt, 0},
+	{"site", 0, CLI_CALL, 0, 0, 0, 0, 0, NULL, take_site, 0},
+	{"mqtt-prefix", 0, CLI_TEXT, CFG(mqtt_prefix), 0, 0, 0, 0, check_prefix,
+	 NULL, 0},
+	{"mqtt-keepalive", 0, CLI_UINT, CFG(mqtt_keepalive), 4, 0, 5, 3600,
+	 NULL, NULL, 0},
+	{"mqtt-password-file", 0, CLI_TEXT, CFG(mqtt_password_file), 0, 0, 0, 0,
+	 NULL, NULL, 0},
+	{"mqtt-refresh", 0, CLI_SECONDS, CFG(mqtt_refresh_ms), 4, 0, 1000,
+	 3600000, NULL, NULL, 0},
+	{"mqtt-homeassistant", 0, CLI_CALL, 0, 0, 0, 0, 0, NULL,
+	 take_homeassistant, true},
+	{"mqtt-cafile", 0, CLI_TEXT, CFG(mqtt_cafile), 0, 0, 0, 0, NULL, NULL,
+	 0},
+	{"http-cert", 0, CLI_TEXT, CFG(http_cert), 0, 0, 0, 0, NULL, NULL, 0},
+	{"http-key", 0, CLI_TEXT, CFG(http_key), 0, 0, 0, 0, NULL, NULL, 0},
+	{"auth", 0, CLI_TEXT, CFG(auth), 0, 0, 0, 0, check_auth, NULL, 0},
+	{"no-browse-request", 0, CLI_CLEAR, CFG(browse_request), 0, 0, 0, 0,
+	 NULL, NULL, 0},
+	{"json", 'j', CLI_SET, CFG(json), 0, 0, 0, 0, NULL, NULL, 0},
+	{"events", 'e', CLI_SET, CFG(events), 0, 0, 0, 0, NULL, NULL, 0},
+	{"tag", 't', CLI_CALL, 0, 0, 0, 0, 0, NULL, take_tag, 0},
+	{"status", 's', CLI_LIST, LIST(statuses, n_statuses), 0, 0,
+	 check_status, NULL, 0},
+	{"all", 'a', CLI_SET, CFG(all), 0, 0, 0, 0, NULL, NULL, 0},
+	{"header", 'H', CLI_SET, CFG(header), 0, 0, 0, 0, NULL, NULL, 0},
+	{"export", 'o', CLI_TEXT, CFG(export_path), 0, 0, 0, 0, NULL, NULL, 0},
+	{"export-interval", 0, CLI_SECONDS, CFG(export_interval_ms), 8, 0, 0,
+	 86400000, NULL, NULL, 0},
+	{"max-hosts", 0, CLI_UINT, CFG(max_hosts), sizeof(size_t), 0, 1,
+	 1u << 24, NULL, NULL, 0},
+	{"max-ttl", 0, CLI_SECONDS, CFG(max_ttl_ms), 4, 0,
+	 BEACON_MIN_INTERVAL_MS, BEACON_MAX_TTL_MS, NULL, NULL, 0},
+	{"new-hosts-per-source", 0, CLI_CALL, 0, 0, 0, 0, 0, NULL,
+	 take_new_per_source, 0},
+	{"max-queries", 0, CLI_UINT, CFG(max_queries), 4, 0, 1, 100000, NULL,
+	 NULL, 0},
+	{"max-per-source", 0, CLI_UINT, CFG(max_per_source), 4, 0, 1, 10000000,
+	 NULL, NULL, 0},
+	{"help", 'h', CLI_HELP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+	{"version", 'V', CLI_VERSION, 0, 0, 0, 0, 0, NULL, NULL, 0},
 };
 
-static const struct option longopts[] = {
-	{"port", required_argument, NULL, 'p'},
-	{"broadcast", required_argument, NULL, 'b'},
-	{"interface", required_argument, NULL, 'i'},
-	{"workgroup", required_argument, NULL, 'w'},
-	{"wait", required_argument, NULL, 'W'},
-	{"no-solicit", no_argument, NULL, OPT_NO_SOLICIT},
-	{"no-browse", no_argument, NULL, OPT_NO_BROWSE},
-	{"keyring", required_argument, NULL, 'k'},
-	{"user", required_argument, NULL, 'u'},
-	{"require-auth", no_argument, NULL, OPT_REQUIRE_AUTH},
-	{"http", required_argument, NULL, OPT_HTTP},
-	{"http-auth", required_argument, NULL, OPT_HTTP_AUTH},
-	{"mqtt", required_argument, NULL, OPT_MQTT},
-	{"site", required_argument, NULL, OPT_SITE},
-	{"mqtt-prefix", required_argument, NULL, OPT_MQTT_PREFIX},
-	{"mqtt-keepalive", required_argument, NULL, OPT_MQTT_KEEPALIVE},
-	{"mqtt-password-file", required_argument, NULL, OPT_MQTT_PASSWORD_FILE},
-	{"mqtt-refresh", required_argument, NULL, OPT_MQTT_REFRESH},
-	{"mqtt-homeassistant", optional_argument, NULL, OPT_MQTT_HOMEASSISTANT},
-	{"mqtt-cafile", required_argument, NULL, OPT_MQTT_CAFILE},
-	{"http-cert", required_argument, NULL, OPT_HTTP_CERT},
-	{"http-key", required_argument, NULL, OPT_HTTP_KEY},
-	{"auth", required_argument, NULL, OPT_AUTH},
-	{"no-browse-request", no_argument, NULL, OPT_NO_BROWSE_REQUEST},
-	{"json", no_argument, NULL, 'j'},
-	{"events", no_argument, NULL, 'e'},
-	{"tag", required_argument, NULL, 't'},
-	{"status", required_argument, NULL, 's'},
-	{"all", no_argument, NULL, 'a'},
-	{"header", no_argument, NULL, 'H'},
-	{"export", required_argument, NULL, 'o'},
-	{"export-interval", required_argument, NULL, OPT_EXPORT_INTERVAL},
-	{"max-hosts", required_argument, NULL, OPT_MAX_HOSTS},
-	{"max-ttl", required_argument, NULL, OPT_MAX_TTL},
-	{"new-hosts-per-source", required_argument, NULL, OPT_NEW_PER_SOURCE},
-	{"max-queries", required_argument, NULL, OPT_MAX_QUERIES},
-	{"max-per-source", required_argument, NULL, OPT_MAX_PER_SOURCE},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
-};
+static struct cli cli = {"beacon-probe", "beacon-probe --help",
+			 usage,          "beacon-probe " BEACON_VERSION,
+			 opts,           sizeof(opts) / sizeof(opts[0])};
 
-static int
-bad(const char *msg, const char *arg)
-{
-	fprintf(stderr, "beacon-probe: %s%s%s\n", msg, arg ? ": " : "",
-		arg ? arg : "");
-	fprintf(stderr, "Try 'beacon-probe --help'.\n");
-	return EXIT_USAGE;
-}
-
-static int
-bad2(const char *opt, const char *arg, const char *why)
-{
-	fprintf(stderr, "beacon-probe: %s %s: %s\n", opt, arg, why);
-	fprintf(stderr, "Try 'beacon-probe --help'.\n");
-	return EXIT_USAGE;
-}
-
-static bool
-add(const char **list, size_t *n, const char *v)
-{
-	if (*n == PROBE_LIST_MAX)
-		return false;
-	list[(*n)++] = v;
-	return true;
-}
-
-/* --hash-password: a password from standard input (one line) to the
-   Argon2id string --http-auth files hold. */
 static int
 hash_password(void)
 {
@@ -243,18 +322,11 @@ hash_password(void)
 	return 0;
 }
 
-int
-probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
+static void
+defaults(struct probe_config *c)
 {
-	const char *cmd, *why;
-	uint64_t v;
-	size_t i;
-	int ch;
-	bool wait_given = false;
-
 	memset(c, 0, sizeof(*c));
 	c->port = 138;
-	c->wait_ms = 2000;
 	c->solicit = true;
 	c->browse = true;
 	c->browse_request = true;
@@ -268,312 +340,114 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 	c->new_burst = HOSTTAB_NEW_BURST;
 	c->max_queries = 50;
 	c->max_per_source = 1000;
-	*done = false;
-	if (argc >= 2 &&
-	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+}
+
+/* What a command word alone says: -h, -V, --hash-password, the command;
+   1 when argv[1] was the command, else an exit status (*done if 0). */
+static int
+command(int argc, char **argv, struct probe_config *c, bool *done)
+{
+	const char *a = argc >= 2 ? argv[1] : NULL;
+	int cmd;
+
+	*done = true;
+	if (a != NULL && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
 		fputs(usage, stdout);
-		*done = true;
 		return 0;
 	}
-	if (argc >= 2 &&
-	    (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)) {
-		puts("beacon-probe " BEACON_VERSION);
-		*done = true;
+	if (a != NULL &&
+	    (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0)) {
+		puts(cli.version);
 		return 0;
 	}
-	if (argc == 2 && strcmp(argv[1], "--hash-password") == 0) {
-		*done = true;
+	if (argc == 2 && strcmp(a, "--hash-password") == 0)
 		return hash_password();
-	}
-	if (argc < 2)
-		return bad("missing command: list, watch or serve", NULL);
-	cmd = argv[1];
-	if (strcmp(cmd, "list") == 0)
-		c->cmd = CMD_LIST;
-	else if (strcmp(cmd, "watch") == 0)
-		c->cmd = CMD_WATCH;
-	else if (strcmp(cmd, "serve") == 0)
-		c->cmd = CMD_SERVE;
-	else
-		return bad("unknown command (list, watch or serve)", cmd);
-	c->cmd_name = cmd;
-	argc--;
-	argv++;
-	{
-		/* getopt names the program from argv[0] in its messages. */
-		static char prog[32];
-		snprintf(prog, sizeof(prog), "beacon-probe %s", cmd);
-		argv[0] = prog;
-	}
-	optind = 0; /* a full reset of getopt: parsed more than once in tests */
-	while ((ch = getopt_long(argc, argv, "p:b:i:w:W:jet:s:aHo:k:u:hV",
-				 longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'p':
-			if (!num_parse_u64(optarg, 1, 65535, &v))
-				return bad("port must be 1 to 65535", optarg);
-			c->port = (uint16_t)v;
-			break;
-		case 'b':
-			if ((why = mailslot_check_broadcast(optarg)) != NULL)
-				return bad2("--broadcast", optarg, why);
-			if (!add(c->broadcast, &c->n_broadcast, optarg))
-				return bad("too many --broadcast", optarg);
-			break;
-		case 'i':
-			if ((why = mailslot_check_interface(optarg)) != NULL)
-				return bad2("--interface", optarg, why);
-			if (!add(c->interfaces, &c->n_interfaces, optarg))
-				return bad("too many --interface", optarg);
-			break;
-		case 'w':
-			if ((why = mailslot_check_workgroup(optarg)) != NULL)
-				return bad2("--workgroup", optarg, why);
-			c->workgroup = optarg;
-			break;
-		case 'W':
-			if (!num_parse_seconds(optarg, 1, 3600000, &c->wait_ms))
-				return bad("wait must be 0.001 to 3600 seconds",
-					   optarg);
-			wait_given = true;
-			break;
-		case OPT_NO_SOLICIT:
-			c->solicit = false;
-			break;
-		case OPT_NO_BROWSE:
-			c->browse = false;
-			break;
-		case 'k':
-			c->keyring = optarg;
-			break;
-		case 'u':
-			c->user = optarg;
-			break;
-		case OPT_REQUIRE_AUTH:
-			c->require_auth = true;
-			break;
-		case OPT_HTTP_AUTH:
-			c->http_auth = optarg;
-			break;
-		case OPT_MQTT: {
-			struct mqtt_url u;
-			if (mqtt_parse_url(optarg, &u) < 0)
-				return bad2(
-					"--mqtt", optarg,
-					"give mqtt://[USER[:PASS]@]HOST[:PORT] "
-					"or mqtts://...");
-			c->mqtt = optarg;
-			break;
-		}
-		case OPT_SITE:
-			if (!mqtt_level_valid(optarg))
-				return bad2(
-					"--site", optarg,
-					"a site is one MQTT topic level: 1 to "
-					"64 characters, no / + # or control "
-					"characters");
-			c->site = optarg;
-			if (!add(c->sites, &c->n_sites, optarg))
-				return bad("too many --site", optarg);
-			break;
-		case OPT_MQTT_PREFIX:
-			if (optarg[0] == '\0' ||
-			    strpbrk(optarg, "+#") != NULL || optarg[0] == '/' ||
-			    optarg[strlen(optarg) - 1] == '/')
-				return bad2("--mqtt-prefix", optarg,
-					    "topic levels without + or #, no "
-					    "leading or trailing /");
-			c->mqtt_prefix = optarg;
-			break;
-		case OPT_MQTT_KEEPALIVE:
-			if (!num_parse_u64(optarg, 5, 3600, &v))
-				return bad2("--mqtt-keepalive", optarg,
-					    "5 to 3600 seconds");
-			c->mqtt_keepalive = (int)v;
-			break;
-		case OPT_MQTT_PASSWORD_FILE:
-			c->mqtt_password_file = optarg;
-			break;
-		case OPT_MQTT_CAFILE:
-			c->mqtt_cafile = optarg;
-			break;
-		case OPT_MQTT_REFRESH:
-			if (!num_parse_u64(optarg, 1, 3600, &v))
-				return bad2("--mqtt-refresh", optarg,
-					    "1 to 3600 seconds");
-			c->mqtt_refresh_ms = (uint32_t)(v * 1000);
-			break;
-		case OPT_MQTT_HOMEASSISTANT:
-			c->mqtt_homeassistant =
-				optarg != NULL ? optarg : "homeassistant";
-			if (!mqtt_level_valid(c->mqtt_homeassistant))
-				return bad2("--mqtt-homeassistant", optarg,
-					    "the discovery prefix is one topic "
-					    "level, as in Home Assistant's "
-					    "settings (default homeassistant)");
-			break;
-		case OPT_HTTP_CERT:
-			c->http_cert = optarg;
-			break;
-		case OPT_HTTP_KEY:
-			c->http_key = optarg;
-			break;
-		case OPT_HTTP: {
-			struct sockaddr_storage ss;
-			unsigned len;
-			if (http_parse_addr(optarg, &ss, &len) < 0)
-				return bad2(
-					"--http", optarg,
-					"give ADDR:PORT, e.g. 127.0.0.1:9138 "
-					"or [::1]:9138");
-			if (!add(c->http, &c->n_http, optarg))
-				return bad("too many --http", optarg);
-			break;
-		}
-		case OPT_AUTH:
-			if (strcmp(optarg, "verified") != 0 &&
-			    strcmp(optarg, "unsigned") != 0)
-				return bad2("--auth", optarg,
-					    "verified or unsigned");
-			c->auth = optarg;
-			break;
-		case OPT_NO_BROWSE_REQUEST:
-			c->browse_request = false;
-			break;
-		case 'j':
-			c->json = true;
-			break;
-		case 'e':
-			c->events = true;
-			break;
-		case 't':
-			if (c->n_tags == PROBE_LIST_MAX)
-				return bad("too many --tag", optarg);
-			if ((why = beacon_tag_parse(
-				     optarg, &c->tags[c->n_tags])) != NULL)
-				return bad(why, optarg);
-			c->n_tags++;
-			break;
-		case 's':
-			/* "unknown": a host whose site's probe or bridge
-			   is offline (the merged view; checked below). */
-			if (!host_status_word(optarg) &&
-			    strcmp(optarg, "unknown") != 0)
-				return bad(
-					"status is alive, stale, left, expired, "
-					"conflict or (--mqtt) unknown",
-					optarg);
-			if (!add(c->statuses, &c->n_statuses, optarg))
-				return bad("too many --status", optarg);
-			break;
-		case 'a':
-			c->all = true;
-			break;
-		case 'H':
-			c->header = true;
-			break;
-		case 'o':
-			c->export_path = optarg;
-			break;
-		case OPT_EXPORT_INTERVAL:
-			if (!num_parse_seconds(optarg, 0, 86400000,
-					       &c->export_interval_ms))
-				return bad("export interval must be 0 to 86400 "
-					   "seconds",
-					   optarg);
-			break;
-		case OPT_MAX_HOSTS:
-			if (!num_parse_u64(optarg, 1, 1u << 24, &v))
-				return bad("max-hosts must be 1 to 16777216",
-					   optarg);
-			c->max_hosts = (size_t)v;
-			break;
-		case OPT_MAX_TTL:
-			if (!num_parse_seconds(optarg, BEACON_MIN_INTERVAL_MS,
-					       BEACON_MAX_TTL_MS, &v))
-				return bad("max-ttl must be 0.1 to 864000 "
-					   "seconds",
-					   optarg);
-			c->max_ttl_ms = (uint32_t)v;
-			break;
-		case OPT_NEW_PER_SOURCE:
-			if (!num_parse_u64(optarg, 1, 1000000, &v))
-				return bad("new-hosts-per-source must be 1 to "
-					   "1000000",
-					   optarg);
-			c->new_per_source = (double)v;
-			c->new_burst = v * 10 > HOSTTAB_NEW_BURST
-					       ? (double)v * 10
-					       : HOSTTAB_NEW_BURST;
-			break;
-		case OPT_MAX_QUERIES:
-			if (!num_parse_u64(optarg, 1, 100000, &v))
-				return bad("max-queries must be 1 to 100000",
-					   optarg);
-			c->max_queries = (unsigned)v;
-			break;
-		case OPT_MAX_PER_SOURCE:
-			if (!num_parse_u64(optarg, 1, 10000000, &v))
-				return bad("max-per-source must be 1 to "
-					   "10000000",
-					   optarg);
-			c->max_per_source = (unsigned)v;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			*done = true;
-			return 0;
-		case 'V':
-			puts("beacon-probe " BEACON_VERSION);
-			*done = true;
-			return 0;
-		default:
-			return bad("invalid option", NULL);
-		}
-	}
-	if (optind != argc)
-		return bad("unexpected argument", argv[optind]);
+	*done = false;
+	if (a == NULL)
+		return cli_usage(&cli, "missing command: list, watch or serve",
+				 NULL);
+	cmd = strcmp(a, "list") == 0    ? CMD_LIST
+	      : strcmp(a, "watch") == 0 ? CMD_WATCH
+	      : strcmp(a, "serve") == 0 ? CMD_SERVE
+					: -1;
+	if (cmd < 0)
+		return cli_usage(&cli, "unknown command (list, watch or serve)",
+				 a);
+	c->cmd = (enum probe_cmd)cmd;
+	c->cmd_name = a;
+	return 1;
+}
+
+/* The options that go only with others, or with one command. */
+static const char *
+misplaced(const struct probe_config *c)
+{
+	size_t i;
+
 	if (c->cmd == CMD_SERVE && c->export_path == NULL)
-		return bad("serve needs --export FILE", NULL);
+		return "serve needs --export FILE";
 	if (c->cmd != CMD_SERVE && c->export_path != NULL)
-		return bad("--export goes with serve", NULL);
+		return "--export goes with serve";
 	if (c->events && c->cmd != CMD_WATCH)
-		return bad("--events goes with watch", NULL);
+		return "--events goes with watch";
 	if (c->n_http > 0 && c->cmd != CMD_SERVE)
-		return bad("--http goes with serve", NULL);
+		return "--http goes with serve";
 	if ((c->http_auth || c->http_cert || c->http_key) && c->n_http == 0)
-		return bad("--http-auth, --http-cert and --http-key go with "
-			   "--http",
-			   NULL);
+		return "--http-auth, --http-cert and --http-key go with --http";
 	if ((c->http_cert == NULL) != (c->http_key == NULL))
-		return bad("--http-cert and --http-key go together", NULL);
+		return "--http-cert and --http-key go together";
 	if ((c->mqtt_homeassistant != NULL || c->mqtt_refresh_ms != 30000) &&
 	    (c->cmd != CMD_SERVE || c->mqtt == NULL))
-		return bad("--mqtt-refresh and --mqtt-homeassistant go with "
-			   "serve --mqtt",
-			   NULL);
+		return "--mqtt-refresh and --mqtt-homeassistant go with serve "
+		       "--mqtt";
 	if (c->cmd == CMD_SERVE && c->n_sites > 1)
-		return bad("serve publishes one --site", NULL);
-	if ((c->cmd == CMD_SERVE || c->mqtt == NULL) && c->n_statuses > 0)
-		for (i = 0; i < c->n_statuses; i++)
-			if (strcmp(c->statuses[i], "unknown") == 0)
-				return bad("--status unknown goes with list "
-					   "--mqtt and watch --mqtt",
-					   NULL);
+		return "serve publishes one --site";
+	for (i = 0; i < c->n_statuses; i++)
+		if ((c->cmd == CMD_SERVE || c->mqtt == NULL) &&
+		    strcmp(c->statuses[i], "unknown") == 0)
+			return "--status unknown goes with list --mqtt and "
+			       "watch --mqtt";
+	if (c->require_auth && c->keyring == NULL)
+		return "--require-auth needs --keyring FILE";
+	return NULL;
+}
+
+int
+probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
+{
+	static char prog[32];
+	const char *why;
+	int rc, first;
+
+	defaults(c);
+	if ((rc = command(argc, argv, c, done)) != 1)
+		return rc;
+	/* getopt's messages name the command too. */
+	snprintf(prog, sizeof(prog), "beacon-probe %s", c->cmd_name);
+	cli.prog = prog;
+	rc = cli_parse(&cli, argc - 1, argv + 1, c, &first);
+	if (rc == CLI_DONE)
+		*done = true;
+	if (rc != 0)
+		return rc == CLI_DONE ? 0 : rc;
+	if (first != argc - 1)
+		return cli_usage(&cli, "unexpected argument", argv[first + 1]);
+	if ((why = misplaced(c)) != NULL)
+		return cli_usage(&cli, why, NULL);
 	/* A broker sends its retained rows at once after the subscription:
 	   1 s is plenty (agents may take 2 s to answer a query). */
-	if (c->mqtt != NULL && c->cmd != CMD_SERVE && !wait_given)
-		c->wait_ms = 1000;
+	if (c->wait_ms == 0)
+		c->wait_ms =
+			c->mqtt != NULL && c->cmd != CMD_SERVE ? 1000 : 2000;
 	if (c->mqtt != NULL && c->cmd == CMD_SERVE && c->site == NULL) {
 		static char host[65];
 		if (gethostname(host, sizeof(host) - 1) < 0 ||
 		    !mqtt_level_valid(host))
-			return bad("--mqtt needs --site NAME (this hostname is "
-				   "not a topic level)",
-				   NULL);
+			return cli_usage(&cli,
+					 "--mqtt needs --site NAME (this "
+					 "hostname is not a topic level)",
+					 NULL);
 		c->site = host;
 	}
-	if (c->require_auth && c->keyring == NULL)
-		return bad("--require-auth needs --keyring FILE", NULL);
 	return 0;
 }

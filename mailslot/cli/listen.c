@@ -8,7 +8,7 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,11 +16,11 @@
 #include <time.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "log.h"
 #include "clock.h"
 #include "mailslot/slot.h"
 #include "mailslot/unc.h"
-#include "num.h"
 #include "text.h"
 
 static const char usage[] =
@@ -53,17 +53,36 @@ static const char usage[] =
 	"When ready it prints 'listening on 0.0.0.0:PORT' to standard error.\n"
 	"Exit status: 0 success, 1 error or timeout before --count, 64 usage.\n";
 
-static const struct option longopts[] = {
-	{"all", no_argument, NULL, 'a'},
-	{"port", required_argument, NULL, 'p'},
-	{"count", required_argument, NULL, 'c'},
-	{"timeout", required_argument, NULL, 't'},
-	{"json", no_argument, NULL, 'j'},
-	{"max-size", required_argument, NULL, 'M'},
-	{"ignore-own", no_argument, NULL, 'O'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+/* What the command line says. */
+struct listen_args {
+	struct mailslot_server_opts o;
+	uint64_t count, timeout_ms;
+	bool json;
 };
+
+#define ARG(f) offsetof(struct listen_args, f)
+
+static const struct cli_opt opts[] = {
+	{"all", 'a', CLI_SET, ARG(o.all_slots), 0, 0, 0, 0, NULL, NULL, 0},
+	{"port", 'p', CLI_UINT, ARG(o.port), 2, 0, 1, 65535, NULL, NULL, 0},
+	{"count", 'c', CLI_UINT, ARG(count), 8, 0, 1, UINT32_MAX, NULL, NULL,
+	 0},
+	{"timeout", 't', CLI_SECONDS, ARG(timeout_ms), 8, 0, 1, 86400000, NULL,
+	 NULL, 0},
+	{"json", 'j', CLI_SET, ARG(json), 0, 0, 0, 0, NULL, NULL, 0},
+	{"max-size", 0, CLI_UINT, ARG(o.max_message), sizeof(size_t), 0, 1,
+	 MAILSLOT_DGRAM_MAX, NULL, NULL, 0},
+	{"ignore-own", 0, CLI_SET, ARG(o.ignore_own), 0, 0, 0, 0, NULL, NULL,
+	 0},
+	{"help", 'h', CLI_HELP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+};
+
+static const struct cli cli = {"mailslot listen",
+			       "mailslot listen --help",
+			       usage,
+			       "",
+			       opts,
+			       sizeof(opts) / sizeof(opts[0])};
 
 static volatile sig_atomic_t stop;
 
@@ -200,96 +219,106 @@ print_drops(const struct mailslot_stats *st)
 		 (unsigned long long)st->queue_full);
 }
 
-int
-cli_listen(int argc, char **argv)
+/* The names: mailslots on this host, at most MAILSLOT_SLOTS_MAX, or
+   --all. 0, or EXIT_USAGE having said why (each name checked here, so the
+   error names the bad one). */
+static int
+check_names(const struct listen_args *a, int n, char **names)
 {
-	struct mailslot_server_opts o;
-	struct mailslot_server *s = NULL;
-	uint64_t count = 0, got = 0, timeout_ms = 0, deadline = 0, v;
-	static uint8_t buf[MAILSLOT_DGRAM_MAX];
-	struct sigaction sa;
+	struct mailslot_unc u;
 	enum mailslot_err err;
-	bool json = false;
-	int ch, rc = 1;
+	int i;
 
-	log_init("mailslot listen", 0);
-	mailslot_server_opts_init(&o);
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "ap:c:t:jh", longopts, NULL)) !=
-	       -1) {
-		switch (ch) {
-		case 'a':
-			o.all_slots = true;
-			break;
-		case 'p':
-			if (!num_parse_u64(optarg, 1, 65535, &v))
-				return report_usage("listen",
-						    "port must be 1 to 65535",
-						    optarg);
-			o.port = (uint16_t)v;
-			break;
-		case 'c':
-			if (!num_parse_u64(optarg, 1, UINT32_MAX, &count))
-				return report_usage("listen",
-						    "count must be a positive "
-						    "integer",
-						    optarg);
-			break;
-		case 't':
-			if (!num_parse_seconds(optarg, 1, 86400000,
-					       &timeout_ms))
-				return report_usage("listen",
-						    "timeout must be 0.001 to "
-						    "86400 seconds",
-						    optarg);
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'M':
-			if (!num_parse_u64(optarg, 1, MAILSLOT_DGRAM_MAX, &v))
-				return report_usage(
-					"listen", "max-size must be 1 to 65507",
-					optarg);
-			o.max_message = (size_t)v;
-			break;
-		case 'O':
-			o.ignore_own = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
-			return report_usage("listen", "invalid option", NULL);
-		}
-	}
-	if (o.all_slots && optind < argc)
-		return report_usage("listen",
-				    "give mailslot names or --all, not both",
-				    argv[optind]);
-	if (!o.all_slots && optind == argc)
-		return report_usage("listen", "missing SLOT (or --all)", NULL);
-	if (argc - optind > MAILSLOT_SLOTS_MAX)
-		return report_usage("listen", "at most 16 mailslots",
-				    argv[optind + MAILSLOT_SLOTS_MAX]);
-	for (ch = optind; ch < argc; ch++) {
-		/* Each name checked here, so the error names the bad one. */
-		struct mailslot_unc u;
-		err = mailslot_unc_parse(argv[ch], &u);
+	if (a->o.all_slots && n > 0)
+		return cli_usage(&cli, "give mailslot names or --all, not both",
+				 names[0]);
+	if (!a->o.all_slots && n == 0)
+		return cli_usage(&cli, "missing SLOT (or --all)", NULL);
+	if (n > MAILSLOT_SLOTS_MAX)
+		return cli_usage(&cli, "at most 16 mailslots",
+				 names[MAILSLOT_SLOTS_MAX]);
+	for (i = 0; i < n; i++) {
+		err = mailslot_unc_parse(names[i], &u);
 		if (err == MAILSLOT_OK && u.target != MAILSLOT_TARGET_LOCAL)
 			err = MAILSLOT_E_UNC_NOT_LOCAL;
 		if (err != MAILSLOT_OK) {
-			report_err(argv[ch], err, o.port);
+			report_err(names[i], err, a->o.port);
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		o.more = (const char *const *)argv + optind + 1;
-		o.n_more = (size_t)(argc - optind - 1);
+	return 0;
+}
+
+/* Messages printed until --count, --timeout or a signal: 0, or 1 having
+   said why. */
+static int
+receive(struct mailslot_server *s, const struct listen_args *a)
+{
+	static uint8_t buf[MAILSLOT_DGRAM_MAX];
+	uint64_t got = 0, deadline = 0, now;
+	struct mailslot_meta m;
+	enum mailslot_err err;
+	size_t len;
+	int wait_ms;
+
+	if (a->timeout_ms > 0)
+		deadline = clock_mono_ms() + a->timeout_ms;
+	while (!stop && (a->count == 0 || got < a->count)) {
+		/* Wake at least once a second so a signal is seen promptly. */
+		wait_ms = 1000;
+		if (deadline != 0 && (now = clock_mono_ms()) >= deadline)
+			break;
+		if (deadline != 0 && deadline - now < (uint64_t)wait_ms)
+			wait_ms = (int)(deadline - now);
+		mailslot_set_timeout(s, wait_ms);
+		err = mailslot_read(s, buf, sizeof(buf), &len, &m);
+		if (err == MAILSLOT_E_TIMEOUT ||
+		    (err != MAILSLOT_OK && errno == EINTR))
+			continue;
+		if (err != MAILSLOT_OK) {
+			report_err("read", err, a->o.port);
+			return 1;
+		}
+		got++;
+		if (!a->json) {
+			print_text(&m, buf);
+		} else if (!print_json(&m, buf)) {
+			log_warnx("out of memory");
+			return 1;
+		}
 	}
-	err = mailslot_create(o.all_slots ? NULL : argv[optind], &o, &s);
+	if (a->count > 0 && got < a->count && !stop) {
+		log_warnx("timed out after %.3f s with %llu of %llu messages",
+			  (double)a->timeout_ms / 1000, (unsigned long long)got,
+			  (unsigned long long)a->count);
+		return 1;
+	}
+	return 0;
+}
+
+int
+cli_listen(int argc, char **argv)
+{
+	struct mailslot_server *s = NULL;
+	struct listen_args a;
+	struct sigaction sa;
+	enum mailslot_err err;
+	int rc, first;
+
+	log_init("mailslot listen", 0);
+	memset(&a, 0, sizeof(a));
+	mailslot_server_opts_init(&a.o);
+	if ((rc = cli_parse(&cli, argc, argv, &a, &first)) != 0)
+		return rc == CLI_DONE ? 0 : rc;
+	if ((rc = check_names(&a, argc - first, argv + first)) != 0)
+		return rc;
+	if (first < argc) {
+		a.o.more = (const char *const *)argv + first + 1;
+		a.o.n_more = (size_t)(argc - first - 1);
+	}
+	err = mailslot_create(a.o.all_slots ? NULL : argv[first], &a.o, &s);
 	if (err != MAILSLOT_OK) {
-		report_err(o.all_slots ? "--all" : "mailslot", err, o.port);
+		report_err(a.o.all_slots ? "--all" : "mailslot", err, a.o.port);
 		return err == MAILSLOT_E_PRIVILEGED_PORT ||
 				       err == MAILSLOT_E_SYSTEM ||
 				       err == MAILSLOT_E_NOMEM
@@ -302,50 +331,9 @@ cli_listen(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	log_info("listening on 0.0.0.0:%u for %s%s", mailslot_port(s),
-		 o.all_slots ? "every mailslot" : argv[optind],
-		 argc - optind > 1 ? " and more" : "");
-	if (timeout_ms > 0)
-		deadline = clock_mono_ms() + timeout_ms;
-
-	while (!stop && (count == 0 || got < count)) {
-		struct mailslot_meta m;
-		size_t len;
-
-		/* Wake at least once a second so a signal is seen promptly. */
-		int wait_ms = 1000;
-		if (deadline != 0) {
-			uint64_t now = clock_mono_ms();
-			if (now >= deadline)
-				break;
-			if (deadline - now < (uint64_t)wait_ms)
-				wait_ms = (int)(deadline - now);
-		}
-		mailslot_set_timeout(s, wait_ms);
-		err = mailslot_read(s, buf, sizeof(buf), &len, &m);
-		if (err == MAILSLOT_E_TIMEOUT)
-			continue;
-		if (err != MAILSLOT_OK) {
-			if (errno == EINTR)
-				continue;
-			report_err("read", err, o.port);
-			goto out;
-		}
-		got++;
-		if (!json) {
-			print_text(&m, buf);
-		} else if (!print_json(&m, buf)) {
-			log_warnx("out of memory");
-			goto out;
-		}
-	}
-	if (count > 0 && got < count && !stop) {
-		log_warnx("timed out after %.3f s with %llu of %llu messages",
-			  (double)timeout_ms / 1000, (unsigned long long)got,
-			  (unsigned long long)count);
-		goto out;
-	}
-	rc = 0;
-out:
+		 a.o.all_slots ? "every mailslot" : argv[first],
+		 argc - first > 1 ? " and more" : "");
+	rc = receive(s, &a);
 	print_drops(mailslot_stats(s));
 	mailslot_close(s);
 	return rc;

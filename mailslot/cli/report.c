@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "commands.h"
 #include "log.h"
 
 void
@@ -23,15 +23,4 @@ report_err(const char *what, enum mailslot_err err, unsigned port)
 		log_warnx("%s: %s (%s)", what, mailslot_strerror(err), hint);
 	else
 		log_warnx("%s: %s", what, mailslot_strerror(err));
-}
-
-int
-report_usage(const char *cmd, const char *msg, const char *arg)
-{
-	if (arg != NULL)
-		log_warnx("%s: %s", msg, arg);
-	else
-		log_warnx("%s", msg);
-	fprintf(stderr, "Try 'mailslot %s --help'.\n", cmd);
-	return EXIT_USAGE;
 }

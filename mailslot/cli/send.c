@@ -2,17 +2,17 @@
 /* mailslot send: one message per --message, or standard input as one. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "log.h"
 #include "mailslot/iface.h"
 #include "mailslot/slot.h"
-#include "num.h"
 
 #define LIST_MAX 64
 
@@ -58,24 +58,43 @@ static const char usage[] =
 	"on Windows; a larger one is refused and nothing is sent.\n"
 	"Exit status: 0 sent, 1 error, 64 usage error.\n";
 
-enum { OPT_PADDED = 256, OPT_PRIORITY, OPT_HOST, OPT_DOMAIN, OPT_ALL_IF };
-
-static const struct option longopts[] = {
-	{"port", required_argument, NULL, 'p'},
-	{"all-interfaces", no_argument, NULL, OPT_ALL_IF},
-	{"broadcast", required_argument, NULL, 'b'},
-	{"interface", required_argument, NULL, 'i'},
-	{"workgroup", required_argument, NULL, 'w'},
-	{"from", required_argument, NULL, 'f'},
-	{"message", required_argument, NULL, 'm'},
-	{"padded", no_argument, NULL, OPT_PADDED},
-	{"priority", required_argument, NULL, OPT_PRIORITY},
-	{"host", no_argument, NULL, OPT_HOST},
-	{"domain", no_argument, NULL, OPT_DOMAIN},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+/* What the command line says. */
+struct send_args {
+	struct mailslot_client_opts o;
+	const char *bcast[LIST_MAX], *ifs[LIST_MAX], *msgs[LIST_MAX];
+	size_t nmsg;
+	bool padded, host, domain, verbose;
 };
+
+#define ARG(f) offsetof(struct send_args, f)
+
+static const struct cli_opt opts[] = {
+	{"port", 'p', CLI_UINT, ARG(o.port), 2, 0, 1, 65535, NULL, NULL, 0},
+	{"all-interfaces", 0, CLI_SET, ARG(o.all_interfaces), 0, 0, 0, 0, NULL,
+	 NULL, 0},
+	{"broadcast", 'b', CLI_LIST, ARG(bcast), LIST_MAX, ARG(o.n_broadcast),
+	 0, 0, mailslot_check_broadcast, NULL, 0},
+	{"interface", 'i', CLI_LIST, ARG(ifs), LIST_MAX, ARG(o.n_interfaces), 0,
+	 0, mailslot_check_interface, NULL, 0},
+	{"workgroup", 'w', CLI_TEXT, ARG(o.workgroup), 0, 0, 0, 0,
+	 mailslot_check_workgroup, NULL, 0},
+	{"from", 'f', CLI_TEXT, ARG(o.from), 0, 0, 0, 0, NULL, NULL, 0},
+	{"message", 'm', CLI_LIST, ARG(msgs), LIST_MAX, ARG(nmsg), 0, 0, NULL,
+	 NULL, 0},
+	{"padded", 0, CLI_SET, ARG(padded), 0, 0, 0, 0, NULL, NULL, 0},
+	{"priority", 0, CLI_UINT, ARG(o.priority), 2, 0, 0, 9, NULL, NULL, 0},
+	{"host", 0, CLI_SET, ARG(host), 0, 0, 0, 0, NULL, NULL, 0},
+	{"domain", 0, CLI_SET, ARG(domain), 0, 0, 0, 0, NULL, NULL, 0},
+	{"verbose", 'v', CLI_SET, ARG(verbose), 0, 0, 0, 0, NULL, NULL, 0},
+	{"help", 'h', CLI_HELP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+};
+
+static const struct cli cli = {"mailslot send",
+			       "mailslot send --help",
+			       usage,
+			       "",
+			       opts,
+			       sizeof(opts) / sizeof(opts[0])};
 
 /* Standard input, whole, up to max + 1 bytes (to tell "too big"). */
 static char *
@@ -110,109 +129,83 @@ too_big(const char *slot, size_t len, size_t max)
 		  len, slot, max);
 }
 
+/* Every message (or standard input) within the client's bound, or none
+   sent: 0, or 1 having said why. */
+static int
+check_sizes(const struct send_args *a, const char *slot, size_t max,
+	    const char *in, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < a->nmsg; i++)
+		if (strlen(a->msgs[i]) > max) {
+			too_big(slot, strlen(a->msgs[i]), max);
+			return 1;
+		}
+	if (in != NULL && len > max) {
+		too_big(slot, len, max);
+		return 1;
+	}
+	return 0;
+}
+
+/* Each message written (in order): 0, or 1 having said why. */
+static int
+send_all(struct mailslot_client *c, const struct send_args *a, const char *slot,
+	 const char *in, size_t len)
+{
+	enum mailslot_err err;
+	size_t i, d;
+
+	for (i = 0; i < (in != NULL ? 1 : a->nmsg); i++) {
+		const char *m = in != NULL ? in : a->msgs[i];
+		size_t ml = in != NULL ? len : strlen(a->msgs[i]);
+		err = mailslot_write(c, m, ml);
+		if (err != MAILSLOT_OK) {
+			report_err(slot, err, a->o.port);
+			return 1;
+		}
+		for (d = 0; a->verbose && d < mailslot_client_ndest(c); d++) {
+			struct in_addr ia = {htonl(mailslot_client_dest(c, d))};
+			log_info("%zu bytes to %s:%u", ml, inet_ntoa(ia),
+				 a->o.port ? a->o.port : MAILSLOT_PORT);
+		}
+	}
+	return 0;
+}
+
 int
 cli_send(int argc, char **argv)
 {
-	const char *bcast[LIST_MAX], *ifs[LIST_MAX], *msgs[LIST_MAX];
-	struct mailslot_client_opts o;
+	struct send_args a;
 	struct mailslot_client *c = NULL;
 	enum mailslot_err err;
-	size_t nmsg = 0, i, max, len;
-	bool verbose = false;
-	uint64_t v;
+	const char *slot;
 	char *in = NULL;
-	int ch, rc = 1;
+	size_t len = 0;
+	int rc, first;
 
 	log_init("mailslot send", 0);
-	mailslot_client_opts_init(&o);
-	o.broadcast = bcast;
-	o.interfaces = ifs;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "p:b:i:w:f:m:vh", longopts,
-				 NULL)) != -1) {
-		switch (ch) {
-		case 'p':
-			if (!num_parse_u64(optarg, 1, 65535, &v))
-				return report_usage("send",
-						    "port must be 1 to 65535",
-						    optarg);
-			o.port = (uint16_t)v;
-			break;
-		case 'b':
-		case 'i':
-		case 'm':
-			if ((ch == 'b'   ? o.n_broadcast
-			     : ch == 'i' ? o.n_interfaces
-					 : nmsg) >= LIST_MAX)
-				return report_usage("send",
-						    "too many of option",
-						    argv[optind - 1]);
-			if (ch == 'b' && mailslot_check_broadcast(optarg))
-				return report_usage(
-					"send",
-					mailslot_check_broadcast(optarg),
-					optarg);
-			if (ch == 'i' && mailslot_check_interface(optarg))
-				return report_usage(
-					"send",
-					mailslot_check_interface(optarg),
-					optarg);
-			if (ch == 'b')
-				bcast[o.n_broadcast++] = optarg;
-			else if (ch == 'i')
-				ifs[o.n_interfaces++] = optarg;
-			else
-				msgs[nmsg++] = optarg;
-			break;
-		case 'w':
-			if (mailslot_check_workgroup(optarg))
-				return report_usage(
-					"send",
-					mailslot_check_workgroup(optarg),
-					optarg);
-			o.workgroup = optarg;
-			break;
-		case 'f':
-			o.from = optarg;
-			break;
-		case OPT_ALL_IF:
-			o.all_interfaces = true;
-			break;
-		case OPT_PADDED:
-			o.style = MAILSLOT_STYLE_PADDED;
-			break;
-		case OPT_PRIORITY:
-			if (!num_parse_u64(optarg, 0, 9, &v))
-				return report_usage("send",
-						    "priority must be 0 to 9",
-						    optarg);
-			o.priority = (uint16_t)v;
-			break;
-		case OPT_HOST:
-			o.named = MAILSLOT_NAMED_HOST;
-			break;
-		case OPT_DOMAIN:
-			o.named = MAILSLOT_NAMED_DOMAIN;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
-			return report_usage("send", "invalid option", NULL);
-		}
-	}
-	if (optind != argc - 1)
-		return report_usage("send",
-				    optind < argc ? "one SLOT expected"
-						  : "missing SLOT",
-				    NULL);
-
-	err = mailslot_open(argv[optind], &o, &c);
+	memset(&a, 0, sizeof(a));
+	mailslot_client_opts_init(&a.o);
+	if ((rc = cli_parse(&cli, argc, argv, &a, &first)) != 0)
+		return rc == CLI_DONE ? 0 : rc;
+	if (first != argc - 1)
+		return cli_usage(&cli,
+				 first < argc ? "one SLOT expected"
+					      : "missing SLOT",
+				 NULL);
+	slot = argv[first];
+	a.o.broadcast = a.bcast;
+	a.o.interfaces = a.ifs;
+	if (a.padded)
+		a.o.style = MAILSLOT_STYLE_PADDED;
+	if (a.host || a.domain)
+		a.o.named =
+			a.domain ? MAILSLOT_NAMED_DOMAIN : MAILSLOT_NAMED_HOST;
+	err = mailslot_open(slot, &a.o, &c);
 	if (err != MAILSLOT_OK) {
-		report_err(argv[optind], err, o.port);
+		report_err(slot, err, a.o.port);
 		return err == MAILSLOT_E_UNC_PREFIX ||
 				       err == MAILSLOT_E_UNC_SERVER ||
 				       err == MAILSLOT_E_UNC_MAILSLOT ||
@@ -220,44 +213,12 @@ cli_send(int argc, char **argv)
 			       ? EXIT_USAGE
 			       : 1;
 	}
-	max = mailslot_client_max(c);
-	if (nmsg == 0) {
-		in = read_stdin(max, &len);
-		if (in == NULL) {
-			log_warn("reading standard input");
-			goto out;
-		}
-	}
-	/* Check every message first: a refused one means nothing is sent. */
-	for (i = 0; i < nmsg; i++)
-		if (strlen(msgs[i]) > max) {
-			too_big(argv[optind], strlen(msgs[i]), max);
-			goto out;
-		}
-	if (in != NULL && len > max) {
-		too_big(argv[optind], len, max);
-		goto out;
-	}
-	for (i = 0; i < (in != NULL ? 1 : nmsg); i++) {
-		const char *m = in != NULL ? in : msgs[i];
-		size_t ml = in != NULL ? len : strlen(msgs[i]);
-		err = mailslot_write(c, m, ml);
-		if (err != MAILSLOT_OK) {
-			report_err(argv[optind], err, o.port);
-			goto out;
-		}
-		if (verbose) {
-			size_t d;
-			for (d = 0; d < mailslot_client_ndest(c); d++) {
-				struct in_addr a = {
-					htonl(mailslot_client_dest(c, d))};
-				log_info("%zu bytes to %s:%u", ml, inet_ntoa(a),
-					 o.port ? o.port : MAILSLOT_PORT);
-			}
-		}
-	}
-	rc = 0;
-out:
+	rc = 1;
+	if (a.nmsg == 0 &&
+	    (in = read_stdin(mailslot_client_max(c), &len)) == NULL)
+		log_warn("reading standard input");
+	else if (check_sizes(&a, slot, mailslot_client_max(c), in, len) == 0)
+		rc = send_all(c, &a, slot, in, len);
 	free(in);
 	mailslot_client_close(c);
 	return rc;
