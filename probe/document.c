@@ -351,26 +351,13 @@ browse_host(struct out *o, const struct probe *p, const struct browse_host *b,
 	LIT(o, "}");
 }
 
+/* "addresses", "claimed" and "seen". */
 static void
-host(struct out *o, const struct host *h, const struct browse_host *b,
-     uint64_t now)
+host_addresses(struct out *o, const struct host *h)
 {
 	const char *addr[3 * BEACON_MAX_ADDRS], *claimed[BEACON_MAX_ADDRS];
 	size_t na = output_addresses(h, addr, 3 * BEACON_MAX_ADDRS), i;
 
-	LIT(o, "{\"id\":");
-	str(o, h->id);
-	KEY(o, "hostname");
-	str(o, h->hostname);
-	LIT(o, ",\"kind\":\"beacon\"");
-	KEY(o, "status");
-	str(o, host_status_name(h->status));
-	KEY(o, "conflict");
-	boolean(o, h->conflict);
-	KEY(o, "auth");
-	str(o, h->verified ? "verified" : "unsigned");
-	KEY(o, "reason");
-	str(o, host_reason(h));
 	KEY(o, "addresses");
 	strs(o, addr, na);
 	LIT(o, ",\"claimed\":{\"ipv4\":");
@@ -394,18 +381,14 @@ host(struct out *o, const struct host *h, const struct browse_host *b,
 		LIT(o, "}");
 	}
 	LIT(o, "]");
-	KEY(o, "first_seen");
-	when(o, h->first_seen_ms);
-	KEY(o, "last_seen");
-	when(o, h->last_seen_ms);
-	KEY(o, "last_seen_age_ms");
-	u64(o, now - h->last_seen_ms);
-	KEY(o, "status_since");
-	when(o, h->status_ms);
-	KEY(o, "os");
-	str(o, host_os(h));
-	KEY(o, "os_version");
-	str(o, host_os_version(h));
+}
+
+/* "uptime_s" to "restarts": what the agent says of itself, and counts. */
+static void
+host_agent(struct out *o, const struct host *h, uint64_t now)
+{
+	size_t i;
+
 	KEY(o, "uptime_s");
 	if (h->has_uptime)
 		u64(o, h->status == HOST_ALIVE || h->status == HOST_STALE
@@ -439,6 +422,39 @@ host(struct out *o, const struct host *h, const struct browse_host *b,
 	frac(o, host_loss(h));
 	KEY(o, "restarts");
 	u64(o, h->restarts);
+}
+
+static void
+host(struct out *o, const struct host *h, const struct browse_host *b,
+     uint64_t now)
+{
+	LIT(o, "{\"id\":");
+	str(o, h->id);
+	KEY(o, "hostname");
+	str(o, h->hostname);
+	LIT(o, ",\"kind\":\"beacon\"");
+	KEY(o, "status");
+	str(o, host_status_name(h->status));
+	KEY(o, "conflict");
+	boolean(o, h->conflict);
+	KEY(o, "auth");
+	str(o, h->verified ? "verified" : "unsigned");
+	KEY(o, "reason");
+	str(o, host_reason(h));
+	host_addresses(o, h);
+	KEY(o, "first_seen");
+	when(o, h->first_seen_ms);
+	KEY(o, "last_seen");
+	when(o, h->last_seen_ms);
+	KEY(o, "last_seen_age_ms");
+	u64(o, now - h->last_seen_ms);
+	KEY(o, "status_since");
+	when(o, h->status_ms);
+	KEY(o, "os");
+	str(o, host_os(h));
+	KEY(o, "os_version");
+	str(o, host_os_version(h));
+	host_agent(o, h, now);
 	KEY(o, "browse");
 	browse_obj(o, b);
 	LIT(o, "}");

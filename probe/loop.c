@@ -248,15 +248,147 @@ block_signals(void)
 	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* What needs root (the keyring, the ports, the broker's password), then
+   the drop, then the broker's connection. 0, or -1 having said why. */
+static int
+loop_open(struct loop *l, const struct probe_config *c)
+{
+	if (probe_open(&l->p, c) < 0 ||
+	    (c->n_http > 0 && (l->p.http = http_start(&l->p)) == NULL) ||
+	    (c->mqtt != NULL && (l->p.mqtt = mqtt_open(&l->p)) == NULL) ||
+	    privdrop_logged(c->user, c->cmd != CMD_LIST) < 0 ||
+	    mqtt_connect(l->p.mqtt) < 0)
+		return -1;
+	return 0;
+}
+
+/* The first moves: the queries, the browse request, the jobs' times. */
+static void
+loop_start(struct loop *l, const struct probe_config *c)
+{
+	l->tty = isatty(STDOUT_FILENO);
+	l->p.want_events = c->events;
+	l->start = clock_mono_ms();
+	l->end = c->cmd == CMD_LIST ? l->start + c->wait_ms : UINT64_MAX;
+	l->sample_due = l->start + SAMPLE_MS;
+	l->ifaces_due = l->start + IFACES_MS;
+	if (c->solicit) {
+		probe_solicit(&l->p);
+		/* A second query for the agents that missed the first one,
+		   or had just answered another probe: they answer at most
+		   once a second. */
+		if (c->cmd != CMD_LIST || c->wait_ms >= 1500)
+			l->resolicit = l->start + RESOLICIT_MS;
+	}
+	/* Windows and Samba hosts answer within 30 s (Samba at once). */
+	probe_browse_request(&l->p);
+}
+
+/* The poll set: signals, beacons, the broker, the HTTP server's; the
+   number of descriptors. */
+static nfds_t
+poll_set(struct loop *l, int sigfd, struct pollfd *pf, size_t *nh)
+{
+	int hfd[PROBE_LIST_MAX];
+	size_t i;
+
+	pf[0] = (struct pollfd){sigfd, POLLIN, 0};
+	pf[1] = (struct pollfd){mailslot_fd(l->p.srv), POLLIN, 0};
+	pf[2] = (struct pollfd){-1, 0, 0};
+	pf[2].fd = mqtt_fd(l->p.mqtt, &pf[2].events);
+	*nh = http_fds(l->p.http, hfd, PROBE_LIST_MAX);
+	for (i = 0; i < *nh; i++)
+		pf[3 + i] = (struct pollfd){hfd[i], POLLIN, 0};
+	return (nfds_t)(3 + *nh);
+}
+
+/* How long poll may wait: until the first job, at most a minute; not at
+   all when datagrams or stream events wait. */
+static int
+poll_timeout(const struct loop *l, uint64_t now, uint64_t ht, bool more)
+{
+	uint64_t due = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; i < NJOBS; i++)
+		due = earliest(due, jobs[i].due(l));
+	if (ht != UINT64_MAX)
+		due = earliest(due, now + ht);
+	if (more || http_pending(l->p.http) || due <= now)
+		return 0;
+	return due - now > 60000 ? 60000 : (int)(due - now);
+}
+
+/*
+ * One pass: poll, then datagrams first (after a late wake-up the table
+ * judges no host before reading what waited: what did not fit in one
+ * pass, or was dropped, is blind time, rx.c), then the HTTP server when it
+ * has something to do, then the jobs that are due, then the events to
+ * standard output. A pass cut short by its budget left datagrams: the
+ * next looks again at once; else the socket was emptied, and poll says
+ * when more came (mailslot's server.c). A new host's first deadline is
+ * LIVENESS_MARGIN_MS away at the least, so the table looks at it within
+ * 50 ms. 1 to stop, -1 on an error, else 0.
+ */
+static int
+loop_pass(struct loop *l, int sigfd, bool *more)
+{
+	struct pollfd pf[3 + PROBE_LIST_MAX];
+	size_t nh, i, got;
+	uint64_t now = clock_mono_ms(), ht = http_timeout_ms(l->p.http);
+	uint64_t polled = now;
+	nfds_t n = poll_set(l, sigfd, pf, &nh);
+
+	if (poll(pf, n, poll_timeout(l, now, ht, *more)) < 0 &&
+	    errno != EINTR) {
+		log_warn("poll");
+		return -1;
+	}
+	if (pf[0].revents & POLLIN)
+		return 1; /* SIGTERM or SIGINT */
+	now = clock_mono_ms();
+	got = probe_receive(&l->p, now, RX_BATCH);
+	*more = got == RX_BATCH;
+	if (got > 0) {
+		l->table_due = earliest(l->table_due, now + 50);
+		l->browse_due = earliest(l->browse_due, now + 50);
+	}
+	l->mqtt_revents = pf[2].fd >= 0 ? pf[2].revents : 0;
+	for (i = 0; i < nh && pf[3 + i].revents == 0; i++)
+		;
+	if (i < nh || http_pending(l->p.http) ||
+	    (ht != UINT64_MAX && now >= polled + ht))
+		http_run(l->p.http);
+	for (i = 0; i < NJOBS && !l->stop; i++)
+		if (jobs[i].due(l) <= now)
+			jobs[i].run(l, now);
+	if (probe_flush_events(&l->p, stdout) < 0 && errno == EPIPE)
+		return 1; /* the reader went away */
+	return l->stop ? 1 : 0;
+}
+
+/* The end: list's table, serve's last export; the exit status. */
+static int
+loop_finish(struct loop *l, const struct probe_config *c, int rc)
+{
+	(void)probe_flush_events(&l->p, stdout);
+	if (rc == 0 && c->cmd == CMD_LIST)
+		rc = finish_list(&l->p, clock_mono_ms());
+	if (c->cmd == CMD_SERVE &&
+	    output_export(&l->p, c->export_path, clock_mono_ms(), true) < 0) {
+		log_warn("cannot write %s", c->export_path);
+		rc = 1;
+	}
+	return rc;
+}
+
 int
 probe_run(const struct probe_config *c)
 {
 	struct loop l;
 	char err[512];
-	int sigfd, rc;
 	bool more = true; /* datagrams may wait: read before the first wait */
-	size_t got;
-	size_t i;
+	int sigfd, rc = 0, pass = 0;
 
 	memset(&l, 0, sizeof(l));
 	log_init("beacon-probe", 0);
@@ -276,121 +408,22 @@ probe_run(const struct probe_config *c)
 		log_warnx("%s", err);
 		return 1;
 	}
-	sigfd = block_signals();
-	if (sigfd < 0) {
+	if ((sigfd = block_signals()) < 0) {
 		log_warn("signalfd");
 		return 1;
 	}
-	/* Files root may read (keyring, key, passwords) and the ports it
-	   binds before root goes; the broker's connection after. */
-	if (probe_open(&l.p, c) < 0 ||
-	    (c->n_http > 0 && (l.p.http = http_start(&l.p)) == NULL) ||
-	    (c->mqtt != NULL && (l.p.mqtt = mqtt_open(&l.p)) == NULL) ||
-	    privdrop_logged(c->user, c->cmd != CMD_LIST) < 0 ||
-	    mqtt_connect(l.p.mqtt) < 0) {
-		mqtt_stop(l.p.mqtt);
-		http_stop(l.p.http);
-		probe_close(&l.p);
-		close(sigfd);
-		return 1;
-	}
-	rc = 0;
-	l.tty = isatty(STDOUT_FILENO);
-	l.p.want_events = c->events;
-	l.start = clock_mono_ms();
-	l.end = c->cmd == CMD_LIST ? l.start + c->wait_ms : UINT64_MAX;
-	l.sample_due = l.start + SAMPLE_MS;
-	l.ifaces_due = l.start + IFACES_MS;
-	if (c->solicit) {
-		probe_solicit(&l.p);
-		/* A second query for the agents that missed the first one,
-		   or had just answered another probe: they answer at most
-		   once a second. */
-		if (c->cmd != CMD_LIST || c->wait_ms >= 1500)
-			l.resolicit = l.start + RESOLICIT_MS;
-	}
-	/* Windows and Samba hosts answer within 30 s (Samba at once). */
-	probe_browse_request(&l.p);
-	if (c->cmd == CMD_SERVE) {
-		export_run(&l, l.start);
-		if (l.failed) {
-			rc = 1; /* the first write must work: say so at once */
-			goto out;
+	if (loop_open(&l, c) < 0) {
+		rc = 1;
+	} else {
+		loop_start(&l, c);
+		if (c->cmd == CMD_SERVE) {
+			/* The first write must work: say so at once. */
+			export_run(&l, l.start);
+			rc = l.failed ? 1 : 0;
 		}
-	}
-	while (!l.stop) {
-		struct pollfd pf[3 + PROBE_LIST_MAX] = {
-			{sigfd, POLLIN, 0},
-			{mailslot_fd(l.p.srv), POLLIN, 0},
-			{-1, 0, 0}};
-		int hfd[PROBE_LIST_MAX];
-		size_t nh = http_fds(l.p.http, hfd, PROBE_LIST_MAX);
-		uint64_t due = UINT64_MAX, now = clock_mono_ms(),
-			 ht = http_timeout_ms(l.p.http), poll_at = now;
-		int timeout;
-
-		pf[2].fd = mqtt_fd(l.p.mqtt, &pf[2].events);
-		for (i = 0; i < nh; i++) {
-			pf[3 + i].fd = hfd[i];
-			pf[3 + i].events = POLLIN;
-		}
-		for (i = 0; i < NJOBS; i++)
-			due = earliest(due, jobs[i].due(&l));
-		if (ht != UINT64_MAX)
-			due = earliest(due, now + ht);
-		timeout = due <= now          ? 0
-			  : due - now > 60000 ? 60000
-					      : (int)(due - now);
-		if (more || http_pending(l.p.http))
-			timeout = 0; /* events for the streams: send them now */
-		if (poll(pf, 3 + nh, timeout) < 0 && errno != EINTR) {
-			log_warn("poll");
-			rc = 1;
-			break;
-		}
-		if (pf[0].revents & POLLIN)
-			break; /* SIGTERM or SIGINT */
-		now = clock_mono_ms();
-		/* Datagrams first: after a late wake-up the table judges no
-		   host before reading what waited (what did not fit in one
-		   pass, or was dropped, is blind time: rx.c). A pass cut
-		   short by its budget left more: look again at once; else
-		   the socket was emptied, and poll says when more came
-		   (each pass ends without a recvmmsg that finds nothing:
-		   mailslot's server.c). A new host's
-		   first deadline is LIVENESS_MARGIN_MS away at the least, so
-		   the table looks at it within 50 ms. */
-		got = probe_receive(&l.p, now, RX_BATCH);
-		more = got == RX_BATCH;
-		if (got > 0) {
-			l.table_due = earliest(l.table_due, now + 50);
-			l.browse_due = earliest(l.browse_due, now + 50);
-		}
-		/* Only when it has something to do: a ready descriptor or its
-		   own timeout (idle streams cost nothing per datagram). */
-		l.mqtt_revents = pf[2].fd >= 0 ? pf[2].revents : 0;
-		for (i = 0; i < nh; i++)
-			if (pf[3 + i].revents != 0)
-				break;
-		if (i < nh || http_pending(l.p.http) ||
-		    (ht != UINT64_MAX && now >= poll_at + ht))
-			http_run(l.p.http);
-		for (i = 0; i < NJOBS && !l.stop; i++)
-			if (jobs[i].due(&l) <= now)
-				jobs[i].run(&l, now);
-		if (probe_flush_events(&l.p, stdout) < 0 && errno == EPIPE)
-			break; /* the reader went away */
-	}
-	(void)probe_flush_events(&l.p, stdout);
-out:
-	if (rc == 0 && c->cmd == CMD_LIST)
-		rc = finish_list(&l.p, clock_mono_ms());
-	if (c->cmd == CMD_SERVE) {
-		if (output_export(&l.p, c->export_path, clock_mono_ms(), true) <
-		    0) {
-			log_warn("cannot write %s", c->export_path);
-			rc = 1;
-		}
+		while (rc == 0 && (pass = loop_pass(&l, sigfd, &more)) == 0)
+			;
+		rc = loop_finish(&l, c, pass < 0 ? 1 : rc);
 	}
 	mqtt_stop(l.p.mqtt);
 	http_stop(l.p.http);

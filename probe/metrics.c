@@ -118,14 +118,13 @@ http_metrics(FILE *f, const struct http *h)
 		s.auth_restarts);
 }
 
-int
-output_metrics(FILE *f, const struct probe *p, uint64_t now)
+/* beacon_hosts{status}: beacon and browse hosts alike. */
+static void
+host_counts(FILE *f, const struct probe *p)
 {
-	const struct mailslot_stats *ms = mailslot_stats(p->srv);
 	size_t nh = hosttab_count(p->tab), i;
 	size_t nb = p->browse ? browse_tab_count(p->browse) : 0;
 	uint64_t by[HOST_EXPIRED + 1] = {0};
-	struct host_labels l;
 	int s;
 
 	for (i = 0; i < nh; i++)
@@ -138,28 +137,58 @@ output_metrics(FILE *f, const struct probe *p, uint64_t now)
 		fprintf(f, "beacon_hosts{status=\"%s\"} %llu\n",
 			host_status_name((enum host_status)s),
 			(unsigned long long)by[s]);
+}
 
-	head(f, "beacon_host_up", "gauge",
-	     "1 while the host is alive or stale, 0 once it left or expired.");
+/* The series every host has: up, and the age of its last word. */
+static void
+host_series(FILE *f, const struct probe *p, bool age, uint64_t now)
+{
+	size_t nh = hosttab_count(p->tab), i;
+	size_t nb = p->browse ? browse_tab_count(p->browse) : 0;
+	const char *name =
+		age ? "beacon_host_last_seen_age_seconds" : "beacon_host_up";
+	struct host_labels l;
+
+	if (age)
+		head(f, name, "gauge",
+		     "Seconds since the host's last beacon or announcement.");
+	else
+		head(f, name, "gauge",
+		     "1 while the host is alive or stale, 0 once it left or "
+		     "expired.");
 	for (i = 0; i < nh; i++) {
 		const struct host *h = hosttab_at(p->tab, i);
 		l = beacon_labels(h);
-		fputs("beacon_host_up", f);
+		fputs(name, f);
 		labels(f, &l);
-		fprintf(f, " %d\n", up(h->status));
+		if (age)
+			fprintf(f, " %.3f\n",
+				(double)(now - h->last_seen_ms) / 1000);
+		else
+			fprintf(f, " %d\n", up(h->status));
 	}
 	for (i = 0; i < nb; i++) {
 		const struct browse_host *b = browse_tab_at(p->browse, i);
 		l = browse_labels(b);
-		fputs("beacon_host_up", f);
+		fputs(name, f);
 		labels(f, &l);
-		fprintf(f, " %d\n", up(b->status));
+		if (age)
+			fprintf(f, " %.3f\n",
+				(double)(now - b->last_seen_ms) / 1000);
+		else
+			fprintf(f, " %d\n", up(b->status));
 	}
+}
+
+static void
+host_tags(FILE *f, const struct probe *p)
+{
+	size_t nh = hosttab_count(p->tab), i, k;
+
 	head(f, "beacon_host_tag", "gauge",
 	     "1 for each tag of a beacon host (join on id to select by tag).");
 	for (i = 0; i < nh; i++) {
 		const struct host *h = hosttab_at(p->tab, i);
-		size_t k;
 		for (k = 0; k < h->n_tags; k++) {
 			fputs("beacon_host_tag{id=\"", f);
 			label(f, h->id);
@@ -170,41 +199,46 @@ output_metrics(FILE *f, const struct probe *p, uint64_t now)
 			fputs("\"} 1\n", f);
 		}
 	}
-	head(f, "beacon_host_last_seen_age_seconds", "gauge",
-	     "Seconds since the host's last beacon or announcement.");
-	for (i = 0; i < nh; i++) {
-		const struct host *h = hosttab_at(p->tab, i);
-		l = beacon_labels(h);
-		fputs("beacon_host_last_seen_age_seconds", f);
-		labels(f, &l);
-		fprintf(f, " %.3f\n", (double)(now - h->last_seen_ms) / 1000);
-	}
-	for (i = 0; i < nb; i++) {
-		const struct browse_host *b = browse_tab_at(p->browse, i);
-		l = browse_labels(b);
-		fputs("beacon_host_last_seen_age_seconds", f);
-		labels(f, &l);
-		fprintf(f, " %.3f\n", (double)(now - b->last_seen_ms) / 1000);
-	}
-	head(f, "beacon_host_loss_ratio", "gauge",
-	     "The beacon loss estimated for the host (beacon hosts).");
-	for (i = 0; i < nh; i++) {
-		const struct host *h = hosttab_at(p->tab, i);
-		l = beacon_labels(h);
-		fputs("beacon_host_loss_ratio", f);
-		labels(f, &l);
-		fprintf(f, " %.6f\n", host_loss(h));
-	}
-	head(f, "beacon_host_restarts_total", "counter",
-	     "New instance ids seen for the host (beacon hosts).");
-	for (i = 0; i < nh; i++) {
-		const struct host *h = hosttab_at(p->tab, i);
-		l = beacon_labels(h);
-		fputs("beacon_host_restarts_total", f);
-		labels(f, &l);
-		fprintf(f, " %llu\n", (unsigned long long)h->restarts);
-	}
+}
 
+/* What only beacon hosts have: the loss estimate, the restarts. */
+static void
+beacon_series(FILE *f, const struct probe *p, bool restarts)
+{
+	size_t nh = hosttab_count(p->tab), i;
+	const char *name = restarts ? "beacon_host_restarts_total"
+				    : "beacon_host_loss_ratio";
+	struct host_labels l;
+
+	if (restarts)
+		head(f, name, "counter",
+		     "New instance ids seen for the host (beacon hosts).");
+	else
+		head(f, name, "gauge",
+		     "The beacon loss estimated for the host (beacon hosts).");
+	for (i = 0; i < nh; i++) {
+		const struct host *h = hosttab_at(p->tab, i);
+		l = beacon_labels(h);
+		fputs(name, f);
+		labels(f, &l);
+		if (restarts)
+			fprintf(f, " %llu\n", (unsigned long long)h->restarts);
+		else
+			fprintf(f, " %.6f\n", host_loss(h));
+	}
+}
+
+int
+output_metrics(FILE *f, const struct probe *p, uint64_t now)
+{
+	const struct mailslot_stats *ms = mailslot_stats(p->srv);
+
+	host_counts(f, p);
+	host_series(f, p, false, now);
+	host_tags(f, p);
+	host_series(f, p, true, now);
+	beacon_series(f, p, false);
+	beacon_series(f, p, true);
 	counter(f, "beacon_datagrams_total", "Datagrams read from the socket.",
 		ms->datagrams);
 	counter(f, "beacon_beacons_total", "Beacons taken into the table.",

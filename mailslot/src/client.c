@@ -217,19 +217,74 @@ random_id(void)
 	return id;
 }
 
+/* The destination name, and for a unicast its one address in addrs[0]:
+   whether it is a group (a workgroup or domain, broadcast). */
+static enum mailslot_err
+destination(struct mailslot_client *c, const struct mailslot_unc *u,
+	    const struct mailslot_client_opts *o, uint32_t *addrs,
+	    size_t *naddr, bool *group)
+{
+	enum mailslot_err err;
+
+	*group = false;
+	switch (u->target) {
+	case MAILSLOT_TARGET_LOCAL:
+		addrs[(*naddr)++] = INADDR_LOOPBACK;
+		return own_nbname(&c->tmpl.dst_name);
+	case MAILSLOT_TARGET_ANY:
+		*group = true;
+		return mailslot_nbname_set(
+			&c->tmpl.dst_name,
+			o->workgroup ? o->workgroup : MAILSLOT_WORKGROUP, 0x00);
+	case MAILSLOT_TARGET_NAMED:
+		break;
+	}
+	if (named_is_host(u->server, o, &addrs[0], &err)) {
+		if (err != MAILSLOT_OK)
+			return err;
+		*naddr = 1;
+		/* An address literal names no NetBIOS host: send to "*", as
+		   Samba does for remote announcements. */
+		return is_ipv4_literal(u->server)
+			       ? mailslot_nbname_set(&c->tmpl.dst_name, "*",
+						     0x00)
+			       : host_nbname(u->server, &c->tmpl.dst_name);
+	}
+	*group = true;
+	err = mailslot_nbname_set(&c->tmpl.dst_name, u->server, 0x00);
+	return err != MAILSLOT_OK ? MAILSLOT_E_UNC_SERVER : MAILSLOT_OK;
+}
+
+/* A unicast's largest message: what its names and path leave of a
+   datagram. */
+static enum mailslot_err
+unicast_max(struct mailslot_client *c, const char *path)
+{
+	uint8_t scratch[300];
+	size_t l1, l2;
+
+	if (mailslot_nbname_encode(&c->tmpl.src_name, scratch, sizeof(scratch),
+				   &l1) != MAILSLOT_OK ||
+	    mailslot_nbname_encode(&c->tmpl.dst_name, scratch, sizeof(scratch),
+				   &l2) != MAILSLOT_OK)
+		return MAILSLOT_E_NAME_INVALID;
+	c->max = MAILSLOT_DGRAM_MAX -
+		 (MAILSLOT_HEADER_LEN + l1 + l2 + MAILSLOT_SMB_FIXED +
+		  strlen(path) + 1 + 3);
+	return MAILSLOT_OK;
+}
+
 enum mailslot_err
 mailslot_open(const char *unc, const struct mailslot_client_opts *o,
 	      struct mailslot_client **out)
 {
 	uint32_t addrs[DEST_MAX];
-	size_t naddr = 0, i, overhead;
+	size_t naddr = 0, i;
 	struct mailslot_client *c;
 	struct mailslot_unc u;
 	enum mailslot_err err;
 	uint16_t port = o->port ? o->port : MAILSLOT_PORT;
 	bool group = false;
-	uint8_t scratch[300];
-	size_t l1, l2;
 
 	*out = NULL;
 	err = mailslot_unc_parse(unc, &u);
@@ -246,74 +301,24 @@ mailslot_open(const char *unc, const struct mailslot_client_opts *o,
 	memcpy(c->tmpl.path, u.path, sizeof(u.path));
 	err = o->from ? mailslot_nbname_set(&c->tmpl.src_name, o->from, 0x00)
 		      : own_nbname(&c->tmpl.src_name);
-	if (err != MAILSLOT_OK)
-		goto fail;
-
-	switch (u.target) {
-	case MAILSLOT_TARGET_LOCAL:
-		err = own_nbname(&c->tmpl.dst_name);
-		addrs[naddr++] = INADDR_LOOPBACK;
-		break;
-	case MAILSLOT_TARGET_ANY:
-		group = true;
-		err = mailslot_nbname_set(
-			&c->tmpl.dst_name,
-			o->workgroup ? o->workgroup : MAILSLOT_WORKGROUP, 0x00);
-		break;
-	case MAILSLOT_TARGET_NAMED:
-		if (named_is_host(u.server, o, &addrs[0], &err)) {
-			if (err != MAILSLOT_OK)
-				goto fail;
-			naddr = 1;
-			/* An address literal names no NetBIOS host: send to
-			   "*", as Samba does for remote announcements. */
-			err = is_ipv4_literal(u.server)
-				      ? mailslot_nbname_set(&c->tmpl.dst_name,
-							    "*", 0x00)
-				      : host_nbname(u.server,
-						    &c->tmpl.dst_name);
-		} else {
-			group = true;
-			err = mailslot_nbname_set(&c->tmpl.dst_name, u.server,
-						  0x00);
-			if (err != MAILSLOT_OK)
-				err = MAILSLOT_E_UNC_SERVER;
-		}
-		break;
-	}
-	if (err != MAILSLOT_OK)
-		goto fail;
-	if (group) {
+	if (err == MAILSLOT_OK)
+		err = destination(c, &u, o, addrs, &naddr, &group);
+	if (err == MAILSLOT_OK && group) {
 		c->tmpl.msg_type = MAILSLOT_DIRECT_GROUP;
-		err = broadcast_addrs(o, addrs, &naddr);
-		if (err != MAILSLOT_OK)
-			goto fail;
 		c->max = mailslot_max_payload(u.path);
-	} else {
+		err = broadcast_addrs(o, addrs, &naddr);
+	} else if (err == MAILSLOT_OK) {
 		c->tmpl.msg_type = MAILSLOT_DIRECT_UNIQUE;
-		if (mailslot_nbname_encode(&c->tmpl.src_name, scratch,
-					   sizeof(scratch),
-					   &l1) != MAILSLOT_OK ||
-		    mailslot_nbname_encode(&c->tmpl.dst_name, scratch,
-					   sizeof(scratch),
-					   &l2) != MAILSLOT_OK) {
-			err = MAILSLOT_E_NAME_INVALID;
-			goto fail;
-		}
-		overhead = MAILSLOT_HEADER_LEN + l1 + l2 + MAILSLOT_SMB_FIXED +
-			   strlen(u.path) + 1 + 3;
-		c->max = MAILSLOT_DGRAM_MAX - overhead;
+		err = unicast_max(c, u.path);
 	}
-	for (i = 0; i < naddr; i++) {
+	for (i = 0; i < naddr && err == MAILSLOT_OK; i++)
 		err = add_dest(c, addrs[i], port, !group);
-		if (err != MAILSLOT_OK)
-			goto fail;
+	if (err != MAILSLOT_OK) {
+		mailslot_client_close(c);
+		return err;
 	}
 	*out = c;
 	return MAILSLOT_OK;
-fail:
-	mailslot_client_close(c);
-	return err;
 }
 
 enum mailslot_err

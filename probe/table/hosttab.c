@@ -1257,12 +1257,85 @@ query_gap(const struct host *h)
 						 : gap;
 }
 
-/* One live row: queries, status, and when it next needs a look. */
+/* A query for a silent row, when one is due and none is out. */
+static void
+ask(struct host *h, unsigned missed, uint64_t now, struct hosttab_ask *asks,
+    size_t max, size_t *n)
+{
+	const struct host_seen *s;
+	struct hosttab_ask *a;
+
+	if (missed < 1 || h->query_out || h->queries_sent >= LIVENESS_QUERIES ||
+	    now < h->next_query_ms || *n >= max) /* the caller leaves room */
+		return;
+	s = last_seen(h);
+	a = &asks[(*n)++];
+	memcpy(a->id, h->id, sizeof(a->id));
+	snprintf(a->addr, sizeof(a->addr), "%s", s ? s->addr : "");
+	snprintf(a->ifname, sizeof(a->ifname), "%s", s ? s->ifname : "");
+	h->queries_sent++;
+	h->query_out = true;
+	h->query_due_ms = now + LIVENESS_ANSWER_MS;
+	h->next_query_ms = now + query_gap(h);
+}
+
+/* When a live row needs its next look: its query's answer or the next
+   query, its next beacon, its TTL, its hard limit. */
+static uint64_t
+next_look(const struct host *h, uint64_t heard, unsigned missed, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+
+	if (h->query_out)
+		next = min_u64(next, h->query_due_ms);
+	else if (missed >= 1 && h->queries_sent < LIVENESS_QUERIES)
+		next = min_u64(next,
+			       h->next_query_ms > now ? h->next_query_ms : now);
+	next = min_u64(next,
+		       heard + LIVENESS_MARGIN_MS +
+			       (uint64_t)ceil((missed + 1) * LIVENESS_SLACK *
+					      h->interval_ms));
+	if (now < heard + h->ttl_ms)
+		next = min_u64(next, heard + h->ttl_ms);
+	return min_u64(next, heard + (uint64_t)LIVENESS_HARD_TTLS * h->ttl_ms);
+}
+
+/* A row brought back by one beacon, then silent: that beacon was not the
+   host's, and it goes back to where it was. */
+static void
+undispute(struct hosttab *t, struct host *h, uint64_t now)
+{
+	enum host_status back = (enum host_status)h->disputed;
+
+	h->disputed = HOST_ALIVE;
+	set_status(t, h, back,
+		   back == HOST_LEFT
+			   ? "said goodbye (one later beacon, then silence)"
+			   : "expired (one later beacon, then silence)",
+		   now);
+	emit(t, back == HOST_LEFT ? EV_LEAVE : EV_EXPIRE, h, host_reason(h),
+	     now);
+	check_conflict(t, h->hostname, now);
+}
+
+static void
+silent_reason(const struct hosttab *t, const struct host *h, uint64_t silence,
+	      unsigned missed, double phi, char reason[160])
+{
+	snprintf(reason, 160,
+		 "silent %.1f s: %u beacons and %u direct queries unanswered "
+		 "at %.1f%% loss (phi %.1f)",
+		 (double)silence / 1000, missed, h->unanswered,
+		 100 * loss_now(t, h), phi);
+}
+
+/* One live row: queries, status, and when it next needs a look. The
+   reason is written only when the status changes. */
 static uint64_t
 tick_host(struct hosttab *t, struct host *h, uint64_t now,
 	  struct hosttab_ask *asks, size_t max, size_t *n)
 {
-	uint64_t heard = heard_ms(t, h), next = UINT64_MAX;
+	uint64_t heard = heard_ms(t, h);
 	uint64_t silence = now > heard ? now - heard : 0;
 	unsigned missed;
 	double phi;
@@ -1273,50 +1346,16 @@ tick_host(struct hosttab *t, struct host *h, uint64_t now,
 		h->query_out = false;
 	}
 	missed = missed_since(h, heard, now);
-	if (missed >= 1 && !h->query_out &&
-	    h->queries_sent < LIVENESS_QUERIES && now >= h->next_query_ms) {
-		const struct host_seen *s = last_seen(h);
-		if (*n < max) { /* the caller leaves room */
-			struct hosttab_ask *a = &asks[(*n)++];
-			memcpy(a->id, h->id, sizeof(a->id));
-			snprintf(a->addr, sizeof(a->addr), "%s",
-				 s ? s->addr : "");
-			snprintf(a->ifname, sizeof(a->ifname), "%s",
-				 s ? s->ifname : "");
-			h->queries_sent++;
-			h->query_out = true;
-			h->query_due_ms = now + LIVENESS_ANSWER_MS;
-			h->next_query_ms = now + query_gap(h);
-		}
-	}
+	ask(h, missed, now, asks, max, n);
 	if (h->disputed != HOST_ALIVE && missed >= 1 && h->unanswered >= 1) {
-		/* Brought back by one beacon, then silent: that beacon was
-		   not the host's. */
-		enum host_status back = (enum host_status)h->disputed;
-		h->disputed = HOST_ALIVE;
-		set_status(t, h, back,
-			   back == HOST_LEFT
-				   ? "said goodbye (one later beacon, then "
-				     "silence)"
-				   : "expired (one later beacon, then silence)",
-			   now);
-		emit(t, back == HOST_LEFT ? EV_LEAVE : EV_EXPIRE, h,
-		     host_reason(h), now);
-		check_conflict(t, h->hostname, now);
+		undispute(t, h, now);
 		return UINT64_MAX;
 	}
 	phi = host_phi(t, h, now);
-	/* The reason is written only when the status changes. */
-#define REASON()                                                               \
-	snprintf(reason, sizeof(reason),                                       \
-		 "silent %.1f s: %u beacons and %u direct queries unanswered " \
-		 "at %.1f%% loss (phi %.1f)",                                  \
-		 (double)silence / 1000, missed, h->unanswered,                \
-		 100 * loss_now(t, h), phi)
 	if (silence >= (uint64_t)LIVENESS_HARD_TTLS * h->ttl_ms ||
 	    (phi >= LIVENESS_EXPIRE_PHI && silence >= h->ttl_ms &&
 	     h->unanswered >= LIVENESS_EXPIRE_MIN_QUERIES)) {
-		REASON();
+		silent_reason(t, h, silence, missed, phi, reason);
 		if (h->status == HOST_ALIVE) {
 			/* Expired implies stale: consumers see both, in order,
 			   even when one look finds both thresholds passed. */
@@ -1330,23 +1369,11 @@ tick_host(struct hosttab *t, struct host *h, uint64_t now,
 	}
 	if (h->status == HOST_ALIVE && phi >= LIVENESS_STALE_PHI &&
 	    missed >= 2) {
-		REASON();
+		silent_reason(t, h, silence, missed, phi, reason);
 		set_status(t, h, HOST_STALE, reason, now);
 		emit(t, EV_STALE, h, reason, now);
 	}
-#undef REASON
-	if (h->query_out)
-		next = min_u64(next, h->query_due_ms);
-	else if (missed >= 1 && h->queries_sent < LIVENESS_QUERIES)
-		next = min_u64(next,
-			       h->next_query_ms > now ? h->next_query_ms : now);
-	next = min_u64(next,
-		       heard + LIVENESS_MARGIN_MS +
-			       (uint64_t)ceil((missed + 1) * LIVENESS_SLACK *
-					      h->interval_ms));
-	if (silence < h->ttl_ms)
-		next = min_u64(next, heard + h->ttl_ms);
-	return min_u64(next, heard + (uint64_t)LIVENESS_HARD_TTLS * h->ttl_ms);
+	return next_look(h, heard, missed, now);
 }
 
 uint64_t

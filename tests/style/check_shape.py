@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: MIT
+"""The code's shape, kept: no function over 80 lines in the programs and
+libraries, and the probe's table (probe/table/) a room of its own, which
+includes nothing of the probe's other files (no I/O comes in by a header).
+
+Functions are found as clang-format lays them out (style.format checks
+that): a line "{" at the first column opens one, the next "}" at the first
+column closes it."""
+import glob
+import os
+import re
+import sys
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+MAX_LINES = 80
+bad = []
+checked = 0
+
+
+def functions(path):
+    """(name, first line, lines) of each function in a C file."""
+    with open(path) as f:
+        lines = f.read().split("\n")
+    start = None
+    for i, line in enumerate(lines):
+        if line == "{":
+            start = i
+        elif line == "}" and start is not None:
+            head = next((lines[j] for j in range(start - 1, max(start - 4, -1), -1)
+                         if "(" in lines[j]), "?")
+            yield head.split("(")[0].strip(), start + 1, i - start + 1
+            start = None
+
+
+for d in ("agent", "beacon", "common", "mailslot", "probe"):
+    for path in sorted(glob.glob(os.path.join(ROOT, d, "**", "*.c"), recursive=True)):
+        for name, line, n in functions(path):
+            checked += 1
+            if n > MAX_LINES:
+                bad.append(f"{os.path.relpath(path, ROOT)}:{line}: {name} is {n} lines "
+                           f"(at most {MAX_LINES}: split it)")
+
+# The table's includes: its own headers, the beacon and mailslot libraries'
+# public ones, common's, and the system's.
+table = os.path.join(ROOT, "probe", "table")
+allowed = set(os.listdir(table)) | set(os.listdir(os.path.join(ROOT, "common")))
+for path in sorted(glob.glob(os.path.join(table, "*.[ch]"))):
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
+            if not m:
+                continue
+            checked += 1
+            inc = m.group(1)
+            if not (inc in allowed or inc.startswith(("beacon/", "mailslot/"))):
+                bad.append(f"{os.path.relpath(path, ROOT)}:{n}: the table includes "
+                           f"\"{inc}\", outside its room")
+
+for b in bad:
+    print(f"FAIL: {b}")
+print(f"{checked - len(bad)} passed, {len(bad)} failed")
+sys.exit(1 if bad else 0)
