@@ -19,5 +19,9 @@ struct bucket {
 
 /* Take a token: false when there is none (the event is over the rate). */
 bool bucket_take(struct bucket *b, double rate, double burst, uint64_t now);
+/* After a take that failed: the milliseconds until a token comes. */
+uint64_t bucket_wait_ms(const struct bucket *b, double rate);
+/* A token given back (the event did not count), up to the burst. */
+void bucket_give(struct bucket *b, double burst);
 
 #endif

@@ -24,6 +24,7 @@
 #include <sys/epoll.h>
 #include <netinet/in.h>
 
+#include "bucket.h"
 #include "log.h"
 #include "num.h"
 #include "pwcheck.h"
@@ -54,7 +55,7 @@ struct httpauth {
 	size_t cache_next;
 	struct {
 		uint8_t key[AUTH_KEY];
-		uint64_t tat; /* the bucket is full again at this time */
+		struct bucket b;
 	} addrs[AUTH_ADDRS];
 	struct {
 		void *waiter;
@@ -246,21 +247,23 @@ addr_key(const struct sockaddr *sa, uint8_t key[AUTH_KEY])
 	}
 }
 
+#define AUTH_RATE (1000.0 / AUTH_EVERY_MS)
+
 /* The address's bucket; a new one takes the slot idle the longest. */
-static size_t
-addr_slot(struct httpauth *a, const uint8_t key[AUTH_KEY])
+static struct bucket *
+addr_bucket(struct httpauth *a, const uint8_t key[AUTH_KEY])
 {
 	size_t i, old = 0;
 
 	for (i = 0; i < AUTH_ADDRS; i++) {
 		if (memcmp(a->addrs[i].key, key, AUTH_KEY) == 0)
-			return i;
-		if (a->addrs[i].tat < a->addrs[old].tat)
+			return &a->addrs[i].b;
+		if (a->addrs[i].b.at_ms < a->addrs[old].b.at_ms)
 			old = i;
 	}
 	memcpy(a->addrs[old].key, key, AUTH_KEY);
-	a->addrs[old].tat = 0;
-	return old;
+	memset(&a->addrs[old].b, 0, sizeof(a->addrs[old].b));
+	return &a->addrs[old].b;
 }
 
 /* Take a token from the address's bucket; false and the seconds until
@@ -269,28 +272,18 @@ static bool
 addr_take(struct httpauth *a, const uint8_t key[AUTH_KEY], uint64_t now,
 	  unsigned *retry_s)
 {
-	size_t i = addr_slot(a, key);
-	uint64_t tat =
-		(a->addrs[i].tat > now ? a->addrs[i].tat : now) + AUTH_EVERY_MS;
+	struct bucket *b = addr_bucket(a, key);
 
-	if (tat - now > (uint64_t)AUTH_BURST * AUTH_EVERY_MS) {
-		*retry_s = (unsigned)((tat - now -
-				       (uint64_t)AUTH_BURST * AUTH_EVERY_MS +
-				       999) /
-				      1000);
-		return false;
-	}
-	a->addrs[i].tat = tat;
-	return true;
+	if (bucket_take(b, AUTH_RATE, AUTH_BURST, now))
+		return true;
+	*retry_s = (unsigned)((bucket_wait_ms(b, AUTH_RATE) + 999) / 1000);
+	return false;
 }
 
 static void
 addr_give_back(struct httpauth *a, const uint8_t key[AUTH_KEY])
 {
-	size_t i = addr_slot(a, key);
-
-	if (a->addrs[i].tat >= AUTH_EVERY_MS)
-		a->addrs[i].tat -= AUTH_EVERY_MS;
+	bucket_give(addr_bucket(a, key), AUTH_BURST);
 }
 
 static void
