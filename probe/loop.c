@@ -248,6 +248,63 @@ block_signals(void)
 	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* ---- the subscribers to the table's changes (events.c) ---- */
+
+static bool
+always(void *ctx)
+{
+	(void)ctx;
+	return true;
+}
+
+/* The export and watch's redraw: the table changed. */
+static void
+dirty_event(void *ctx, const struct probe_event *e, uint64_t now)
+{
+	(void)e;
+	(void)now;
+	((struct probe *)ctx)->dirty = true;
+}
+
+static bool
+http_wants(void *ctx)
+{
+	return http_streaming(ctx);
+}
+
+static void
+http_sub_event(void *ctx, const struct probe_event *e, uint64_t now)
+{
+	(void)now;
+	if (e->line != NULL)
+		http_event(ctx, host_event_name(e->ev), e->line);
+}
+
+static void
+mqtt_sub_event(void *ctx, const struct probe_event *e, uint64_t now)
+{
+	if (e->line != NULL)
+		mqtt_event(ctx, e->id, e->line, now);
+}
+
+static void
+subscribe(struct loop *l, const struct probe_config *c)
+{
+	struct probe *p = &l->p;
+
+	events_subscribe(p, &(struct probe_sub){NULL, dirty_event, p});
+	if (c->events)
+		events_subscribe(
+			p, &(struct probe_sub){always, probe_watch_event, p});
+	if (p->http != NULL)
+		events_subscribe(p,
+				 &(struct probe_sub){http_wants, http_sub_event,
+						     p->http});
+	if (p->mqtt != NULL)
+		events_subscribe(p, &(struct probe_sub){always, mqtt_sub_event,
+							p->mqtt});
+}
+
 /* What needs root (the keyring, the ports, the broker's password), then
    the drop, then the broker's connection. 0, or -1 having said why. */
 static int
@@ -259,6 +316,7 @@ loop_open(struct loop *l, const struct probe_config *c)
 	    privdrop_logged(c->user, c->cmd != CMD_LIST) < 0 ||
 	    mqtt_connect(l->p.mqtt) < 0)
 		return -1;
+	subscribe(l, c);
 	return 0;
 }
 
@@ -267,7 +325,6 @@ static void
 loop_start(struct loop *l, const struct probe_config *c)
 {
 	l->tty = isatty(STDOUT_FILENO);
-	l->p.want_events = c->events;
 	l->start = clock_mono_ms();
 	l->end = c->cmd == CMD_LIST ? l->start + c->wait_ms : UINT64_MAX;
 	l->sample_due = l->start + SAMPLE_MS;
@@ -362,6 +419,7 @@ loop_pass(struct loop *l, int sigfd, bool *more)
 	for (i = 0; i < NJOBS && !l->stop; i++)
 		if (jobs[i].due(l) <= now)
 			jobs[i].run(l, now);
+	events_deliver(&l->p, now);
 	if (probe_flush_events(&l->p, stdout) < 0 && errno == EPIPE)
 		return 1; /* the reader went away */
 	return l->stop ? 1 : 0;

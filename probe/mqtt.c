@@ -570,13 +570,13 @@ catch_up(struct mqtt *q, uint64_t now)
 }
 
 void
-mqtt_event(struct mqtt *q, const char *id, const char *line)
+mqtt_event(struct mqtt *q, const char *id, const char *line, uint64_t now)
 {
 	char topic[MQTT_TOPIC_MAX];
 
 	if (q == NULL)
 		return;
-	publish_host(q, id, true, clock_mono_ms());
+	publish_host(q, id, true, now);
 	snprintf(topic, sizeof(topic), "%s/events", q->prefix);
 	publish(q, topic, line, strlen(line), 0, false);
 }

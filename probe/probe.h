@@ -18,7 +18,9 @@
 #define PROBE_LIST_MAX   32
 #define PROBE_SOURCES    1024
 #define PROBE_EVENTS_MAX (4u << 20) /* bytes of events pending at most */
-#define EXIT_NONE        2          /* list: no host matched */
+#define PROBE_QUEUE_MAX  (1u << 20) /* changes queued in one pass at most */
+#define PROBE_SUBS_MAX   8
+#define EXIT_NONE        2 /* list: no host matched */
 #define EXIT_USAGE       64 /* sysexits' EX_USAGE: the same in all three programs */
 
 enum probe_cmd { CMD_LIST, CMD_WATCH, CMD_SERVE };
@@ -99,6 +101,21 @@ struct probe_stats {
 					     --require-auth) */
 };
 
+/* A change of the table, queued until the loop hands it out (events.c). */
+struct probe_event {
+	enum host_event ev;
+	char id[48]; /* a host id, or netbios:NAME */
+	char *line;  /* its watch --events line; NULL when no subscriber
+			 takes lines (or out of memory) */
+};
+
+/* Who hears of the changes: the loop registers them. */
+struct probe_sub {
+	bool (*wants_lines)(void *ctx); /* NULL: never */
+	void (*event)(void *ctx, const struct probe_event *e, uint64_t now);
+	void *ctx;
+};
+
 struct probe {
 	const struct probe_config *c;
 	struct mailslot_server *srv;
@@ -124,12 +141,15 @@ struct probe {
 	struct probe_stats st;
 	char nonce_prefix[9];
 	uint64_t nonce_n;
-	bool dirty;       /* the table changed since the last output */
-	bool want_events; /* watch --events */
-	char *events;     /* NDJSON lines not yet written: the table's
-			     callback only formats, the loop writes */
+	bool dirty;   /* the table changed since the last output */
+	char *events; /* watch --events: NDJSON lines not yet written */
 	size_t events_len, events_cap;
 	uint64_t events_dropped; /* over PROBE_EVENTS_MAX bytes pending */
+	struct probe_event *evq; /* the changes of this pass */
+	size_t n_evq, cap_evq;
+	uint64_t evq_dropped;
+	struct probe_sub subs[PROBE_SUBS_MAX];
+	size_t n_subs;
 };
 
 /* config.c: 0 to go on, or the exit status (after -h, or EXIT_USAGE). */
@@ -161,6 +181,19 @@ void probe_ask(struct probe *p, const struct hosttab_ask *a, uint64_t now_ms);
 void probe_sample_drops(struct probe *p);
 /* Write the pending events to f; -1 when f fails. */
 int probe_flush_events(struct probe *p, FILE *f);
+/* watch --events' subscriber: the lines, for probe_flush_events. */
+void probe_watch_event(void *ctx, const struct probe_event *e, uint64_t now);
+
+/* events.c: the table's changes, queued, handed to the subscribers. */
+bool events_subscribe(struct probe *p, const struct probe_sub *s);
+/* Whether a subscriber takes lines (then the changes are formatted). */
+bool events_want_lines(const struct probe *p);
+/* A change (line taken; NULL when none is wanted). */
+void events_push(struct probe *p, enum host_event ev, const char *id,
+		 char *line);
+/* The queue to every subscriber, in order, then emptied. */
+void events_deliver(struct probe *p, uint64_t now_ms);
+void events_free(struct probe *p);
 
 /* fastpath.c: a beacon that is its host's last one but for its seq,
    taken without decoding it again (*r: the table's verdict); false: decode
@@ -271,7 +304,8 @@ struct mqtt *mqtt_open(struct probe *p);
 int mqtt_connect(struct mqtt *q);
 void mqtt_stop(struct mqtt *q);
 /* A host changed: its row, and the event line. */
-void mqtt_event(struct mqtt *q, const char *id, const char *line);
+void mqtt_event(struct mqtt *q, const char *id, const char *line,
+		uint64_t now_ms);
 /* The descriptor for the loop's poll (-1: none now) and its events. */
 int mqtt_fd(struct mqtt *q, short *events);
 /* When the loop should call mqtt_run without the descriptor: the

@@ -22,67 +22,48 @@
 #include "text.h"
 #include "probe.h"
 
-/* Queue one NDJSON line (taking it); the loop writes them. */
-static void
-queue_event(struct probe *p, char *line)
+/* watch --events: one NDJSON line appended, for the loop to write. */
+void
+probe_watch_event(void *ctx, const struct probe_event *e, uint64_t now)
 {
+	struct probe *p = ctx;
 	size_t len;
 
-	if (line == NULL) {
+	(void)now;
+	if (e->line == NULL) {
 		p->events_dropped++;
 		return;
 	}
-	len = strlen(line);
+	len = strlen(e->line);
 	if (p->events_len + len + 1 > p->events_cap) {
 		size_t cap = p->events_cap ? 2 * p->events_cap : 4096;
-		char *e;
+		char *buf;
 		while (cap < p->events_len + len + 1)
 			cap *= 2;
-		e = cap <= PROBE_EVENTS_MAX ? realloc(p->events, cap) : NULL;
-		if (e == NULL) {
+		buf = cap <= PROBE_EVENTS_MAX ? realloc(p->events, cap) : NULL;
+		if (buf == NULL) {
 			p->events_dropped++;
-			free(line);
 			return;
 		}
-		p->events = e;
+		p->events = buf;
 		p->events_cap = cap;
 	}
-	memcpy(p->events + p->events_len, line, len);
+	memcpy(p->events + p->events_len, e->line, len);
 	p->events[p->events_len + len] = '\n';
 	p->events_len += len + 1;
-	free(line);
 }
 
-/* A host changed: its line to watch --events, the HTTP streams and the
-   MQTT broker, formatted only if one of them is there. */
-static void
-share_event(struct probe *p, enum host_event ev, const char *id, char *line)
-{
-	if (line != NULL) {
-		http_event(p->http, host_event_name(ev), line);
-		mqtt_event(p->mqtt, id, line);
-	}
-	if (p->want_events)
-		queue_event(p, line);
-	else
-		free(line);
-}
-
-static bool
-sharing(const struct probe *p)
-{
-	return p->want_events || http_streaming(p->http) || p->mqtt != NULL;
-}
-
+/* The table's callbacks: the change queued (events.c), its line formatted
+   now, while the row is as the change left it, if anyone takes lines. */
 static void
 on_event(void *ctx, enum host_event ev, const struct host *h,
 	 const char *reason, uint64_t now)
 {
 	struct probe *p = ctx;
 
-	p->dirty = true;
-	if (sharing(p))
-		share_event(p, ev, h->id, output_event(ev, h, reason, now));
+	events_push(p, ev, h->id,
+		    events_want_lines(p) ? output_event(ev, h, reason, now)
+					 : NULL);
 }
 
 static void
@@ -92,11 +73,10 @@ on_browse_event(void *ctx, enum host_event ev, const struct browse_host *h,
 	struct probe *p = ctx;
 	char id[BROWSE_NAME_MAX + 9];
 
-	p->dirty = true;
-	if (!sharing(p))
-		return;
 	snprintf(id, sizeof(id), "netbios:%s", h->name);
-	share_event(p, ev, id, output_browse_event(p, ev, h, now));
+	events_push(p, ev, id,
+		    events_want_lines(p) ? output_browse_event(p, ev, h, now)
+					 : NULL);
 }
 
 int
@@ -109,11 +89,13 @@ probe_flush_events(struct probe *p, FILE *f)
 	     fflush(f) != 0))
 		rc = -1;
 	p->events_len = 0;
-	if (p->events_dropped > 0) {
+	if (p->events_dropped + p->evq_dropped > 0) {
 		log_warnx("%llu events dropped (out of memory or output too "
 			  "slow)",
-			  (unsigned long long)p->events_dropped);
+			  (unsigned long long)(p->events_dropped +
+					       p->evq_dropped));
 		p->events_dropped = 0;
+		p->evq_dropped = 0;
 	}
 	return rc;
 }
@@ -341,6 +323,7 @@ probe_close(struct probe *p)
 		sodium_memzero(p->keys, sizeof(*p->keys));
 	free(p->keys);
 	free(p->events);
+	events_free(p);
 }
 
 /* At most c->max_per_source beacons a second from one source address
