@@ -513,18 +513,42 @@ link_of(struct hosttab *t, const char *ifname)
 	return (int)i;
 }
 
+/* The most loss a pool of n expected beacons with `lost` missing allows
+   (one-sided 99%, Wilson's score bound: with none lost, z^2 / (n + z^2),
+   0.18 at 24 beacons, 0.10 at 50). */
+static double
+loss_upper(double lost, double n)
+{
+	const double z = 2.326, z2 = z * z;
+	double p;
+
+	if (n <= 0)
+		return 1;
+	p = lost / n;
+	return (p + z2 / (2 * n) +
+		z * sqrt(p * (1 - p) / n + z2 / (4 * n * n))) /
+	       (1 + z2 / n);
+}
+
 /* What the probe knows of loss on a link: every host heard there pooled.
-   Below LINK_MIN_SEEN expected beacons it knows nothing (LOSS_PRIOR);
-   past it, one more loss than measured keeps the estimate on the cautious
-   side of a short clean run. */
+   Below LINK_MIN_SEEN expected beacons, the most the pool allows (so a
+   chance-clean start on a lossy link does not pass for a clean link), and
+   never more than LOSS_PRIOR, the guess when nothing is known; past it,
+   one more loss than measured keeps the estimate on the cautious side of
+   a short clean run. */
 static double
 link_loss(const struct hosttab *t, int l)
 {
 	const struct link *k;
+	double up;
 
-	if (l < 0 || t->links[l].expected < LINK_MIN_SEEN)
+	if (l < 0)
 		return LOSS_PRIOR;
 	k = &t->links[l];
+	if (k->expected < LINK_MIN_SEEN) {
+		up = loss_upper(k->lost, k->expected);
+		return up < LOSS_PRIOR ? up : LOSS_PRIOR;
+	}
 	return (k->lost + 1) / (k->expected + 1);
 }
 

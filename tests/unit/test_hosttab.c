@@ -458,6 +458,75 @@ test_young_host_on_unknown_link(void **state)
 	hosttab_free(t);
 }
 
+/* A probe started with its hosts (issue 20): three agents at 1 s, TTL
+   3 s, on a link it has no history of. One killed after 9 beacons expires
+   within its TTL and one query round (6 queries a quarter interval apart:
+   1.5 s) of its last beacon: the pool's few clean beacons count, at the
+   most loss they allow. */
+static void
+test_young_hosts_young_probe(void **state)
+{
+	struct rec r = {0};
+	struct hosttab *t = table(0, &r);
+	struct beacon_msg b[3] = {msg("y0", "i", 0, "y0"),
+				  msg("y1", "i", 0, "y1"),
+				  msg("y2", "i", 0, "y2")};
+	uint64_t now, last = 8000;
+	int i;
+	(void)state;
+
+	for (now = 0; now <= 20000; now += 10) {
+		for (i = 0; i < 3 && now % 1000 == 0; i++)
+			if (i > 0 || now <= last) {
+				b[i].seq++;
+				hosttab_update(t, &b[i], "198.18.0.5", "lab0",
+					       now);
+			}
+		tick(t, now);
+	}
+	assert_int_equal(hosttab_find(t, "y0")->status, HOST_EXPIRED);
+	assert_int_equal(r.events[EV_EXPIRE], 1);
+	assert_true(r.expire_at >= last + 3000);
+	assert_true(r.expire_at <= last + 3000 + 1500 + 100);
+	hosttab_free(t);
+}
+
+/* The same young probe on a lossy link (8 in 21 lost, in runs of five and
+   three) whose first 10 s looked better by chance (one lost in ten, as in
+   1% of starts): no live host is expired. The pool's mean (4/31) would
+   have expired each at its first run of five. */
+static void
+test_young_probe_lossy_link(void **state)
+{
+	const char *pattern = "..xxxxx.......xxx....";
+	struct rec r = {0};
+	struct hosttab *t = table(0, &r);
+	struct beacon_msg b[3] = {msg("l0", "i", 0, "l0"),
+				  msg("l1", "i", 0, "l1"),
+				  msg("l2", "i", 0, "l2")};
+	uint64_t now, k;
+	bool lost;
+	int i;
+	(void)state;
+
+	for (now = 0; now <= 120000; now += 10) {
+		k = now / 1000;
+		for (i = 0; i < 3 && now % 1000 == 0; i++) {
+			b[i].seq++;
+			/* Each host's runs at its own place in the pattern. */
+			lost = k < 10 ? k == 4 + (uint64_t)i
+				      : pattern[(k - 10 + 5 * (uint64_t)i) %
+						21] == 'x';
+			if (!lost)
+				hosttab_update(t, &b[i], "198.18.0.5", "lab0",
+					       now);
+		}
+		tick(t, now);
+	}
+	assert_int_equal(r.events[EV_EXPIRE], 0);
+	hosttab_free(t);
+}
+
 /* A host that has sent n beacons at 1 s, the last at 10000 ms. */
 static struct hosttab *
 live_host(struct rec *r, struct beacon_msg *b)
@@ -780,6 +849,8 @@ main(void)
 		cmocka_unit_test(test_hard_cap),
 		cmocka_unit_test(test_young_host_on_known_link),
 		cmocka_unit_test(test_young_host_on_unknown_link),
+		cmocka_unit_test(test_young_hosts_young_probe),
+		cmocka_unit_test(test_young_probe_lossy_link),
 		cmocka_unit_test(test_forged_seq_jump_is_refused),
 		cmocka_unit_test(test_forged_jump_within_window_is_rewound),
 		cmocka_unit_test(test_forged_goodbye_is_undone),
