@@ -56,6 +56,7 @@
 #include "log.h"
 #include "num.h"
 #include "probe.h"
+#include "render.h"
 #include "pwcheck.h"
 #include "smallfile.h"
 
@@ -443,6 +444,41 @@ one_host(struct http *h, struct MHD_Connection *c, const char *id)
 	return reply(c, MHD_HTTP_OK, "application/json", body, len);
 }
 
+/* The HTTP server's own counters. */
+static void
+http_metrics(FILE *f, const struct http *h)
+{
+	struct http_stats s;
+
+	http_stats(h, &s);
+	metrics_counter(f, "beacon_http_events_dropped_total",
+			"Event-stream clients dropped for reading too slowly.",
+			s.events_dropped);
+	metrics_counter(
+		f, "beacon_http_requests_late_total",
+		"Connections closed: their request was not in within its "
+		"deadline.",
+		s.requests_late);
+	metrics_counter(f, "beacon_http_password_checks_total",
+			"Passwords checked (Argon2id, in the checker process).",
+			s.auth_checks);
+	metrics_counter(f, "beacon_http_password_failures_total",
+			"Checked passwords that were wrong.", s.auth_failures);
+	metrics_head(
+		f, "beacon_http_password_refused_total", "counter",
+		"Password checks refused: too many failures from the address "
+		"(429), too many checks at once (503).");
+	fprintf(f,
+		"beacon_http_password_refused_total{reason=\"throttled\"} "
+		"%llu\n"
+		"beacon_http_password_refused_total{reason=\"busy\"} %llu\n",
+		(unsigned long long)s.auth_throttled,
+		(unsigned long long)s.auth_busy);
+	metrics_counter(f, "beacon_http_password_checker_restarts_total",
+			"Password checker processes that died or hung.",
+			s.auth_restarts);
+}
+
 static enum MHD_Result
 metrics(struct http *h, struct MHD_Connection *c)
 {
@@ -454,6 +490,8 @@ metrics(struct http *h, struct MHD_Connection *c)
 	if (f == NULL)
 		return MHD_NO;
 	rc = output_metrics(f, h->p, clock_mono_ms());
+	if (rc == 0)
+		http_metrics(f, h);
 	if (fclose(f) != 0 || rc < 0) {
 		free(body);
 		return error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "privdrop.h"
 #include "probe.h"
+#include "render.h"
 
 #define RX_BATCH       256
 #define ASK_BATCH      64

@@ -51,6 +51,7 @@
 #include "mqttlink.h"
 #include "text.h"
 #include "probe.h"
+#include "render.h"
 
 #define MQTT_TOPIC_MAX  512
 #define INHERIT_READ_MS 5000 /* reading the retained rows at start */

@@ -156,6 +156,18 @@ struct probe {
 int probe_config_parse(int argc, char **argv, struct probe_config *c,
 		       bool *done);
 
+/* export.c: serve --export */
+/* Whether path can take the export: not too long, not an existing
+   non-regular file (device, FIFO, directory, socket, symbolic link), in a
+   directory that exists. -1 with the reason in err. */
+int output_export_check(const char *path, char *err, size_t len);
+/* Write the document to path through a fresh temporary file beside it and
+   rename(2); every failure closes and removes the temporary file. -1 with
+   errno. durable: fsync(2) the file before the rename (the last export,
+   at exit); the periodic ones are not, see export.c. */
+int output_export(const struct probe *p, const char *path, uint64_t now_ms,
+		  bool durable);
+
 /* rx.c */
 /* 0, or -1 having logged why. */
 int probe_open(struct probe *p, const struct probe_config *c);
@@ -203,68 +215,6 @@ bool fastpath_take(struct probe *p, const uint8_t *buf, size_t len,
 		   enum hosttab_result *r);
 void fastpath_learn(struct probe *p, const struct beacon_msg *b,
 		    const uint8_t *buf, size_t len);
-
-/* output.c */
-bool output_match(const struct probe_config *c, const struct host *h);
-/* The table as text; returns how many rows it printed. */
-/* The text table: 0 with *shown (rows written), or -1 with errno (out of
-   memory, or f failed). */
-int output_table(FILE *f, const struct probe *p, uint64_t now_ms,
-		 size_t *shown);
-/* The rows to show, sorted by hostname; caller frees. NULL when out of
-   memory. */
-/* One row shown: a beacon host (h) with its browse announcements if the
-   same machine sends them (b, or NULL), or a browse host alone (h NULL). */
-struct output_row {
-	const struct host *h;
-	const struct browse_host *b;
-};
-struct output_row *output_rows(const struct probe *p, size_t *n);
-/* Claimed addresses, then the sources seen, each once. */
-size_t output_addresses(const struct host *h, const char **out, size_t max);
-
-/* document.c: the table document (schema/table.schema.json), streamed to
-   f; *shown gets the number of hosts in it. -1 when out of memory or f
-   failed. */
-int output_document(FILE *f, const struct probe *p, uint64_t now_ms,
-		    size_t *shown);
-/* Whether path can take the export: not too long, not an existing
-   non-regular file (device, FIFO, directory, socket, symbolic link), in a
-   directory that exists. -1 with the reason in err. */
-int output_export_check(const char *path, char *err, size_t len);
-/* Write the document to path through a fresh temporary file beside it and
-   rename(2); every failure closes and removes the temporary file. -1 with
-   errno. durable: fsync(2) the file before the rename (the last export,
-   at exit); the periodic ones are not, see output.c. */
-int output_export(const struct probe *p, const char *path, uint64_t now_ms,
-		  bool durable);
-/* One event as an NDJSON line (no newline); caller frees with free().
-   NULL when out of memory. */
-char *output_event(enum host_event ev, const struct host *h, const char *reason,
-		   uint64_t now_ms);
-
-/* The browse host that is this beacon host (same NetBIOS name, one of its
-   addresses), or NULL. */
-const struct browse_host *output_browse_twin(const struct probe *p,
-					     const struct host *h);
-/* document.c: one host's object (1; 0: no such id, "netbios:NAME" for a
-   browse host; -1: f failed); every drop counter by name, in the
-   document's order. */
-int output_one_host(FILE *f, const struct probe *p, const char *id,
-		    uint64_t now_ms);
-/* The same in memory: 1 with *text (to free, ending in a newline) and
-   *len; 0: no such id; -1: out of memory. */
-int output_one_host_text(const struct probe *p, const char *id, uint64_t now_ms,
-			 char **text, size_t *len);
-/* The row of id: a beacon host in *h, or for "netbios:NAME" a browse host
-   in *b; false when there is none. */
-bool probe_find_row(const struct probe *p, const char *id,
-		    const struct host **h, const struct browse_host **b);
-void output_drops(const struct probe *p,
-		  void (*fn)(void *ctx, const char *name, uint64_t v),
-		  void *ctx);
-/* metrics.c: the Prometheus text exposition; -1 when f fails. */
-int output_metrics(FILE *f, const struct probe *p, uint64_t now_ms);
 
 /* http.c: serve --http. */
 struct sockaddr_storage;
@@ -325,10 +275,6 @@ int merged_list(const struct probe_config *c);
 struct mosquitto_message;
 void merged_replay(const struct probe_config *c,
 		   const struct mosquitto_message *msgs, size_t n);
-
-/* The same for a browse host's join, leave or expiry. */
-char *output_browse_event(const struct probe *p, enum host_event ev,
-			  const struct browse_host *h, uint64_t now_ms);
 
 /* loop.c */
 int probe_run(const struct probe_config *c);

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "text.h"
 #include "probe.h"
+#include "render.h"
 
 /* watch --events: one NDJSON line appended, for the loop to write. */
 void

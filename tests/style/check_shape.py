@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """The code's shape, kept: no function over 80 lines in the programs and
-libraries, and the probe's table (probe/table/) a room of its own, which
-includes nothing of the probe's other files (no I/O comes in by a header).
+libraries; the probe's table (probe/table/) a room of its own, which
+includes nothing of the probe's other files (no I/O comes in by a header);
+and its renderers (probe/render/) calling nothing of the loop's I/O (the
+HTTP server, MQTT, the event queue, sockets): they read and write a FILE.
 
 Functions are found as clang-format lays them out (style.format checks
 that): a line "{" at the first column opens one, the next "}" at the first
@@ -55,6 +57,20 @@ for path in sorted(glob.glob(os.path.join(table, "*.[ch]"))):
             if not (inc in allowed or inc.startswith(("beacon/", "mailslot/"))):
                 bad.append(f"{os.path.relpath(path, ROOT)}:{n}: the table includes "
                            f"\"{inc}\", outside its room")
+
+# The renderers: no call into the loop's I/O.
+IO = re.compile(r"\b((?:http|httpauth|mqtt|mqtt_link|events|merged|pwcheck|privdrop)_\w+"
+                r"|probe_(?:open|close|receive|take|solicit|ask|browse_request|"
+                r"refresh_solicit|flush_events|run)"
+                r"|socket|connect|bind|sendto|sendmsg|recvfrom|recvmsg|recvmmsg)\s*\(")
+for path in sorted(glob.glob(os.path.join(ROOT, "probe", "render", "*.[ch]"))):
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            checked += 1
+            m = IO.search(line.split("//")[0])
+            if m and not line.lstrip().startswith(("*", "/*")):
+                bad.append(f"{os.path.relpath(path, ROOT)}:{n}: the renderer calls "
+                           f"{m.group(1)}(), the loop's I/O")
 
 for b in bad:
     print(f"FAIL: {b}")

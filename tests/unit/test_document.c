@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "probe.h"
+#include "render.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 

@@ -18,6 +18,7 @@
 
 #include "mailslot/slot.h"
 #include "probe.h"
+#include "render.h"
 
 #define EVENTS_MAX 32
 

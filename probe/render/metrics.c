@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "probe.h"
+#include "render.h"
 
 static void
 label(FILE *f, const char *v)
@@ -25,8 +25,8 @@ label(FILE *f, const char *v)
 	}
 }
 
-static void
-head(FILE *f, const char *name, const char *type, const char *help)
+void
+metrics_head(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -71,10 +71,10 @@ up(uint8_t status)
 	return status == HOST_ALIVE || status == HOST_STALE;
 }
 
-static void
-counter(FILE *f, const char *name, const char *help, uint64_t v)
+void
+metrics_counter(FILE *f, const char *name, const char *help, uint64_t v)
 {
-	head(f, name, "counter", help);
+	metrics_head(f, name, "counter", help);
 	fprintf(f, "%s %llu\n", name, (unsigned long long)v);
 }
 
@@ -83,39 +83,6 @@ drop_sample(void *ctx, const char *name, uint64_t v)
 {
 	fprintf(ctx, "beacon_dropped_total{reason=\"%s\"} %llu\n", name,
 		(unsigned long long)v);
-}
-
-/* The HTTP server's own counters. */
-static void
-http_metrics(FILE *f, const struct http *h)
-{
-	struct http_stats s;
-
-	http_stats(h, &s);
-	counter(f, "beacon_http_events_dropped_total",
-		"Event-stream clients dropped for reading too slowly.",
-		s.events_dropped);
-	counter(f, "beacon_http_requests_late_total",
-		"Connections closed: their request was not in within its "
-		"deadline.",
-		s.requests_late);
-	counter(f, "beacon_http_password_checks_total",
-		"Passwords checked (Argon2id, in the checker process).",
-		s.auth_checks);
-	counter(f, "beacon_http_password_failures_total",
-		"Checked passwords that were wrong.", s.auth_failures);
-	head(f, "beacon_http_password_refused_total", "counter",
-	     "Password checks refused: too many failures from the address "
-	     "(429), too many checks at once (503).");
-	fprintf(f,
-		"beacon_http_password_refused_total{reason=\"throttled\"} "
-		"%llu\n"
-		"beacon_http_password_refused_total{reason=\"busy\"} %llu\n",
-		(unsigned long long)s.auth_throttled,
-		(unsigned long long)s.auth_busy);
-	counter(f, "beacon_http_password_checker_restarts_total",
-		"Password checker processes that died or hung.",
-		s.auth_restarts);
 }
 
 /* beacon_hosts{status}: beacon and browse hosts alike. */
@@ -131,8 +98,8 @@ host_counts(FILE *f, const struct probe *p)
 		by[hosttab_at(p->tab, i)->status]++;
 	for (i = 0; i < nb; i++)
 		by[browse_tab_at(p->browse, i)->status]++;
-	head(f, "beacon_hosts", "gauge",
-	     "Hosts in the table by status (beacon and browse hosts).");
+	metrics_head(f, "beacon_hosts", "gauge",
+		     "Hosts in the table by status (beacon and browse hosts).");
 	for (s = HOST_ALIVE; s <= HOST_EXPIRED; s++)
 		fprintf(f, "beacon_hosts{status=\"%s\"} %llu\n",
 			host_status_name((enum host_status)s),
@@ -150,12 +117,14 @@ host_series(FILE *f, const struct probe *p, bool age, uint64_t now)
 	struct host_labels l;
 
 	if (age)
-		head(f, name, "gauge",
-		     "Seconds since the host's last beacon or announcement.");
+		metrics_head(
+			f, name, "gauge",
+			"Seconds since the host's last beacon or announcement.");
 	else
-		head(f, name, "gauge",
-		     "1 while the host is alive or stale, 0 once it left or "
-		     "expired.");
+		metrics_head(
+			f, name, "gauge",
+			"1 while the host is alive or stale, 0 once it left or "
+			"expired.");
 	for (i = 0; i < nh; i++) {
 		const struct host *h = hosttab_at(p->tab, i);
 		l = beacon_labels(h);
@@ -185,8 +154,9 @@ host_tags(FILE *f, const struct probe *p)
 {
 	size_t nh = hosttab_count(p->tab), i, k;
 
-	head(f, "beacon_host_tag", "gauge",
-	     "1 for each tag of a beacon host (join on id to select by tag).");
+	metrics_head(
+		f, "beacon_host_tag", "gauge",
+		"1 for each tag of a beacon host (join on id to select by tag).");
 	for (i = 0; i < nh; i++) {
 		const struct host *h = hosttab_at(p->tab, i);
 		for (k = 0; k < h->n_tags; k++) {
@@ -211,11 +181,13 @@ beacon_series(FILE *f, const struct probe *p, bool restarts)
 	struct host_labels l;
 
 	if (restarts)
-		head(f, name, "counter",
-		     "New instance ids seen for the host (beacon hosts).");
+		metrics_head(
+			f, name, "counter",
+			"New instance ids seen for the host (beacon hosts).");
 	else
-		head(f, name, "gauge",
-		     "The beacon loss estimated for the host (beacon hosts).");
+		metrics_head(
+			f, name, "gauge",
+			"The beacon loss estimated for the host (beacon hosts).");
 	for (i = 0; i < nh; i++) {
 		const struct host *h = hosttab_at(p->tab, i);
 		l = beacon_labels(h);
@@ -239,19 +211,19 @@ output_metrics(FILE *f, const struct probe *p, uint64_t now)
 	host_series(f, p, true, now);
 	beacon_series(f, p, false);
 	beacon_series(f, p, true);
-	counter(f, "beacon_datagrams_total", "Datagrams read from the socket.",
-		ms->datagrams);
-	counter(f, "beacon_beacons_total", "Beacons taken into the table.",
-		p->st.beacons);
-	counter(f, "beacon_duplicates_total",
-		"Copies of a datagram or beacon already counted.",
-		ms->duplicates + p->st.duplicates);
-	counter(f, "beacon_browse_announcements_total",
-		"Browse announcements of Windows and Samba hosts.",
-		p->st.browse_announcements);
-	head(f, "beacon_dropped_total", "counter",
-	     "Datagrams dropped, by reason (the export's stats.dropped).");
+	metrics_counter(f, "beacon_datagrams_total",
+			"Datagrams read from the socket.", ms->datagrams);
+	metrics_counter(f, "beacon_beacons_total",
+			"Beacons taken into the table.", p->st.beacons);
+	metrics_counter(f, "beacon_duplicates_total",
+			"Copies of a datagram or beacon already counted.",
+			ms->duplicates + p->st.duplicates);
+	metrics_counter(f, "beacon_browse_announcements_total",
+			"Browse announcements of Windows and Samba hosts.",
+			p->st.browse_announcements);
+	metrics_head(
+		f, "beacon_dropped_total", "counter",
+		"Datagrams dropped, by reason (the export's stats.dropped).");
 	output_drops(p, drop_sample, f);
-	http_metrics(f, p->http);
 	return ferror(f) ? -1 : 0;
 }

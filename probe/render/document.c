@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "probe.h"
+#include "render.h"
 #include "text.h"
 
 #define SCHEMA_VERSION 1
@@ -678,17 +678,6 @@ output_document(FILE *f, const struct probe *p, uint64_t now, size_t *shown)
 	free(r);
 	*shown = n;
 	return o.err ? -1 : 0;
-}
-
-bool
-probe_find_row(const struct probe *p, const char *id, const struct host **h,
-	       const struct browse_host **b)
-{
-	*h = hosttab_find(p->tab, id);
-	*b = NULL;
-	if (*h == NULL && p->browse != NULL && strncmp(id, "netbios:", 8) == 0)
-		*b = browse_tab_find(p->browse, id + 8);
-	return *h != NULL || *b != NULL;
 }
 
 /* One host as its object in the document (GET /v1/hosts/ID): 1, 0 when
