@@ -90,6 +90,7 @@ int
 output_export(const struct probe *p, const char *path, uint64_t now,
 	      bool durable)
 {
+	struct probe_view v = probe_view(p);
 	char tmp[PATH_MAX];
 	struct stat st;
 	size_t shown;
@@ -108,7 +109,7 @@ output_export(const struct probe *p, const char *path, uint64_t now,
 		return -1;
 	if (fchmod(fd, 0644) < 0 || (f = fdopen(fd, "w")) == NULL)
 		goto fail;
-	if (output_document(f, p, now, &shown) < 0 || fflush(f) != 0 ||
+	if (output_document(f, &v, now, &shown) < 0 || fflush(f) != 0 ||
 	    (durable && fsync(fd) < 0))
 		goto fail;
 	fd = -1;

@@ -400,7 +400,7 @@ static enum MHD_Result
 hosts(struct http *h, struct MHD_Connection *c)
 {
 	struct query q;
-	struct probe view = *h->p;
+	struct probe_view view = probe_view(h->p);
 	char *body = NULL;
 	size_t len = 0, shown;
 	FILE *f;
@@ -431,10 +431,10 @@ hosts(struct http *h, struct MHD_Connection *c)
 static enum MHD_Result
 one_host(struct http *h, struct MHD_Connection *c, const char *id)
 {
+	struct probe_view v = probe_view(h->p);
 	char *body = NULL;
 	size_t len = 0;
-	int found =
-		output_one_host_text(h->p, id, clock_mono_ms(), &body, &len);
+	int found = output_one_host_text(&v, id, clock_mono_ms(), &body, &len);
 
 	if (found < 0)
 		return error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -482,6 +482,7 @@ http_metrics(FILE *f, const struct http *h)
 static enum MHD_Result
 metrics(struct http *h, struct MHD_Connection *c)
 {
+	struct probe_view v = probe_view(h->p);
 	char *body = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&body, &len);
@@ -489,7 +490,7 @@ metrics(struct http *h, struct MHD_Connection *c)
 
 	if (f == NULL)
 		return MHD_NO;
-	rc = output_metrics(f, h->p, clock_mono_ms());
+	rc = output_metrics(f, &v, clock_mono_ms());
 	if (rc == 0)
 		http_metrics(f, h);
 	if (fclose(f) != 0 || rc < 0) {
@@ -521,7 +522,7 @@ events(struct http *h, struct MHD_Connection *c)
 {
 	struct sse *s = calloc(1, sizeof(*s));
 	struct MHD_Response *r;
-	struct probe view = *h->p;
+	struct probe_view view = probe_view(h->p);
 	struct probe_config cfg = *h->p->c;
 	char *doc = NULL;
 	size_t len = 0, shown;

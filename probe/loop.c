@@ -53,11 +53,12 @@ earliest(uint64_t a, uint64_t b)
 static int
 finish_list(struct probe *p, uint64_t now)
 {
+	struct probe_view v = probe_view(p);
 	size_t shown;
 
 	/* Out of memory or a failed write is 1, never "no host" (2). */
-	if ((p->c->json ? output_document(stdout, p, now, &shown)
-			: output_table(stdout, p, now, &shown)) < 0 ||
+	if ((p->c->json ? output_document(stdout, &v, now, &shown)
+			: output_table(stdout, &v, now, &shown)) < 0 ||
 	    fflush(stdout) != 0) {
 		log_warn("cannot write the table");
 		return 1;
@@ -149,13 +150,14 @@ static void
 redraw_run(struct loop *l, uint64_t now)
 {
 	struct probe *p = &l->p;
+	struct probe_view v = probe_view(p);
 	size_t shown;
 
 	if (l->tty)
 		fputs("\033[H\033[2J", stdout);
 	else
 		printf("\n");
-	if (output_table(stdout, p, now, &shown) < 0)
+	if (output_table(stdout, &v, now, &shown) < 0)
 		log_warn("cannot write the table");
 	if (l->tty)
 		printf("\n%zu hosts in the table; port %u\n",

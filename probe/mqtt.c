@@ -359,6 +359,7 @@ publish_ha(struct mqtt *q, const char *key, const char *hostname)
 static void
 publish_host(struct mqtt *q, const char *id, bool force, uint64_t now)
 {
+	struct probe_view v = probe_view(q->p);
 	const struct host *h;
 	const struct browse_host *b;
 	char topic[MQTT_TOPIC_MAX], key[MQTT_KEY_MAX], *row = NULL, *msg = NULL;
@@ -367,7 +368,7 @@ publish_host(struct mqtt *q, const char *id, bool force, uint64_t now)
 	struct pub *e;
 	int n;
 
-	if (!probe_find_row(q->p, id, &h, &b))
+	if (!output_find_row(&v, id, &h, &b))
 		return;
 	seen = h != NULL ? h->last_seen_ms : b->last_seen_ms;
 	mqtt_topic_id(id, key);
@@ -381,7 +382,7 @@ publish_host(struct mqtt *q, const char *id, bool force, uint64_t now)
 		set_held(q, e, true);
 		return;
 	}
-	if (output_one_host_text(q->p, id, now, &row, &len) <= 0)
+	if (output_one_host_text(&v, id, now, &row, &len) <= 0)
 		return;
 	if (len < 2) {
 		free(row);

@@ -9,97 +9,25 @@
 #include <stdio.h>
 
 #include "beacon/auth.h"
-#include "bucket.h"
 #include "beacon/beacon.h"
 #include "browsetab.h"
+#include "bucket.h"
+#include "config.h"
 #include "hosttab.h"
 #include "mailslot/slot.h"
+#include "render.h"
+#include "stats.h"
 
-#define PROBE_LIST_MAX   32
 #define PROBE_SOURCES    1024
 #define PROBE_EVENTS_MAX (4u << 20) /* bytes of events pending at most */
 #define PROBE_QUEUE_MAX  (1u << 20) /* changes queued in one pass at most */
 #define PROBE_SUBS_MAX   8
-#define EXIT_NONE        2 /* list: no host matched */
-#define EXIT_USAGE       64 /* sysexits' EX_USAGE: the same in all three programs */
-
-enum probe_cmd { CMD_LIST, CMD_WATCH, CMD_SERVE };
 
 /* A new instance's signed send time may be this far from the probe's
    clock; beyond, it must answer one of the probe's queries. */
 #define AUTH_WINDOW_MS 300000
 
-struct probe_config {
-	enum probe_cmd cmd;
-	const char *cmd_name;
-	uint16_t port;
-	const char *broadcast[PROBE_LIST_MAX];
-	size_t n_broadcast;
-	const char *interfaces[PROBE_LIST_MAX];
-	size_t n_interfaces;
-	const char *workgroup;
-	uint64_t wait_ms;
-	bool json, events, solicit, header, all;
-	bool browse, browse_request; /* Windows/Samba hosts; ask them (list) */
-	const char *keyring;         /* verify signed beacons with its keys */
-	const char *user;            /* run as this user once set up */
-	const char *http[PROBE_LIST_MAX]; /* serve --http ADDR:PORT */
-	size_t n_http;
-	const char *http_auth;             /* users and password hashes */
-	const char *mqtt;                  /* serve --mqtt URL */
-	const char *site;                  /* a topic level */
-	const char *sites[PROBE_LIST_MAX]; /* list --mqtt: these sites */
-	size_t n_sites;
-	const char *mqtt_prefix;
-	const char *mqtt_password_file, *mqtt_cafile;
-	int mqtt_keepalive;
-	uint32_t mqtt_refresh_ms;         /* counters ride along this often */
-	const char *mqtt_homeassistant;   /* discovery prefix; NULL: off */
-	const char *http_cert, *http_key; /* TLS, PEM files */
-	bool require_auth;                /* drop unsigned beacons */
-	const char *auth;                 /* filter: "verified", "unsigned" */
-	struct beacon_tag tags[PROBE_LIST_MAX]; /* filters: all must match */
-	size_t n_tags;
-	const char *statuses[PROBE_LIST_MAX]; /* filters: any may match */
-	size_t n_statuses;
-	const char *export_path;
-	uint64_t export_interval_ms;
-	size_t max_hosts;
-	uint32_t max_ttl_ms;   /* cap on announced interval and TTL */
-	double new_per_source; /* new hosts per source address per second */
-	double new_burst;
-	unsigned max_queries;    /* direct queries per second, in all */
-	unsigned max_per_source; /* beacons decoded per source per second */
-};
-
 struct http;
-
-struct probe_stats {
-	uint64_t beacons;          /* decoded and taken into the table */
-	uint64_t duplicates;       /* copies of a beacon already counted */
-	uint64_t reordered;        /* older than one already counted */
-	uint64_t solicits;         /* general queries sent */
-	uint64_t queries;          /* directed queries sent */
-	uint64_t queries_capped;   /* not sent: over max_queries a second */
-	uint64_t queries_off_link; /* unicast not sent: address off the link */
-	uint64_t source_rate;      /* over max_per_source: not decoded */
-	uint64_t invalid[BEACON_E__COUNT];
-	uint64_t browse_messages;      /* \MAILSLOT\BROWSE writes decoded */
-	uint64_t browse_announcements; /* host, local master, domain */
-	uint64_t browse_opcodes[16];   /* by opcode (all are below 16) */
-	uint64_t browse_requests;      /* announcement requests sent */
-	uint64_t browse_invalid[BROWSE_E__COUNT];
-	uint64_t auth_stale;  /* a verified beacon of a new instance sent
-				over AUTH_WINDOW_MS from our clock, answering
-				no query of ours: a recording */
-	uint64_t auth_replay; /* a verified beacon whose seq was taken: a
-				 replay (not in "replayed": one reason) */
-	uint64_t blind_ms;    /* time the probe could not see (dropping, or
-			      behind): left out of every host's silence */
-	uint64_t auth[BEACON_SIG__COUNT]; /* dropped: signature not verified
-					     (BEACON_SIG_NONE: unsigned with
-					     --require-auth) */
-};
 
 /* A change of the table, queued until the loop hands it out (events.c). */
 struct probe_event {
@@ -152,10 +80,6 @@ struct probe {
 	size_t n_subs;
 };
 
-/* config.c: 0 to go on, or the exit status (after -h, or EXIT_USAGE). */
-int probe_config_parse(int argc, char **argv, struct probe_config *c,
-		       bool *done);
-
 /* export.c: serve --export */
 /* Whether path can take the export: not too long, not an existing
    non-regular file (device, FIFO, directory, socket, symbolic link), in a
@@ -172,6 +96,8 @@ int output_export(const struct probe *p, const char *path, uint64_t now_ms,
 /* 0, or -1 having logged why. */
 int probe_open(struct probe *p, const struct probe_config *c);
 void probe_close(struct probe *p);
+/* What the renderers read of p (valid while p is). */
+struct probe_view probe_view(const struct probe *p);
 /* Take up to max waiting datagrams into the table; returns how many. */
 size_t probe_receive(struct probe *p, uint64_t now_ms, size_t max);
 /* One datagram's body (m: where it came from) into its table, counted

@@ -72,11 +72,12 @@ on_browse_event(void *ctx, enum host_event ev, const struct browse_host *h,
 		uint64_t now)
 {
 	struct probe *p = ctx;
+	struct probe_view v = probe_view(p);
 	char id[BROWSE_NAME_MAX + 9];
 
 	snprintf(id, sizeof(id), "netbios:%s", h->name);
 	events_push(p, ev, id,
-		    events_want_lines(p) ? output_browse_event(p, ev, h, now)
+		    events_want_lines(p) ? output_browse_event(&v, ev, h, now)
 					 : NULL);
 }
 
@@ -309,6 +310,19 @@ probe_open(struct probe *p, const struct probe_config *c)
 				 &p->direct) != MAILSLOT_OK)
 		p->direct = NULL; /* the broadcast copy still goes */
 	return 0;
+}
+
+struct probe_view
+probe_view(const struct probe *p)
+{
+	return (struct probe_view){
+		.c = p->c,
+		.tab = p->tab,
+		.browse = p->browse,
+		.st = &p->st,
+		.rx = p->srv != NULL ? mailslot_stats(p->srv) : NULL,
+		.keyring = p->keys != NULL,
+	};
 }
 
 void

@@ -288,8 +288,8 @@ browse_obj(struct out *o, const struct browse_host *b)
 
 /* A browse host on its own, in the shape of every row. */
 static void
-browse_host(struct out *o, const struct probe *p, const struct browse_host *b,
-	    uint64_t now)
+browse_host(struct out *o, const struct probe_view *p,
+	    const struct browse_host *b, uint64_t now)
 {
 	uint64_t ttl = browse_ttl_ms(p->browse, b);
 	char v[64];
@@ -461,7 +461,7 @@ host(struct out *o, const struct host *h, const struct browse_host *b,
 }
 
 static void
-workgroups(struct out *o, const struct probe *p)
+workgroups(struct out *o, const struct probe_view *p)
 {
 	size_t n = p->browse ? browse_tab_groups(p->browse) : 0, i;
 
@@ -485,22 +485,12 @@ workgroups(struct out *o, const struct probe *p)
 	LIT(o, "]");
 }
 
-/* The transport's counters; zeros for a table built without sockets
-   (tests, tools). */
-static const struct mailslot_stats *
-server_stats(const struct probe *p)
-{
-	static const struct mailslot_stats none;
-
-	return p->srv != NULL ? mailslot_stats(p->srv) : &none;
-}
-
 /* Every drop counter, by name, in the document's order (also /metrics). */
 void
-output_drops(const struct probe *p,
+output_drops(const struct probe_view *p,
 	     void (*fn)(void *ctx, const char *name, uint64_t v), void *ctx)
 {
-	const struct mailslot_stats *ms = server_stats(p);
+	const struct mailslot_stats *ms = output_rx(p);
 	char k[48];
 	int i;
 
@@ -516,31 +506,31 @@ output_drops(const struct probe *p,
 			continue;
 		snprintf(k, sizeof(k), "beacon_%s",
 			 beacon_errname((enum beacon_err)i));
-		fn(ctx, k, p->st.invalid[i]);
+		fn(ctx, k, p->st->invalid[i]);
 	}
 	for (i = 1; i < BROWSE_E__COUNT; i++) {
 		if (i == BROWSE_E_NOSPACE)
 			continue;
 		snprintf(k, sizeof(k), "browse_%s",
 			 browse_errname((enum browse_err)i));
-		fn(ctx, k, p->st.browse_invalid[i]);
+		fn(ctx, k, p->st->browse_invalid[i]);
 	}
-	fn(ctx, "auth_unsigned", p->st.auth[BEACON_SIG_NONE]);
-	fn(ctx, "auth_malformed", p->st.auth[BEACON_SIG_MALFORMED]);
-	fn(ctx, "auth_unknown_key", p->st.auth[BEACON_SIG_UNKNOWN_KEY]);
-	fn(ctx, "auth_bad_mac", p->st.auth[BEACON_SIG_BAD_MAC]);
-	fn(ctx, "auth_stale", p->st.auth_stale);
-	fn(ctx, "auth_replay", p->st.auth_replay);
+	fn(ctx, "auth_unsigned", p->st->auth[BEACON_SIG_NONE]);
+	fn(ctx, "auth_malformed", p->st->auth[BEACON_SIG_MALFORMED]);
+	fn(ctx, "auth_unknown_key", p->st->auth[BEACON_SIG_UNKNOWN_KEY]);
+	fn(ctx, "auth_bad_mac", p->st->auth[BEACON_SIG_BAD_MAC]);
+	fn(ctx, "auth_stale", p->st->auth_stale);
+	fn(ctx, "auth_replay", p->st->auth_replay);
 	fn(ctx, "other_mailslot", ms->other_slot);
 	fn(ctx, "oversize", ms->oversize);
 	fn(ctx, "queue_full", ms->queue_full);
 	fn(ctx, "receive_buffer", ms->rcvbuf_drops);
-	fn(ctx, "source_rate", p->st.source_rate);
+	fn(ctx, "source_rate", p->st->source_rate);
 	for (i = 0; i < HR__COUNT; i++) {
 		uint64_t v = hosttab_refused(p->tab, (enum hosttab_refusal)i);
 		/* One reason a datagram: a signed replay is auth_replay. */
 		if (i == HR_REPLAYED)
-			v -= v >= p->st.auth_replay ? p->st.auth_replay : v;
+			v -= v >= p->st->auth_replay ? p->st->auth_replay : v;
 		fn(ctx, hosttab_refusal_name((enum hosttab_refusal)i), v);
 	}
 }
@@ -559,35 +549,35 @@ drop_json(void *ctx, const char *name, uint64_t v)
 }
 
 static void
-stats(struct out *o, const struct probe *p)
+stats(struct out *o, const struct probe_view *p)
 {
-	const struct mailslot_stats *ms = server_stats(p);
+	const struct mailslot_stats *ms = output_rx(p);
 	int i, n;
 
 	LIT(o, "{\"datagrams\":");
 	u64(o, ms->datagrams);
 	KEY(o, "beacons");
-	u64(o, p->st.beacons);
+	u64(o, p->st->beacons);
 	KEY(o, "duplicates");
-	u64(o, ms->duplicates + p->st.duplicates);
+	u64(o, ms->duplicates + p->st->duplicates);
 	KEY(o, "reordered");
-	u64(o, p->st.reordered);
+	u64(o, p->st->reordered);
 	KEY(o, "solicitations");
-	u64(o, p->st.solicits);
+	u64(o, p->st->solicits);
 	KEY(o, "direct_queries");
-	u64(o, p->st.queries);
+	u64(o, p->st->queries);
 	KEY(o, "direct_queries_capped");
-	u64(o, p->st.queries_capped);
+	u64(o, p->st->queries_capped);
 	KEY(o, "direct_unicasts_off_link");
-	u64(o, p->st.queries_off_link);
+	u64(o, p->st->queries_off_link);
 	KEY(o, "blind_ms");
-	u64(o, p->st.blind_ms);
+	u64(o, p->st->blind_ms);
 	LIT(o, ",\"browse\":{\"messages\":");
-	u64(o, p->st.browse_messages);
+	u64(o, p->st->browse_messages);
 	KEY(o, "announcements");
-	u64(o, p->st.browse_announcements);
+	u64(o, p->st->browse_announcements);
 	KEY(o, "requests_sent");
-	u64(o, p->st.browse_requests);
+	u64(o, p->st->browse_requests);
 	KEY(o, "table_full");
 	u64(o, p->browse ? browse_tab_refused(p->browse) : 0);
 	LIT(o, ",\"by_opcode\":{");
@@ -599,7 +589,7 @@ stats(struct out *o, const struct probe *p)
 			LIT(o, ",");
 		str(o, name);
 		LIT(o, ":");
-		u64(o, p->st.browse_opcodes[i]);
+		u64(o, p->st->browse_opcodes[i]);
 	}
 	LIT(o, "}}");
 	LIT(o, ",\"dropped\":{");
@@ -609,7 +599,8 @@ stats(struct out *o, const struct probe *p)
 }
 
 int
-output_document(FILE *f, const struct probe *p, uint64_t now, size_t *shown)
+output_document(FILE *f, const struct probe_view *p, uint64_t now,
+		size_t *shown)
 {
 	const struct probe_config *c = p->c;
 	struct out o;
@@ -647,7 +638,7 @@ output_document(FILE *f, const struct probe *p, uint64_t now, size_t *shown)
 	KEY(&o, "browse_request");
 	boolean(&o, c->browse && c->browse_request);
 	KEY(&o, "keyring");
-	boolean(&o, p->keys != NULL);
+	boolean(&o, p->keyring);
 	KEY(&o, "require_auth");
 	boolean(&o, c->require_auth);
 	KEY(&o, "wait_ms");
@@ -683,13 +674,14 @@ output_document(FILE *f, const struct probe *p, uint64_t now, size_t *shown)
 /* One host as its object in the document (GET /v1/hosts/ID): 1, 0 when
    there is no such host, -1 when f fails. */
 int
-output_one_host(FILE *f, const struct probe *p, const char *id, uint64_t now)
+output_one_host(FILE *f, const struct probe_view *p, const char *id,
+		uint64_t now)
 {
 	const struct host *h;
 	const struct browse_host *b;
 	struct out o;
 
-	if (!probe_find_row(p, id, &h, &b))
+	if (!output_find_row(p, id, &h, &b))
 		return 0;
 	if (out_open(&o, f, now) < 0)
 		return -1;
@@ -704,7 +696,7 @@ output_one_host(FILE *f, const struct probe *p, const char *id, uint64_t now)
 }
 
 int
-output_one_host_text(const struct probe *p, const char *id, uint64_t now,
+output_one_host_text(const struct probe_view *p, const char *id, uint64_t now,
 		     char **text, size_t *len)
 {
 	FILE *f = open_memstream(text, len);

@@ -87,7 +87,7 @@ drop_sample(void *ctx, const char *name, uint64_t v)
 
 /* beacon_hosts{status}: beacon and browse hosts alike. */
 static void
-host_counts(FILE *f, const struct probe *p)
+host_counts(FILE *f, const struct probe_view *p)
 {
 	size_t nh = hosttab_count(p->tab), i;
 	size_t nb = p->browse ? browse_tab_count(p->browse) : 0;
@@ -108,7 +108,7 @@ host_counts(FILE *f, const struct probe *p)
 
 /* The series every host has: up, and the age of its last word. */
 static void
-host_series(FILE *f, const struct probe *p, bool age, uint64_t now)
+host_series(FILE *f, const struct probe_view *p, bool age, uint64_t now)
 {
 	size_t nh = hosttab_count(p->tab), i;
 	size_t nb = p->browse ? browse_tab_count(p->browse) : 0;
@@ -150,7 +150,7 @@ host_series(FILE *f, const struct probe *p, bool age, uint64_t now)
 }
 
 static void
-host_tags(FILE *f, const struct probe *p)
+host_tags(FILE *f, const struct probe_view *p)
 {
 	size_t nh = hosttab_count(p->tab), i, k;
 
@@ -173,7 +173,7 @@ host_tags(FILE *f, const struct probe *p)
 
 /* What only beacon hosts have: the loss estimate, the restarts. */
 static void
-beacon_series(FILE *f, const struct probe *p, bool restarts)
+beacon_series(FILE *f, const struct probe_view *p, bool restarts)
 {
 	size_t nh = hosttab_count(p->tab), i;
 	const char *name = restarts ? "beacon_host_restarts_total"
@@ -201,9 +201,9 @@ beacon_series(FILE *f, const struct probe *p, bool restarts)
 }
 
 int
-output_metrics(FILE *f, const struct probe *p, uint64_t now)
+output_metrics(FILE *f, const struct probe_view *p, uint64_t now)
 {
-	const struct mailslot_stats *ms = mailslot_stats(p->srv);
+	const struct mailslot_stats *ms = output_rx(p);
 
 	host_counts(f, p);
 	host_series(f, p, false, now);
@@ -214,13 +214,13 @@ output_metrics(FILE *f, const struct probe *p, uint64_t now)
 	metrics_counter(f, "beacon_datagrams_total",
 			"Datagrams read from the socket.", ms->datagrams);
 	metrics_counter(f, "beacon_beacons_total",
-			"Beacons taken into the table.", p->st.beacons);
+			"Beacons taken into the table.", p->st->beacons);
 	metrics_counter(f, "beacon_duplicates_total",
 			"Copies of a datagram or beacon already counted.",
-			ms->duplicates + p->st.duplicates);
+			ms->duplicates + p->st->duplicates);
 	metrics_counter(f, "beacon_browse_announcements_total",
 			"Browse announcements of Windows and Samba hosts.",
-			p->st.browse_announcements);
+			p->st->browse_announcements);
 	metrics_head(
 		f, "beacon_dropped_total", "counter",
 		"Datagrams dropped, by reason (the export's stats.dropped).");

@@ -155,7 +155,7 @@ browse_cells(char cells[COLS][200], const struct browse_host *b, uint64_t now,
 /* A host's cells in the text table. */
 static void
 host_cells(char cells[COLS][200], const struct output_row *r,
-	   const struct probe *p, uint64_t now, const size_t *cap)
+	   const struct probe_view *p, uint64_t now, const size_t *cap)
 {
 	const struct host *h = r->h;
 	const char *addr[3 * BEACON_MAX_ADDRS];
@@ -174,9 +174,9 @@ host_cells(char cells[COLS][200], const struct output_row *r,
 	   (without, every host is unsigned: nothing to say). */
 	snprintf(t, sizeof(t), "%s%s%s", host_status_name(h->status),
 		 h->conflict ? ",conflict" : "",
-		 p->keys == NULL ? ""
-		 : h->verified   ? ",verified"
-				 : ",unsigned");
+		 !p->keyring   ? ""
+		 : h->verified ? ",verified"
+			       : ",unsigned");
 	cell(cells[3], 200, t, cap[3]);
 	snprintf(t, sizeof(t), "%.1fs", (double)(now - h->last_seen_ms) / 1000);
 	cell(cells[4], 200, t, cap[4]);
@@ -201,7 +201,7 @@ host_cells(char cells[COLS][200], const struct output_row *r,
 }
 
 int
-output_table(FILE *f, const struct probe *p, uint64_t now, size_t *shown)
+output_table(FILE *f, const struct probe_view *p, uint64_t now, size_t *shown)
 {
 	static const char *const head[COLS] = {
 		"HOSTNAME",  "ID",     "ADDRESSES", "STATUS",
@@ -275,7 +275,7 @@ output_event(enum host_event ev, const struct host *h, const char *reason,
 }
 
 char *
-output_browse_event(const struct probe *p, enum host_event ev,
+output_browse_event(const struct probe_view *p, enum host_event ev,
 		    const struct browse_host *h, uint64_t now)
 {
 	cJSON *o = cJSON_CreateObject(), *a;

@@ -116,8 +116,18 @@ by_name(const void *a, const void *b)
 static const struct browse_host *browse_twin(const struct browse_tab *t,
 					     const struct host *h);
 
+/* The transport's counters; zeros for a view without sockets (tests,
+   tools). */
+const struct mailslot_stats *
+output_rx(const struct probe_view *p)
+{
+	static const struct mailslot_stats none;
+
+	return p->rx != NULL ? p->rx : &none;
+}
+
 const struct browse_host *
-output_browse_twin(const struct probe *p, const struct host *h)
+output_browse_twin(const struct probe_view *p, const struct host *h)
 {
 	if (p->browse == NULL || browse_tab_count(p->browse) == 0)
 		return NULL;
@@ -148,7 +158,7 @@ browse_twin(const struct browse_tab *t, const struct host *h)
 
 /* The rows to show, sorted by hostname; caller frees. */
 struct output_row *
-output_rows(const struct probe *p, size_t *n)
+output_rows(const struct probe_view *p, size_t *n)
 {
 	size_t total = hosttab_count(p->tab), nb = 0, i;
 	const struct browse_tab *bt = p->browse;
@@ -223,8 +233,8 @@ output_addresses(const struct host *h, const char **out, size_t max)
 }
 
 bool
-probe_find_row(const struct probe *p, const char *id, const struct host **h,
-	       const struct browse_host **b)
+output_find_row(const struct probe_view *p, const char *id,
+		const struct host **h, const struct browse_host **b)
 {
 	*h = hosttab_find(p->tab, id);
 	*b = NULL;

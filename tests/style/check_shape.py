@@ -2,8 +2,10 @@
 """The code's shape, kept: no function over 80 lines in the programs and
 libraries; the probe's table (probe/table/) a room of its own, which
 includes nothing of the probe's other files (no I/O comes in by a header);
-and its renderers (probe/render/) calling nothing of the loop's I/O (the
-HTTP server, MQTT, the event queue, sockets): they read and write a FILE.
+its renderers (probe/render/) including the table's headers and the plain
+command-line and counter ones, not the loop's probe.h, and calling nothing
+of the loop's I/O (the HTTP server, MQTT, the event queue, sockets): they
+read a view and write a FILE.
 
 Functions are found as clang-format lays them out (style.format checks
 that): a line "{" at the first column opens one, the next "}" at the first
@@ -42,21 +44,31 @@ for d in ("agent", "beacon", "common", "mailslot", "probe"):
                 bad.append(f"{os.path.relpath(path, ROOT)}:{line}: {name} is {n} lines "
                            f"(at most {MAX_LINES}: split it)")
 
-# The table's includes: its own headers, the beacon and mailslot libraries'
-# public ones, common's, and the system's.
+# Each room's includes: its own headers, the rooms below it, the beacon and
+# mailslot libraries' public ones, common's, and the system's. The table
+# is the floor; the renderers stand on it and on the probe's two plain
+# data headers (the command line, the counters), never on the loop's
+# probe.h.
 table = os.path.join(ROOT, "probe", "table")
-allowed = set(os.listdir(table)) | set(os.listdir(os.path.join(ROOT, "common")))
-for path in sorted(glob.glob(os.path.join(table, "*.[ch]"))):
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
-            if not m:
-                continue
-            checked += 1
-            inc = m.group(1)
-            if not (inc in allowed or inc.startswith(("beacon/", "mailslot/"))):
-                bad.append(f"{os.path.relpath(path, ROOT)}:{n}: the table includes "
-                           f"\"{inc}\", outside its room")
+render = os.path.join(ROOT, "probe", "render")
+base = set(os.listdir(os.path.join(ROOT, "common")))
+ROOMS = {
+    "table": (table, base | set(os.listdir(table))),
+    "renderer": (render, base | set(os.listdir(table)) | set(os.listdir(render))
+                 | {"config.h", "stats.h"}),
+}
+for room, (folder, allowed) in ROOMS.items():
+    for path in sorted(glob.glob(os.path.join(folder, "*.[ch]"))):
+        with open(path) as f:
+            for n, line in enumerate(f, 1):
+                m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
+                if not m:
+                    continue
+                checked += 1
+                inc = m.group(1)
+                if not (inc in allowed or inc.startswith(("beacon/", "mailslot/"))):
+                    bad.append(f"{os.path.relpath(path, ROOT)}:{n}: the {room} includes "
+                               f"\"{inc}\", outside its room")
 
 # The renderers: no call into the loop's I/O.
 IO = re.compile(r"\b((?:http|httpauth|mqtt|mqtt_link|events|merged|pwcheck|privdrop)_\w+"

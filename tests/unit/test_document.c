@@ -16,7 +16,6 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "probe.h"
 #include "render.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -30,25 +29,32 @@ next(void)
 	return (uint32_t)(rng >> 16);
 }
 
-static struct probe *
-probe_new(size_t max_hosts)
+/* A table and what the renderers read of it, as the loop would give. */
+struct fixture {
+	struct hosttab *tab;
+	struct probe_stats st;
+	struct probe_view v;
+};
+
+static struct fixture *
+fixture_new(size_t max_hosts)
 {
 	static struct probe_config c = {.cmd_name = "serve", .all = true};
-	struct probe *p = calloc(1, sizeof(*p));
+	struct fixture *p = calloc(1, sizeof(*p));
 	struct hosttab_opts o = {.max_hosts = max_hosts,
 				 .new_per_s = 1e9,
 				 .new_burst = 1e9,
 				 .key = {7, 8}};
 
 	assert_non_null(p);
-	p->c = &c;
 	p->tab = hosttab_new(&o, NULL, NULL);
 	assert_non_null(p->tab);
+	p->v = (struct probe_view){.c = &c, .tab = p->tab, .st = &p->st};
 	return p;
 }
 
 static void
-probe_free(struct probe *p)
+fixture_free(struct fixture *p)
 {
 	hosttab_free(p->tab);
 	free(p);
@@ -73,7 +79,7 @@ sample(unsigned i, const char *hostname)
 
 /* The document as a cJSON tree (the reference parser). */
 static cJSON *
-document(struct probe *p)
+document(struct fixture *p)
 {
 	char *text = NULL;
 	size_t len = 0, shown;
@@ -81,7 +87,7 @@ document(struct probe *p)
 	cJSON *doc;
 
 	assert_non_null(f);
-	assert_int_equal(output_document(f, p, 1000, &shown), 0);
+	assert_int_equal(output_document(f, &p->v, 1000, &shown), 0);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(shown, hosttab_count(p->tab));
 	doc = cJSON_ParseWithLength(text, len);
@@ -111,7 +117,7 @@ test_strings_round_trip(void **state)
 {
 	(void)state;
 	for (unsigned round = 0; round < 200; round++) {
-		struct probe *p = probe_new(8);
+		struct fixture *p = fixture_new(8);
 		struct beacon_msg b = sample(round, "");
 		const cJSON *h, *tags;
 		cJSON *doc;
@@ -144,7 +150,7 @@ test_strings_round_trip(void **state)
 						    ->valuestring,
 					    b.tags[t].value);
 		cJSON_Delete(doc);
-		probe_free(p);
+		fixture_free(p);
 	}
 }
 
@@ -170,7 +176,7 @@ test_sorted_as_reference(void **state)
 	static const char alphabet[] = "aAbB-.~\x80";
 	enum { N = 600 };
 	struct ref *want = calloc(N, sizeof(*want));
-	struct probe *p = probe_new(N);
+	struct fixture *p = fixture_new(N);
 	const cJSON *h;
 	cJSON *doc;
 	size_t i = 0;
@@ -214,7 +220,7 @@ test_sorted_as_reference(void **state)
 		i++;
 	}
 	cJSON_Delete(doc);
-	probe_free(p);
+	fixture_free(p);
 	free(want);
 }
 
@@ -223,7 +229,7 @@ test_sorted_as_reference(void **state)
 static void
 test_text_table(void **state)
 {
-	struct probe *p = probe_new(8);
+	struct fixture *p = fixture_new(8);
 	struct beacon_msg b = sample(1, "zulu");
 	char out[4096];
 	size_t shown = 99, n;
@@ -233,14 +239,14 @@ test_text_table(void **state)
 
 	assert_non_null(f);
 	assert_non_null(ro);
-	assert_int_equal(output_table(f, p, 1000, &shown), 0);
+	assert_int_equal(output_table(f, &p->v, 1000, &shown), 0);
 	assert_int_equal(shown, 0);
 	assert_int_equal(hosttab_update(p->tab, &b, "198.18.0.1", "eth0", 500),
 			 HT_NEW);
 	b = sample(2, "alpha");
 	assert_int_equal(hosttab_update(p->tab, &b, "198.18.0.2", "eth0", 500),
 			 HT_NEW);
-	assert_int_equal(output_table(f, p, 1000, &shown), 0);
+	assert_int_equal(output_table(f, &p->v, 1000, &shown), 0);
 	assert_int_equal(shown, 2);
 	rewind(f);
 	n = fread(out, 1, sizeof(out) - 1, f);
@@ -249,10 +255,10 @@ test_text_table(void **state)
 	assert_non_null(strstr(out, "alpha"));
 	assert_true(strstr(out, "alpha") < strstr(out, "zulu"));
 	assert_non_null(strstr(out, "198.18.0.2"));
-	assert_int_equal(output_table(ro, p, 1000, &shown), -1);
+	assert_int_equal(output_table(ro, &p->v, 1000, &shown), -1);
 	fclose(ro);
 	fclose(f);
-	probe_free(p);
+	fixture_free(p);
 }
 
 int

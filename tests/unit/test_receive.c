@@ -264,6 +264,7 @@ test_metrics(void **state)
 	struct probe *p = *state;
 	struct beacon_msg a = beacon("m1", "i", 1, "alpha"),
 			  b = beacon("m2", "i", 1, "beta");
+	struct probe_view v;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -273,8 +274,9 @@ test_metrics(void **state)
 	strcpy(a.tags[0].value, "we\"b\\1");
 	take(p, &a, "127.0.0.14", 1000);
 	take(p, &b, "127.0.0.14", 1000);
+	v = probe_view(p);
 	f = open_memstream(&text, &len);
-	assert_int_equal(output_metrics(f, p, 1500), 0);
+	assert_int_equal(output_metrics(f, &v, 1500), 0);
 	fclose(f);
 	assert_non_null(strstr(text, "beacon_hosts{status=\"alive\"} 2\n"));
 	assert_non_null(strstr(text, "beacon_hosts{status=\"expired\"} 0\n"));
