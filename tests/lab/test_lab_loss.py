@@ -120,7 +120,10 @@ with lablib.Lab("loss") as lab:
         bound = max(expiry_bound(loss + d, INTERVAL) for d in (-0.0005, 0, 0.0005))
         figures["kill30"] = {"loss": loss, "bound_s": round(bound, 2),
                              "silence_at_expiry_s": round(silence, 2)}
-        t.check(silence <= bound + 0.1, f"expired within the bound: {silence:.2f} s <= {bound:.2f} s")
+        # The rule expires it at the bound itself (7.80 s of 7.80, 6.15 of
+        # 6.15 in two runs): the slack is for a probe that wakes late on a
+        # busy machine (ASan, ctest -j2 beside another lab), not for the rule.
+        t.check(silence <= bound + 0.5, f"expired within the bound: {silence:.2f} s <= {bound:.2f} s")
     t.check(watch.count("expire") == 1, "only the killed host expired")
 
 print("FIGURES: " + json.dumps(figures))
