@@ -7,5 +7,8 @@
 
 /* CLOCK_MONOTONIC in milliseconds; never goes back, ignores date changes. */
 uint64_t clock_mono_ms(void);
+/* CLOCK_REALTIME in milliseconds since the epoch: for the times people
+   read (and the history keeps), never for a timer. */
+int64_t clock_wall_ms(void);
 
 #endif

@@ -64,6 +64,9 @@ static const char usage[] =
 	"  -H, --header          print the column header even when not a TTY\n"
 	"  -o, --export FILE     serve: write the JSON table to FILE, replaced\n"
 	"                        atomically on changes and at exit\n"
+	"      --db FILE         serve: keep the history in FILE (SQLite):\n"
+	"                        every host ever seen and every event, and\n"
+	"                        a 'new' event for a host never seen before\n"
 	"      --http ADDR:PORT  serve: the table over HTTP on ADDR:PORT\n"
 	"                        (repeatable; [ADDR6]:PORT for IPv6): /v1/hosts\n"
 	"                        (the --json document, filters as parameters),\n"
@@ -275,6 +278,7 @@ static const struct cli_opt opts[] = {
 	{"all", 'a', CLI_SET, CFG(all), 0, 0, 0, 0, NULL, NULL, 0},
 	{"header", 'H', CLI_SET, CFG(header), 0, 0, 0, 0, NULL, NULL, 0},
 	{"export", 'o', CLI_TEXT, CFG(export_path), 0, 0, 0, 0, NULL, NULL, 0},
+	{"db", 0, CLI_TEXT, CFG(db), 0, 0, 0, 0, NULL, NULL, 0},
 	{"export-interval", 0, CLI_SECONDS, CFG(export_interval_ms), 8, 0, 0,
 	 86400000, NULL, NULL, 0},
 	{"max-hosts", 0, CLI_UINT, CFG(max_hosts), sizeof(size_t), 0, 1,
@@ -388,6 +392,8 @@ misplaced(const struct probe_config *c)
 		return "serve needs --export FILE";
 	if (c->cmd != CMD_SERVE && c->export_path != NULL)
 		return "--export goes with serve";
+	if (c->db != NULL && c->cmd != CMD_SERVE)
+		return "--db goes with serve";
 	if (c->events && c->cmd != CMD_WATCH)
 		return "--events goes with watch";
 	if (c->n_http > 0 && c->cmd != CMD_SERVE)

@@ -50,6 +50,7 @@ struct probe_config {
 	const char *statuses[PROBE_LIST_MAX]; /* filters: any may match */
 	size_t n_statuses;
 	const char *export_path;
+	const char *db; /* serve --db: the history */
 	uint64_t export_interval_ms;
 	size_t max_hosts;
 	uint32_t max_ttl_ms;   /* cap on announced interval and TTL */

@@ -40,6 +40,7 @@ events_push(struct probe *p, enum host_event ev, const char *id, char *line)
 {
 	struct probe_event *e;
 
+	p->st.events[ev]++;
 	if (p->n_evq == p->cap_evq) {
 		size_t cap = p->cap_evq ? 2 * p->cap_evq : 64;
 		e = cap <= PROBE_QUEUE_MAX

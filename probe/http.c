@@ -57,6 +57,7 @@
 #include "num.h"
 #include "probe.h"
 #include "render.h"
+#include "store.h"
 #include "pwcheck.h"
 #include "smallfile.h"
 
@@ -477,6 +478,8 @@ http_metrics(FILE *f, const struct http *h)
 	metrics_counter(f, "beacon_http_password_checker_restarts_total",
 			"Password checker processes that died or hung.",
 			s.auth_restarts);
+	if (h->p->store != NULL)
+		store_metrics(f, h->p->store);
 }
 
 static enum MHD_Result

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "privdrop.h"
 #include "probe.h"
+#include "store.h"
 #include "render.h"
 
 #define RX_BATCH       256
@@ -109,6 +110,18 @@ mqtt_job_run(struct loop *l, uint64_t now)
 {
 	mqtt_run(l->p.mqtt, l->mqtt_revents, now);
 	l->mqtt_revents = 0;
+}
+
+static uint64_t
+store_job_due(const struct loop *l)
+{
+	return l->p.store != NULL ? store_due(l->p.store) : UINT64_MAX;
+}
+
+static void
+store_job_run(struct loop *l, uint64_t now)
+{
+	store_run(l->p.store, now);
 }
 
 static uint64_t
@@ -230,11 +243,11 @@ static const struct job {
 	uint64_t (*due)(const struct loop *l);
 	void (*run)(struct loop *l, uint64_t now);
 } jobs[] = {
-	{table_due, table_run},     {sample_due, sample_run},
-	{solicit_due, solicit_run}, {redraw_due, redraw_run},
-	{export_due, export_run},   {ifaces_due, ifaces_run},
-	{browse_due, browse_run},   {mqtt_job_due, mqtt_job_run},
-	{end_due, end_run},
+	{table_due, table_run},         {sample_due, sample_run},
+	{solicit_due, solicit_run},     {redraw_due, redraw_run},
+	{export_due, export_run},       {ifaces_due, ifaces_run},
+	{browse_due, browse_run},       {mqtt_job_due, mqtt_job_run},
+	{store_job_due, store_job_run}, {end_due, end_run},
 };
 #define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
 
@@ -306,6 +319,9 @@ subscribe(struct loop *l, const struct probe_config *c)
 	if (p->mqtt != NULL)
 		events_subscribe(p, &(struct probe_sub){always, mqtt_sub_event,
 							p->mqtt});
+	if (p->store != NULL)
+		events_subscribe(
+			p, &(struct probe_sub){always, store_event, p->store});
 }
 
 /* What needs root (the keyring, the ports, the broker's password), then
@@ -317,6 +333,8 @@ loop_open(struct loop *l, const struct probe_config *c)
 	    (c->n_http > 0 && (l->p.http = http_start(&l->p)) == NULL) ||
 	    (c->mqtt != NULL && (l->p.mqtt = mqtt_open(&l->p)) == NULL) ||
 	    privdrop_logged(c->user, c->cmd != CMD_LIST) < 0 ||
+	    (c->db != NULL &&
+	     (l->p.store = store_open(c->db, &l->p)) == NULL) ||
 	    mqtt_connect(l->p.mqtt) < 0)
 		return -1;
 	subscribe(l, c);
@@ -486,6 +504,7 @@ probe_run(const struct probe_config *c)
 			;
 		rc = loop_finish(&l, c, pass < 0 ? 1 : rc);
 	}
+	store_close(l.p.store);
 	mqtt_stop(l.p.mqtt);
 	http_stop(l.p.http);
 	probe_close(&l.p);

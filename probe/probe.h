@@ -28,6 +28,7 @@
 #define AUTH_WINDOW_MS 300000
 
 struct http;
+struct store;
 
 /* A change of the table, queued until the loop hands it out (events.c). */
 struct probe_event {
@@ -65,6 +66,7 @@ struct probe {
 	struct browse_tab *browse;   /* NULL: --no-browse */
 	struct http *http;           /* serve --http; NULL: none */
 	struct mqtt *mqtt;           /* serve --mqtt; NULL: none */
+	struct store *store;         /* serve --db; NULL: none */
 	struct beacon_keyring *keys; /* NULL: no --keyring */
 	struct probe_stats st;
 	char nonce_prefix[9];

@@ -22,6 +22,7 @@
 #include "text.h"
 #include "probe.h"
 #include "render.h"
+#include "store.h"
 
 /* watch --events: one NDJSON line appended, for the loop to write. */
 void
@@ -54,6 +55,14 @@ probe_watch_event(void *ctx, const struct probe_event *e, uint64_t now)
 	p->events_len += len + 1;
 }
 
+/* A join of a host the history has never seen (serve --db) is a new one
+   first. */
+static bool
+is_new(struct probe *p, enum host_event ev, const char *id)
+{
+	return ev == EV_JOIN && p->store != NULL && store_first(p->store, id);
+}
+
 /* The table's callbacks: the change queued (events.c), its line formatted
    now, while the row is as the change left it, if anyone takes lines. */
 static void
@@ -62,6 +71,11 @@ on_event(void *ctx, enum host_event ev, const struct host *h,
 {
 	struct probe *p = ctx;
 
+	if (is_new(p, ev, h->id))
+		events_push(p, EV_NEW, h->id,
+			    events_want_lines(p)
+				    ? output_event(EV_NEW, h, reason, now)
+				    : NULL);
 	events_push(p, ev, h->id,
 		    events_want_lines(p) ? output_event(ev, h, reason, now)
 					 : NULL);
@@ -76,6 +90,11 @@ on_browse_event(void *ctx, enum host_event ev, const struct browse_host *h,
 	char id[BROWSE_NAME_MAX + 9];
 
 	snprintf(id, sizeof(id), "netbios:%s", h->name);
+	if (is_new(p, ev, id))
+		events_push(p, EV_NEW, id,
+			    events_want_lines(p)
+				    ? output_browse_event(&v, EV_NEW, h, now)
+				    : NULL);
 	events_push(p, ev, id,
 		    events_want_lines(p) ? output_browse_event(&v, ev, h, now)
 					 : NULL);

@@ -7,17 +7,19 @@
 
 #include "beacon/auth.h"
 #include "beacon/beacon.h"
+#include "hosttab.h"
 #include "mailslot/browse.h"
 
 struct probe_stats {
-	uint64_t beacons;          /* decoded and taken into the table */
-	uint64_t duplicates;       /* copies of a beacon already counted */
-	uint64_t reordered;        /* older than one already counted */
-	uint64_t solicits;         /* general queries sent */
-	uint64_t queries;          /* directed queries sent */
-	uint64_t queries_capped;   /* not sent: over max_queries a second */
-	uint64_t queries_off_link; /* unicast not sent: address off the link */
-	uint64_t source_rate;      /* over max_per_source: not decoded */
+	uint64_t events[EV__COUNT]; /* the table's changes, by kind */
+	uint64_t beacons;           /* decoded and taken into the table */
+	uint64_t duplicates;        /* copies of a beacon already counted */
+	uint64_t reordered;         /* older than one already counted */
+	uint64_t solicits;          /* general queries sent */
+	uint64_t queries;           /* directed queries sent */
+	uint64_t queries_capped;    /* not sent: over max_queries a second */
+	uint64_t queries_off_link;  /* unicast not sent: address off the link */
+	uint64_t source_rate;       /* over max_per_source: not decoded */
 	uint64_t invalid[BEACON_E__COUNT];
 	uint64_t browse_messages;      /* \MAILSLOT\BROWSE writes decoded */
 	uint64_t browse_announcements; /* host, local master, domain */

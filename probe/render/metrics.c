@@ -221,6 +221,12 @@ output_metrics(FILE *f, const struct probe_view *p, uint64_t now)
 	metrics_counter(f, "beacon_browse_announcements_total",
 			"Browse announcements of Windows and Samba hosts.",
 			p->st->browse_announcements);
+	metrics_head(f, "beacon_events_total", "counter",
+		     "The table's changes, by event (new: serve --db).");
+	for (int e = 0; e < EV__COUNT; e++)
+		fprintf(f, "beacon_events_total{event=\"%s\"} %llu\n",
+			host_event_name((enum host_event)e),
+			(unsigned long long)p->st->events[e]);
 	metrics_head(
 		f, "beacon_dropped_total", "counter",
 		"Datagrams dropped, by reason (the export's stats.dropped).");

@@ -59,8 +59,9 @@ struct hosttab {
 };
 
 static const char *const status_names[] = {"alive", "stale", "left", "expired"};
-static const char *const event_names[] = {"join",  "update", "restart", "stale",
-					  "leave", "expire", "conflict"};
+static const char *const event_names[] = {"join",     "update", "restart",
+					  "stale",    "leave",  "expire",
+					  "conflict", "new"};
 static const char *const refusal_names[] = {
 	"table_full", "new_host_rate", "seq_window",     "replayed",
 	"seq_forged", "after_goodbye", "auth_unverified"};

@@ -208,6 +208,9 @@ enum host_event {
 	EV_LEAVE, /* goodbye */
 	EV_EXPIRE,
 	EV_CONFLICT, /* another id claims this hostname */
+	EV_NEW,      /* never seen before by the probe's history (serve
+			--db): the probe raises it, never the table */
+	EV__COUNT
 };
 
 const char *host_status_name(enum host_status s);

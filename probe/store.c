@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * serve --db: the history in SQLite (store.h). The file is checked before
+ * SQLite opens it (lstat, then an open that follows no link, then its
+ * first 16 bytes), and held with flock(2) for as long as the probe runs:
+ * SQLite's own locks are POSIX record locks, which flock does not touch,
+ * so readers still read while a second writer is refused. synchronous=
+ * NORMAL in WAL mode: a killed process loses nothing committed (a power
+ * cut may lose the last transactions), so a SIGKILL costs at most the
+ * events of the last second, which wait in memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "keymap.h"
+#include "log.h"
+#include "probe.h"
+#include "store.h"
+
+#define RETRY_MIN_MS 1000
+#define RETRY_MAX_MS 30000
+
+struct waiting {
+	int64_t at; /* ms since the epoch */
+	enum host_event ev;
+	char id[48];
+	char *line;
+};
+
+struct store {
+	struct probe *p;
+	const char *path;
+	sqlite3 *db;
+	int lock_fd;
+	sqlite3_stmt *add_event, *put_host;
+	struct waiting *q; /* q[done..n) wait */
+	size_t done, n, cap;
+	struct keymap known; /* every id the database has */
+	uint64_t oldest_ms;  /* when q[done] came (monotonic) */
+	uint64_t retry_ms;   /* after a failure: not before */
+	uint64_t backoff_ms;
+	bool failing, said_full;
+	struct store_stats st;
+};
+
+static const char schema_v1[] =
+	"CREATE TABLE hosts ("
+	" id TEXT PRIMARY KEY NOT NULL," /* a host id, or netbios:NAME */
+	" kind TEXT NOT NULL,"           /* beacon, browse */
+	" first_seen INTEGER NOT NULL,"  /* ms since the epoch */
+	" last_seen INTEGER NOT NULL,"
+	" hostname TEXT NOT NULL,"
+	" status TEXT NOT NULL,"
+	" reason TEXT NOT NULL," /* of its last event */
+	" restarts INTEGER NOT NULL,"
+	" row TEXT NOT NULL" /* its object, as /v1/hosts/ID gives it */
+	") WITHOUT ROWID;"
+	"CREATE TABLE events ("
+	" at INTEGER NOT NULL," /* ms since the epoch */
+	" host TEXT NOT NULL,"
+	" event TEXT NOT NULL,"
+	" line TEXT NOT NULL" /* the watch --events object */
+	");"
+	"CREATE INDEX events_at ON events (at);"
+	"CREATE INDEX events_host ON events (host, at);"
+	"PRAGMA user_version = 1;";
+
+/* The path as it is: a regular file (fd, locked), or none yet (fd
+   created). -1 with the cause in why. */
+static int
+open_file(const char *path, bool *created, char *why, size_t len)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[16];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	*created = false;
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(why, len, "it is %s, not a database file",
+			 S_ISLNK(st.st_mode)    ? "a symbolic link"
+			 : S_ISDIR(st.st_mode)  ? "a directory"
+			 : S_ISFIFO(st.st_mode) ? "a FIFO"
+						: "a device or socket");
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0640);
+		*created = fd >= 0;
+	}
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, len, "%s",
+			 fd < 0 ? strerror(errno) : "not a regular file");
+		goto fail;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		snprintf(why, len, "%s",
+			 errno == EWOULDBLOCK
+				 ? "another beacon-probe serve writes it "
+				   "(give each its own --db)"
+				 : strerror(errno));
+		goto fail;
+	}
+	n = pread(fd, head, sizeof(head), 0);
+	if (n != 0 && (n != (ssize_t)sizeof(head) ||
+		       memcmp(head, magic, sizeof(head)) != 0)) {
+		snprintf(why, len, "it is not an SQLite database");
+		goto fail;
+	}
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	if (*created)
+		unlink(path);
+	return -1;
+}
+
+static int
+user_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*v = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The schema, created or checked (a newer one is refused untouched). */
+static int
+schema(struct store *s, char *why, size_t len)
+{
+	int v = 0, rc = user_version(s->db, &v);
+
+	if (rc != SQLITE_OK) {
+		snprintf(why, len, "%s", sqlite3_errstr(rc));
+		return -1;
+	}
+	if (v > STORE_VERSION) {
+		snprintf(why, len,
+			 "its schema is version %d, newer than this "
+			 "beacon-probe's (%d): upgrade beacon-probe",
+			 v, STORE_VERSION);
+		return -1;
+	}
+	/* Migrations go forward only: version 0 (a new file) to 1. */
+	if (sqlite3_exec(s->db,
+			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = "
+			 "NORMAL",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    (v == 0 &&
+	     (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+		      SQLITE_OK ||
+	      sqlite3_exec(s->db, schema_v1, NULL, NULL, NULL) != SQLITE_OK ||
+	      sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK))) {
+		snprintf(why, len, "%s", sqlite3_errmsg(s->db));
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Every id the database has, for store_first. */
+static int
+load_known(struct store *s)
+{
+	sqlite3_stmt *st;
+	int rc, err = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT id FROM hosts", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && err == 0) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		if (id != NULL)
+			keymap_put(&s->known, id, s, &err);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE && err == 0 ? 0 : -1;
+}
+
+static int
+prepare(struct store *s)
+{
+	return sqlite3_prepare_v3(s->db,
+				  "INSERT INTO events (at, host, event, line) "
+				  "VALUES (?1, ?2, ?3, ?4)",
+				  -1, SQLITE_PREPARE_PERSISTENT, &s->add_event,
+				  NULL) == SQLITE_OK &&
+			       sqlite3_prepare_v3(
+				       s->db,
+				       "INSERT INTO hosts (id, kind, first_seen, "
+				       "last_seen, hostname, status, reason, "
+				       "restarts, row) VALUES (?1, ?2, ?3, ?4, "
+				       "?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO "
+				       "UPDATE SET kind = excluded.kind, "
+				       "last_seen = excluded.last_seen, "
+				       "hostname = excluded.hostname, status = "
+				       "excluded.status, reason = "
+				       "excluded.reason, restarts = "
+				       "excluded.restarts, row = excluded.row",
+				       -1, SQLITE_PREPARE_PERSISTENT,
+				       &s->put_host, NULL) == SQLITE_OK
+		       ? 0
+		       : -1;
+}
+
+struct store *
+store_open(const char *path, struct probe *p)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	char why[160] = "out of memory";
+	bool created = false;
+
+	if (s == NULL)
+		goto fail;
+	s->p = p;
+	s->path = path;
+	s->lock_fd = -1;
+	keymap_init(&s->known);
+	s->lock_fd = open_file(path, &created, why, sizeof(why));
+	if (s->lock_fd < 0)
+		goto fail;
+	if (sqlite3_open_v2(path, &s->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
+			    NULL) != SQLITE_OK) {
+		snprintf(why, sizeof(why), "%s", sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (schema(s, why, sizeof(why)) < 0)
+		goto fail;
+	if (load_known(s) < 0 || prepare(s) < 0) {
+		snprintf(why, sizeof(why), "%s", sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	s->backoff_ms = RETRY_MIN_MS;
+	log_info("history in %s: %zu hosts known", path, s->known.n);
+	return s;
+fail:
+	log_warnx("--db %s: %s", path, why);
+	if (s != NULL) {
+		sqlite3_close(s->db);
+		if (created)
+			unlink(path);
+		if (s->lock_fd >= 0)
+			close(s->lock_fd);
+		keymap_free(&s->known);
+		free(s);
+	}
+	return NULL;
+}
+
+bool
+store_first(struct store *s, const char *id)
+{
+	int err = 0;
+
+	if (keymap_get(&s->known, id) != NULL)
+		return false;
+	keymap_put(&s->known, id, s, &err);
+	return true;
+}
+
+void
+store_event(void *ctx, const struct probe_event *e, uint64_t now)
+{
+	struct store *s = ctx;
+	struct waiting *w;
+	char *line = e->line != NULL ? strdup(e->line) : NULL;
+
+	if (s->n - s->done >= STORE_QUEUE_MAX || line == NULL) {
+		free(line);
+		s->st.events_dropped++;
+		if (!s->said_full)
+			log_warnx("--db %s: %s; events are dropped (counted in "
+				  "beacon_db_events_dropped_total)",
+				  s->path,
+				  line == NULL ? "out of memory"
+					       : "too many events wait");
+		s->said_full = true;
+		return;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		w = realloc(s->q, cap * sizeof(*w));
+		if (w == NULL) {
+			free(line);
+			s->st.events_dropped++;
+			return;
+		}
+		s->q = w;
+		s->cap = cap;
+	}
+	if (s->done == s->n)
+		s->oldest_ms = now;
+	w = &s->q[s->n++];
+	w->at = clock_wall_ms();
+	w->ev = e->ev;
+	snprintf(w->id, sizeof(w->id), "%s", e->id);
+	w->line = line;
+}
+
+uint64_t
+store_due(const struct store *s)
+{
+	uint64_t due;
+
+	if (s->done == s->n)
+		return UINT64_MAX;
+	due = s->n - s->done >= STORE_BATCH ? 0 : s->oldest_ms + STORE_FLUSH_MS;
+	return s->failing && s->retry_ms > due ? s->retry_ms : due;
+}
+
+/* The host's row as the table has it now; 0 when it is not in the table
+   (then only its events are written). */
+static int
+put_host(struct store *s, const struct waiting *w, uint64_t now)
+{
+	struct probe_view v = probe_view(s->p);
+	const struct host *h;
+	const struct browse_host *b;
+	sqlite3_stmt *st = s->put_host;
+	char *row = NULL;
+	size_t len;
+	uint64_t seen;
+	int rc;
+
+	if (!output_find_row(&v, w->id, &h, &b) ||
+	    output_one_host_text(&v, w->id, now, &row, &len) <= 0)
+		return 0;
+	seen = h != NULL ? h->last_seen_ms : b->last_seen_ms;
+	sqlite3_bind_text(st, 1, w->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, h != NULL ? "beacon" : "browse", -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, w->at);
+	sqlite3_bind_int64(st, 4, clock_wall_ms() - (int64_t)(now - seen));
+	sqlite3_bind_text(st, 5, h != NULL ? h->hostname : b->name, -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(st, 6,
+			  host_status_name(h != NULL ? h->status : b->status),
+			  -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, host_event_name(w->ev), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, h != NULL ? h->restarts : 0);
+	sqlite3_bind_text(st, 9, row, (int)len - 1, free);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+add_event(struct store *s, const struct waiting *w)
+{
+	sqlite3_stmt *st = s->add_event;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, w->at);
+	sqlite3_bind_text(st, 2, w->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, host_event_name(w->ev), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, w->line, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* One transaction: up to STORE_BATCH events and their hosts' rows. The
+   number written, or -1 (rolled back: they wait). */
+static long
+write_batch(struct store *s, uint64_t now)
+{
+	size_t i, end = s->done + STORE_BATCH < s->n ? s->done + STORE_BATCH
+						     : s->n;
+
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	for (i = s->done; i < end; i++)
+		if (add_event(s, &s->q[i]) < 0 ||
+		    put_host(s, &s->q[i], now) < 0)
+			break;
+	if (i < end ||
+	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return (long)(end - s->done);
+}
+
+static void
+forget_written(struct store *s, size_t k, uint64_t now)
+{
+	size_t i;
+
+	for (i = s->done; i < s->done + k; i++)
+		free(s->q[i].line);
+	s->done += k;
+	s->st.events_written += k;
+	if (s->done == s->n)
+		s->done = s->n = 0;
+	else if (s->done > s->n / 2) {
+		memmove(s->q, s->q + s->done, (s->n - s->done) * sizeof(*s->q));
+		s->n -= s->done;
+		s->done = 0;
+	}
+	s->oldest_ms = now; /* the rest came later; close enough */
+}
+
+void
+store_run(struct store *s, uint64_t now)
+{
+	long k = write_batch(s, now);
+
+	if (k < 0) {
+		s->st.errors++;
+		if (!s->failing)
+			log_warnx("--db %s: cannot write: %s; events wait in "
+				  "memory (at most %d) and are written when it "
+				  "can",
+				  s->path, sqlite3_errmsg(s->db),
+				  STORE_QUEUE_MAX);
+		s->failing = true;
+		s->retry_ms = now + s->backoff_ms;
+		s->backoff_ms = s->backoff_ms * 2 < RETRY_MAX_MS
+					? s->backoff_ms * 2
+					: RETRY_MAX_MS;
+		return;
+	}
+	if (s->failing)
+		log_info("--db %s: written again", s->path);
+	s->failing = s->said_full = false;
+	s->backoff_ms = RETRY_MIN_MS;
+	forget_written(s, (size_t)k, now);
+}
+
+void
+store_close(struct store *s)
+{
+	size_t i;
+	long k;
+
+	if (s == NULL)
+		return;
+	while (s->done < s->n && (k = write_batch(s, clock_mono_ms())) > 0)
+		forget_written(s, (size_t)k, clock_mono_ms());
+	if (s->done < s->n)
+		log_warnx("--db %s: %zu events not written", s->path,
+			  s->n - s->done);
+	for (i = s->done; i < s->n; i++)
+		free(s->q[i].line);
+	free(s->q);
+	sqlite3_finalize(s->add_event);
+	sqlite3_finalize(s->put_host);
+	sqlite3_close(s->db);
+	close(s->lock_fd);
+	keymap_free(&s->known);
+	free(s);
+}
+
+void
+store_stats(const struct store *s, struct store_stats *st)
+{
+	*st = s->st;
+	st->waiting = s->n - s->done;
+}
+
+void
+store_metrics(FILE *f, const struct store *s)
+{
+	metrics_counter(f, "beacon_db_events_written_total",
+			"Events written to the history (--db).",
+			s->st.events_written);
+	metrics_counter(f, "beacon_db_events_dropped_total",
+			"Events not kept: too many waited for the database.",
+			s->st.events_dropped);
+	metrics_counter(f, "beacon_db_errors_total",
+			"Writes to the history that failed (retried).",
+			s->st.errors);
+	metrics_head(f, "beacon_db_events_waiting", "gauge",
+		     "Events waiting in memory for the database.");
+	fprintf(f, "beacon_db_events_waiting %zu\n", s->n - s->done);
+}

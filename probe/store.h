@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * serve --db: the probe's history, an SQLite database it alone writes
+ * (WAL; readers such as `history` never block it). One more subscriber to
+ * the table's changes: each event is queued in memory and written in
+ * batches (one transaction a second, or per STORE_BATCH events), with the
+ * host's row as the table has it then. A failing disk never stops the
+ * probe: the events wait in a bounded queue and are written when it can.
+ */
+#ifndef BEACON_PROBE_STORE_H
+#define BEACON_PROBE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define STORE_VERSION   1      /* PRAGMA user_version */
+#define STORE_BATCH     1000   /* events a transaction at most */
+#define STORE_FLUSH_MS  1000   /* the oldest unwritten event waits this */
+#define STORE_QUEUE_MAX 200000 /* events waiting at most; then dropped */
+
+struct probe;
+struct probe_event;
+struct store;
+
+struct store_stats {
+	uint64_t events_written;
+	uint64_t events_dropped; /* the queue was full (a failing disk) */
+	uint64_t errors;         /* transactions that failed */
+	size_t waiting;          /* events not yet written */
+};
+
+/* Opens (or creates) the database at path, after the privilege drop.
+   Refused, the file left as it was, with a message naming the cause: a
+   symbolic link, a directory, FIFO or device; a file that is not an
+   SQLite database; a schema newer than this program's; a database another
+   beacon-probe writes. NULL (logged) then. */
+struct store *store_open(const char *path, struct probe *p);
+/* Writes what waits (as far as the disk lets it), then closes. */
+void store_close(struct store *s);
+/* Whether id is new to the database; it is known from now on. */
+bool store_first(struct store *s, const char *id);
+/* The subscriber (ctx: the store). */
+void store_event(void *ctx, const struct probe_event *e, uint64_t now_ms);
+/* When the loop should call store_run: UINT64_MAX when nothing waits. */
+uint64_t store_due(const struct store *s);
+void store_run(struct store *s, uint64_t now_ms);
+void store_stats(const struct store *s, struct store_stats *st);
+/* Its counters in the Prometheus text (beacon_db_...). */
+void store_metrics(FILE *f, const struct store *s);
+
+#endif

@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: MIT
+"""serve --db (the history) over loopback (127.255.255.255, a high port):
+each event is written with its host's row, read here while serve writes
+(WAL); `new` comes once per host id, before its first join, and not again
+after a restart of the probe on the same database; the refusals at start
+(a symbolic link, a directory, a FIFO, a device, a file that is not
+SQLite, a database another serve writes, a newer schema) name the cause,
+exit 1 and leave the file as it was."""
+import hashlib
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
+import testlib as t  # noqa: E402
+
+AGENT = os.environ["BEACON_AGENT"]
+PROBE = os.environ["BEACON_PROBE"]
+NET = ["--port", str(t.free_port()), "--broadcast", "127.255.255.255"]
+
+tmp = tempfile.mkdtemp(prefix="beacon-db-")
+db = os.path.join(tmp, "beacon.db")
+procs = []
+
+
+def agent(ident):
+    p = subprocess.Popen([AGENT, *NET, "--interval", "0.5", "--id", ident,
+                          "--hostname", ident], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    procs.append(p)
+    return p
+
+
+def serve(path, *extra):
+    p = subprocess.Popen([PROBE, "serve", *NET, "--export", os.path.join(tmp, "t.json"),
+                          "--db", path, *extra], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    procs.append(p)
+    return p
+
+
+def events():
+    """(host, event) in order, read-only while serve writes."""
+    try:
+        c = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        try:
+            return c.execute("SELECT host, event FROM events ORDER BY rowid").fetchall()
+        finally:
+            c.close()
+    except sqlite3.Error:
+        return None
+
+
+def has(ev):
+    return lambda: (events() or []).count(ev) > 0
+
+
+def stop(p):
+    p.terminate()
+    _, err = p.communicate(timeout=10)
+    return err
+
+
+try:
+    a1, a2 = agent("a1"), agent("a2")
+    s = serve(db)
+    t.check(t.wait_for(lambda: has(("a1", "join"))() and has(("a2", "join"))(), 10),
+            "both joins written, read while serve writes")
+    ev = events()
+    for h in ("a1", "a2"):
+        t.check(ev.count((h, "new")) == 1 and ev.index((h, "new")) < ev.index((h, "join")),
+                f"{h}: one new, before its join")
+    a2.terminate()
+    a2.wait(10)
+    t.check(t.wait_for(has(("a2", "leave")), 10), "a2's leave written")
+    stop(s)
+
+    # The same database again: a1 is known, a3 is not.
+    s = serve(db)
+    agent("a3")
+    t.check(t.wait_for(lambda: has(("a3", "join"))() and events().count(("a1", "join")) >= 2,
+                       10), "after the restart: a1 joins again, a3 joins")
+    ev = events()
+    t.check(ev.count(("a1", "new")) == 1, f"a1 is not new again ({ev.count(('a1', 'new'))})")
+    t.check(ev.count(("a3", "new")) == 1, "a3 is new")
+
+    # A second serve on the same file is refused while the first runs.
+    other = subprocess.run([PROBE, "serve", "--port", str(t.free_port()), "--broadcast",
+                            "127.255.255.255", "--export", os.path.join(tmp, "t2.json"),
+                            "--db", db], capture_output=True, text=True, timeout=10)
+    t.check(other.returncode == 1 and "another beacon-probe serve writes it" in other.stderr,
+            f"a second writer refused: {other.stderr.strip()!r}")
+    stop(s)
+    c = sqlite3.connect(db)
+    rows = dict(c.execute("SELECT id, status FROM hosts").fetchall())
+    t.check(rows.get("a2") == "left" and rows.get("a1") == "alive" and "a3" in rows,
+            f"hosts' last status kept: {rows}")
+    t.check(c.execute("PRAGMA integrity_check").fetchone()[0] == "ok", "integrity_check ok")
+    c.execute("PRAGMA user_version = 99")
+    c.commit()
+    c.close()
+
+    # Refusals: the cause named, exit 1, the file as it was.
+    text = os.path.join(tmp, "notes.txt")
+    with open(text, "w") as f:
+        f.write("not a database\n")
+    link = os.path.join(tmp, "link.db")
+    os.symlink(db, link)
+    fifo = os.path.join(tmp, "fifo.db")
+    os.mkfifo(fifo)
+    cases = [(link, "symbolic link"), (tmp, "directory"), (fifo, "FIFO"),
+             ("/dev/null", "device"), (text, "not an SQLite database"),
+             (db, "newer than this beacon-probe's")]
+    for path, why in cases:
+        before = hashlib.sha256(open(path, "rb").read()).hexdigest() \
+            if os.path.isfile(path) and not os.path.islink(path) else None
+        r = subprocess.run([PROBE, "serve", *NET, "--export", os.path.join(tmp, "t3.json"),
+                            "--db", path], capture_output=True, text=True, timeout=10)
+        t.check(r.returncode == 1 and why in r.stderr, f"{why}: refused ({r.stderr.strip()!r})")
+        if before:
+            t.check(hashlib.sha256(open(path, "rb").read()).hexdigest() == before,
+                    f"{why}: the file untouched")
+    t.check(os.path.islink(link) and os.path.exists(db), "the link and its target left be")
+finally:
+    t.stop(procs, term=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+t.finish()
