@@ -235,3 +235,96 @@ text_rfc3339(int64_t wall_ms, char out[TEXT_RFC3339_LEN + 1])
 	memcpy(out, buf, TEXT_RFC3339_LEN);
 	out[TEXT_RFC3339_LEN] = '\0';
 }
+
+/* Digits at s, exactly n of them; -1 if not. */
+static int
+digits(const char *s, int n)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* "2026-12-05T18:53:58Z", with an optional fraction and a numeric offset
+   instead of Z. */
+static int
+rfc3339_parse(const char *s, int64_t *ms)
+{
+	struct tm tm = {0};
+	int frac = 0, scale = 1000, off = 0, oh, om;
+	time_t t;
+
+	if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' ||
+	    s[16] != ':')
+		return -1;
+	tm.tm_year = digits(s, 4) - 1900;
+	tm.tm_mon = digits(s + 5, 2) - 1;
+	tm.tm_mday = digits(s + 8, 2);
+	tm.tm_hour = digits(s + 11, 2);
+	tm.tm_min = digits(s + 14, 2);
+	tm.tm_sec = digits(s + 17, 2);
+	if (tm.tm_year < -1900 || tm.tm_mon < 0 || tm.tm_mon > 11 ||
+	    tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour < 0 ||
+	    tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 ||
+	    tm.tm_sec < 0 || tm.tm_sec > 60)
+		return -1;
+	s += 19;
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			if (scale > 1) {
+				scale /= 10;
+				frac += (*s - '0') * scale;
+			}
+	}
+	if (*s == 'Z' || *s == 'z') {
+		s++;
+	} else if ((*s == '+' || *s == '-') && s[3] == ':' &&
+		   (oh = digits(s + 1, 2)) >= 0 && oh < 24 &&
+		   (om = digits(s + 4, 2)) >= 0 && om < 60) {
+		off = (*s == '-' ? -1 : 1) * (oh * 60 + om) * 60;
+		s += 6;
+	} else {
+		return -1;
+	}
+	if (*s != '\0' || (t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	*ms = ((int64_t)t - off) * 1000 + frac;
+	return 0;
+}
+
+int
+text_when(const char *s, int64_t now_ms, int64_t *ms)
+{
+	static const struct {
+		char unit;
+		int64_t ms;
+	} units[] = {{'s', 1000},
+		     {'m', 60000},
+		     {'h', 3600000},
+		     {'d', 86400000},
+		     {'w', 604800000}};
+	int64_t n = 0;
+	size_t i, len = strlen(s);
+
+	if (rfc3339_parse(s, ms) == 0)
+		return 0;
+	if (len < 2 || len > 10)
+		return -1;
+	for (i = 0; i + 1 < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		n = n * 10 + (s[i] - '0');
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (s[len - 1] == units[i].unit) {
+			*ms = now_ms - n * units[i].ms;
+			return 0;
+		}
+	return -1;
+}

@@ -42,5 +42,9 @@ void text_ipv4(uint32_t ip, char out[16]);
    milliseconds: "2026-12-05T08:29:20.537Z" (24 characters). */
 #define TEXT_RFC3339_LEN 24
 void text_rfc3339(int64_t wall_ms, char out[TEXT_RFC3339_LEN + 1]);
+/* A time as people give it: a duration back from now_ms ("90m", "7d":
+   s, m, h, d, w) or an RFC 3339 time ("2026-12-05T08:29:20Z", a fraction
+   and a "+01:00" offset allowed). 0 with *ms (since the epoch), or -1. */
+int text_when(const char *s, int64_t now_ms, int64_t *ms);
 
 #endif

@@ -12,12 +12,23 @@
 #include "num.h"
 #include "mqttlink.h"
 #include "probe.h"
+#include "text.h"
 
 static const char usage[] =
 	"usage: beacon-probe list  [OPTIONS]   solicit, collect, print, exit\n"
 	"       beacon-probe watch [OPTIONS]   the same table, live\n"
 	"       beacon-probe serve --export FILE [OPTIONS]\n"
 	"                                      keep the table in FILE (JSON)\n"
+	"       beacon-probe history [HOST] --db FILE [--since WHEN]\n"
+	"                    [--until WHEN] [--event NAME]... [--json]\n"
+	"                                      what serve --db kept, oldest\n"
+	"                                      first (HOST: an id, a hostname\n"
+	"                                      or netbios:NAME; WHEN: 90m, 7d,\n"
+	"                                      or an RFC 3339 time)\n"
+	"       beacon-probe diff OLD.json NEW.json [--json]\n"
+	"                                      hosts new, gone, back, changed\n"
+	"                                      between two tables (exit 2:\n"
+	"                                      none)\n"
 	"\n"
 	"Find the hosts running beacon-agent on this LAN: listen for their\n"
 	"beacons on \\\\.\\mailslot\\beacon and ask them to announce themselves\n"
@@ -220,6 +231,27 @@ check_status(const char *arg)
 }
 
 static const char *
+check_when(const char *arg)
+{
+	int64_t ms;
+
+	return text_when(arg, 0, &ms) < 0
+		       ? "WHEN is a duration back from now (30s, 90m, 12h, "
+			 "7d, 2w) or an RFC 3339 time (2026-12-05T08:00:00Z)"
+		       : NULL;
+}
+
+static const char *
+check_event(const char *arg)
+{
+	for (int e = 0; e < EV__COUNT; e++)
+		if (strcmp(arg, host_event_name((enum host_event)e)) == 0)
+			return NULL;
+	return "event is new, join, update, restart, stale, leave, expire or "
+	       "conflict";
+}
+
+static const char *
 take_new_per_source(void *cfg, const char *arg)
 {
 	struct probe_config *c = cfg;
@@ -279,6 +311,10 @@ static const struct cli_opt opts[] = {
 	{"header", 'H', CLI_SET, CFG(header), 0, 0, 0, 0, NULL, NULL, 0},
 	{"export", 'o', CLI_TEXT, CFG(export_path), 0, 0, 0, 0, NULL, NULL, 0},
 	{"db", 0, CLI_TEXT, CFG(db), 0, 0, 0, 0, NULL, NULL, 0},
+	{"since", 0, CLI_TEXT, CFG(since), 0, 0, 0, 0, check_when, NULL, 0},
+	{"until", 0, CLI_TEXT, CFG(until), 0, 0, 0, 0, check_when, NULL, 0},
+	{"event", 0, CLI_LIST, LIST(events_wanted, n_events_wanted), 0, 0,
+	 check_event, NULL, 0},
 	{"export-interval", 0, CLI_SECONDS, CFG(export_interval_ms), 8, 0, 0,
 	 86400000, NULL, NULL, 0},
 	{"max-hosts", 0, CLI_UINT, CFG(max_hosts), sizeof(size_t), 0, 1,
@@ -368,14 +404,20 @@ command(int argc, char **argv, struct probe_config *c, bool *done)
 		return hash_password();
 	*done = false;
 	if (a == NULL)
-		return cli_usage(&cli, "missing command: list, watch or serve",
-				 NULL);
-	cmd = strcmp(a, "list") == 0    ? CMD_LIST
-	      : strcmp(a, "watch") == 0 ? CMD_WATCH
-	      : strcmp(a, "serve") == 0 ? CMD_SERVE
-					: -1;
+		return cli_usage(
+			&cli,
+			"missing command: list, watch, serve, history or diff",
+			NULL);
+	cmd = strcmp(a, "list") == 0      ? CMD_LIST
+	      : strcmp(a, "watch") == 0   ? CMD_WATCH
+	      : strcmp(a, "serve") == 0   ? CMD_SERVE
+	      : strcmp(a, "history") == 0 ? CMD_HISTORY
+	      : strcmp(a, "diff") == 0    ? CMD_DIFF
+					  : -1;
 	if (cmd < 0)
-		return cli_usage(&cli, "unknown command (list, watch or serve)",
+		return cli_usage(&cli,
+				 "unknown command (list, watch, serve, "
+				 "history or diff)",
 				 a);
 	c->cmd = (enum probe_cmd)cmd;
 	c->cmd_name = a;
@@ -392,8 +434,13 @@ misplaced(const struct probe_config *c)
 		return "serve needs --export FILE";
 	if (c->cmd != CMD_SERVE && c->export_path != NULL)
 		return "--export goes with serve";
-	if (c->db != NULL && c->cmd != CMD_SERVE)
-		return "--db goes with serve";
+	if (c->db != NULL && c->cmd != CMD_SERVE && c->cmd != CMD_HISTORY)
+		return "--db goes with serve and history";
+	if (c->cmd == CMD_HISTORY && c->db == NULL)
+		return "history needs --db FILE";
+	if ((c->since || c->until || c->n_events_wanted > 0) &&
+	    c->cmd != CMD_HISTORY)
+		return "--since, --until and --event go with history";
 	if (c->events && c->cmd != CMD_WATCH)
 		return "--events goes with watch";
 	if (c->n_http > 0 && c->cmd != CMD_SERVE)
@@ -436,6 +483,14 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 		*done = true;
 	if (rc != 0)
 		return rc == CLI_DONE ? 0 : rc;
+	if (c->cmd == CMD_HISTORY && first < argc - 1)
+		c->host = argv[++first]; /* one HOST; a second is unexpected */
+	if (c->cmd == CMD_DIFF && first + 2 > argc - 1)
+		return cli_usage(&cli, "diff needs OLD.json NEW.json", NULL);
+	if (c->cmd == CMD_DIFF) {
+		c->diff_old = argv[++first];
+		c->diff_new = argv[++first];
+	}
 	if (first != argc - 1)
 		return cli_usage(&cli, "unexpected argument", argv[first + 1]);
 	if ((why = misplaced(c)) != NULL)

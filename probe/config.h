@@ -14,7 +14,7 @@
 #define EXIT_NONE      2 /* list: no host matched */
 #define EXIT_USAGE     64 /* sysexits' EX_USAGE: the same in all three programs */
 
-enum probe_cmd { CMD_LIST, CMD_WATCH, CMD_SERVE };
+enum probe_cmd { CMD_LIST, CMD_WATCH, CMD_SERVE, CMD_HISTORY, CMD_DIFF };
 
 struct probe_config {
 	enum probe_cmd cmd;
@@ -50,7 +50,12 @@ struct probe_config {
 	const char *statuses[PROBE_LIST_MAX]; /* filters: any may match */
 	size_t n_statuses;
 	const char *export_path;
-	const char *db; /* serve --db: the history */
+	const char *db;   /* serve --db: the history; history reads it */
+	const char *host; /* history HOST: id, hostname */
+	const char *diff_old, *diff_new; /* diff OLD.json NEW.json */
+	const char *since, *until;       /* history: text_when() times */
+	const char *events_wanted[PROBE_LIST_MAX]; /* history --event */
+	size_t n_events_wanted;
 	uint64_t export_interval_ms;
 	size_t max_hosts;
 	uint32_t max_ttl_ms;   /* cap on announced interval and TTL */

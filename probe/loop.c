@@ -480,6 +480,10 @@ probe_run(const struct probe_config *c)
 	   does not give pages back and fault them in again. */
 	(void)mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	(void)mallopt(M_TRIM_THRESHOLD, 4 << 20);
+	if (c->cmd == CMD_HISTORY)
+		return history_run(c); /* a file, not the LAN */
+	if (c->cmd == CMD_DIFF)
+		return diff_run(c);
 	if (c->cmd != CMD_SERVE && c->mqtt != NULL)
 		return merged_list(c); /* the broker's view, not this LAN's */
 	if (c->cmd == CMD_SERVE &&

@@ -204,6 +204,12 @@ struct mosquitto_message;
 void merged_replay(const struct probe_config *c,
 		   const struct mosquitto_message *msgs, size_t n);
 
+/* history.c: beacon-probe history, the exit status. */
+int history_run(const struct probe_config *c);
+
+/* diff.c: beacon-probe diff, the exit status. */
+int diff_run(const struct probe_config *c);
+
 /* loop.c */
 int probe_run(const struct probe_config *c);
 

@@ -7,6 +7,7 @@ after a restart of the probe on the same database; the refusals at start
 SQLite, a database another serve writes, a newer schema) name the cause,
 exit 1 and leave the file as it was."""
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -86,6 +87,25 @@ try:
     ev = events()
     t.check(ev.count(("a1", "new")) == 1, f"a1 is not new again ({ev.count(('a1', 'new'))})")
     t.check(ev.count(("a3", "new")) == 1, "a3 is new")
+
+    # beacon-probe history, read-only while serve writes.
+    def history(*args):
+        return subprocess.run([PROBE, "history", *args, "--db", db], capture_output=True,
+                              text=True, timeout=10)
+    r = history("a1", "--json")
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    t.check(r.returncode == 0 and [e["event"] for e in lines][:2] == ["new", "join"] and
+            all(e["id"] == "a1" and e["time"] for e in lines),
+            f"history a1 --json: its events, oldest first ({[e['event'] for e in lines]})")
+    r = history("A2", "--event", "leave", "--event", "expire")
+    t.check(r.returncode == 0 and len(r.stdout.splitlines()) == 1 and
+            "leave" in r.stdout and "said goodbye" in r.stdout,
+            f"history by hostname (any case), one event kind: {r.stdout!r}")
+    r = history("--since", "1h", "--until", "2000-01-01T00:00:00Z")
+    t.check(r.returncode == 2 and r.stdout == "", "nothing in an empty window: exit 2")
+    r = history("a1", "a2")
+    t.check(r.returncode == 64 and "unexpected argument: a2" in r.stderr,
+            f"one HOST: {r.stderr.strip()!r}")
 
     # A second serve on the same file is refused while the first runs.
     other = subprocess.run([PROBE, "serve", "--port", str(t.free_port()), "--broadcast",

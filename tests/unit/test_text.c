@@ -222,6 +222,36 @@ test_rfc3339(void **state)
 	assert_int_equal(strlen(t), TEXT_RFC3339_LEN);
 }
 
+/* --since and --until: durations back from now, RFC 3339 times with a
+   fraction or an offset; anything else refused. */
+static void
+test_when(void **state)
+{
+	const int64_t now = 1796496838176;
+	int64_t ms;
+	(void)state;
+
+	assert_int_equal(text_when("90m", now, &ms), 0);
+	assert_true(ms == now - 90 * 60000);
+	assert_int_equal(text_when("7d", now, &ms), 0);
+	assert_true(ms == now - 7 * 86400000LL);
+	assert_int_equal(text_when("2026-12-05T18:53:58.175Z", now, &ms), 0);
+	assert_true(ms == now - 1);
+	assert_int_equal(text_when("2026-12-05T19:53:58.176+01:00", now, &ms),
+			 0);
+	assert_true(ms == now);
+	assert_int_equal(text_when("1970-01-01T00:00:00Z", now, &ms), 0);
+	assert_true(ms == 0);
+	assert_int_equal(text_when("2026-12-05T18:53:58", now, &ms), -1);
+	assert_int_equal(text_when("2026-13-05T18:53:58Z", now, &ms), -1);
+	assert_int_equal(text_when("2026-12-05T18:53:58Zx", now, &ms), -1);
+	assert_int_equal(text_when("90", now, &ms), -1);
+	assert_int_equal(text_when("m", now, &ms), -1);
+	assert_int_equal(text_when("9x", now, &ms), -1);
+	assert_int_equal(text_when("-5m", now, &ms), -1);
+	assert_int_equal(text_when("12345678901m", now, &ms), -1);
+}
+
 int
 main(void)
 {
@@ -234,6 +264,7 @@ main(void)
 		cmocka_unit_test(test_num),
 		cmocka_unit_test(test_ipv4),
 		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_when),
 		cmocka_unit_test(test_fasthash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
