@@ -9,7 +9,8 @@ clock_mono_ms(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return CLOCK_MONO_BASE_MS + (uint64_t)ts.tv_sec * 1000 +
+	       (uint64_t)ts.tv_nsec / 1000000;
 }
 
 int64_t

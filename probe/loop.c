@@ -414,7 +414,7 @@ loop_pass(struct loop *l, int sigfd, bool *more)
 	struct pollfd pf[3 + PROBE_LIST_MAX];
 	size_t nh, i, got;
 	uint64_t now = clock_mono_ms(), ht = http_timeout_ms(l->p.http);
-	uint64_t polled = now;
+	uint64_t polled = now, took;
 	nfds_t n = poll_set(l, sigfd, pf, &nh);
 
 	if (poll(pf, n, poll_timeout(l, now, ht, *more)) < 0 &&
@@ -441,6 +441,9 @@ loop_pass(struct loop *l, int sigfd, bool *more)
 		if (jobs[i].due(l) <= now)
 			jobs[i].run(l, now);
 	events_deliver(&l->p, now);
+	took = clock_mono_ms() - now;
+	if (took > l->p.st.pass_max_ms)
+		l->p.st.pass_max_ms = took;
 	if (probe_flush_events(&l->p, stdout) < 0 && errno == EPIPE)
 		return 1; /* the reader went away */
 	return l->stop ? 1 : 0;

@@ -33,6 +33,8 @@ struct probe_stats {
 				 replay (not in "replayed": one reason) */
 	uint64_t blind_ms;    /* time the probe could not see (dropping, or
 			      behind): left out of every host's silence */
+	uint64_t pass_max_ms; /* the loop's longest pass (poll's wait left
+				 out): how long a datagram may wait on it */
 	uint64_t auth[BEACON_SIG__COUNT]; /* dropped: signature not verified
 					     (BEACON_SIG_NONE: unsigned with
 					     --require-auth) */

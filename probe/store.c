@@ -40,13 +40,15 @@ struct store {
 	const char *path;
 	sqlite3 *db;
 	int lock_fd;
-	sqlite3_stmt *add_event, *put_host;
+	sqlite3_stmt *add_event, *put_host, *touch_host;
 	struct waiting *q; /* q[done..n) wait */
 	size_t done, n, cap;
 	struct keymap known; /* every id the database has */
 	uint64_t oldest_ms;  /* when q[done] came (monotonic) */
 	uint64_t retry_ms;   /* after a failure: not before */
 	uint64_t backoff_ms;
+	size_t sweep_at;    /* the next row the sweep looks at */
+	uint64_t sweep_due; /* when it goes on */
 	bool failing, said_full;
 	struct store_stats st;
 };
@@ -174,49 +176,36 @@ schema(struct store *s, char *why, size_t len)
 	return 0;
 }
 
-/* Every id the database has, for store_first. */
-static int
-load_known(struct store *s)
-{
-	sqlite3_stmt *st;
-	int rc, err = 0;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT id FROM hosts", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && err == 0) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-		if (id != NULL)
-			keymap_put(&s->known, id, s, &err);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE && err == 0 ? 0 : -1;
-}
-
 static int
 prepare(struct store *s)
 {
-	return sqlite3_prepare_v3(s->db,
-				  "INSERT INTO events (at, host, event, line) "
-				  "VALUES (?1, ?2, ?3, ?4)",
-				  -1, SQLITE_PREPARE_PERSISTENT, &s->add_event,
-				  NULL) == SQLITE_OK &&
-			       sqlite3_prepare_v3(
-				       s->db,
-				       "INSERT INTO hosts (id, kind, first_seen, "
-				       "last_seen, hostname, status, reason, "
-				       "restarts, row) VALUES (?1, ?2, ?3, ?4, "
-				       "?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO "
-				       "UPDATE SET kind = excluded.kind, "
-				       "last_seen = excluded.last_seen, "
-				       "hostname = excluded.hostname, status = "
-				       "excluded.status, reason = "
-				       "excluded.reason, restarts = "
-				       "excluded.restarts, row = excluded.row",
-				       -1, SQLITE_PREPARE_PERSISTENT,
-				       &s->put_host, NULL) == SQLITE_OK
-		       ? 0
-		       : -1;
+	const struct {
+		const char *sql;
+		sqlite3_stmt **st;
+	} stmts[] = {
+		{"INSERT INTO events (at, host, event, line) VALUES (?1, ?2, "
+		 "?3, ?4)",
+		 &s->add_event},
+		{"INSERT INTO hosts (id, kind, first_seen, last_seen, hostname, "
+		 "status, reason, restarts, row) VALUES (?1, ?2, ?3, ?4, ?5, "
+		 "?6, ?7, ?8, ?9) ON CONFLICT (id) DO UPDATE SET kind = "
+		 "excluded.kind, last_seen = excluded.last_seen, hostname = "
+		 "excluded.hostname, status = excluded.status, reason = "
+		 "excluded.reason, restarts = excluded.restarts, row = "
+		 "excluded.row",
+		 &s->put_host},
+		{"UPDATE hosts SET last_seen = ?2, status = ?3, restarts = ?4, "
+		 "row = ?5 WHERE id = ?1",
+		 &s->touch_host},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++)
+		if (sqlite3_prepare_v3(s->db, stmts[i].sql, -1,
+				       SQLITE_PREPARE_PERSISTENT, stmts[i].st,
+				       NULL) != SQLITE_OK)
+			return -1;
+	return 0;
 }
 
 struct store *
@@ -243,12 +232,12 @@ store_open(const char *path, struct probe *p)
 	}
 	if (schema(s, why, sizeof(why)) < 0)
 		goto fail;
-	if (load_known(s) < 0 || prepare(s) < 0) {
+	if (restore_table(s->db, p, &s->known, path) < 0 || prepare(s) < 0) {
 		snprintf(why, sizeof(why), "%s", sqlite3_errmsg(s->db));
 		goto fail;
 	}
 	s->backoff_ms = RETRY_MIN_MS;
-	log_info("history in %s: %zu hosts known", path, s->known.n);
+	s->sweep_due = clock_mono_ms() + STORE_SWEEP_MS;
 	return s;
 fail:
 	log_warnx("--db %s: %s", path, why);
@@ -314,8 +303,9 @@ store_event(void *ctx, const struct probe_event *e, uint64_t now)
 	w->line = line;
 }
 
-uint64_t
-store_due(const struct store *s)
+/* When the queue is due (UINT64_MAX: empty). */
+static uint64_t
+queue_due(const struct store *s)
 {
 	uint64_t due;
 
@@ -323,6 +313,14 @@ store_due(const struct store *s)
 		return UINT64_MAX;
 	due = s->n - s->done >= STORE_BATCH ? 0 : s->oldest_ms + STORE_FLUSH_MS;
 	return s->failing && s->retry_ms > due ? s->retry_ms : due;
+}
+
+uint64_t
+store_due(const struct store *s)
+{
+	uint64_t q = queue_due(s);
+
+	return q < s->sweep_due ? q : s->sweep_due;
 }
 
 /* The host's row as the table has it now; 0 when it is not in the table
@@ -361,6 +359,98 @@ put_host(struct store *s, const struct waiting *w, uint64_t now)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Whether a transaction that started at t0 has had its time (checked
+   every 64 items: a clock read costs more than the check). */
+static bool
+spent(size_t k, uint64_t t0)
+{
+	return k % 64 == 0 && clock_mono_ms() - t0 >= STORE_PASS_MS;
+}
+
+/* A live row written again as the table has it: its last seen, status,
+   counts (not its first seen, nor the reason of its last event). */
+static int
+touch_host(struct store *s, const struct probe_view *v, const char *id,
+	   uint64_t seen, uint64_t status, uint32_t restarts, uint64_t now)
+{
+	sqlite3_stmt *st = s->touch_host;
+	char *row = NULL;
+	size_t len;
+	int rc;
+
+	if (output_one_host_text(v, id, now, &row, &len) <= 0)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, clock_wall_ms() - (int64_t)(now - seen));
+	sqlite3_bind_text(st, 3, host_status_name((enum host_status)status), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, restarts);
+	sqlite3_bind_text(st, 5, row, (int)len - 1, free);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Row i of the sweep (the beacon rows, then the browse rows) if it is
+   live: 1 written, 0 not live, -1 failed; 2 past the last row. */
+static int
+touch_row(struct store *s, const struct probe_view *v, size_t i, uint64_t now)
+{
+	size_t nb = hosttab_count(v->tab);
+	char id[BROWSE_NAME_MAX + 9];
+
+	if (i < nb) {
+		const struct host *h = hosttab_at(v->tab, i);
+		if (h->status != HOST_ALIVE && h->status != HOST_STALE)
+			return 0;
+		return touch_host(s, v, h->id, h->last_seen_ms, h->status,
+				  h->restarts, now) < 0
+			       ? -1
+			       : 1;
+	}
+	if (v->browse == NULL || i - nb >= browse_tab_count(v->browse))
+		return 2;
+	{
+		const struct browse_host *b = browse_tab_at(v->browse, i - nb);
+		if (b->status != HOST_ALIVE && b->status != HOST_STALE)
+			return 0;
+		snprintf(id, sizeof(id), "netbios:%s", b->name);
+		return touch_host(s, v, id, b->last_seen_ms, b->status, 0,
+				  now) < 0
+			       ? -1
+			       : 1;
+	}
+}
+
+/* Up to STORE_BATCH live rows in one transaction, from where the sweep
+   is; true when it went past the last row. -1: rolled back. */
+static int
+sweep(struct store *s, uint64_t now, bool *end)
+{
+	struct probe_view v = probe_view(s->p);
+	size_t written = 0;
+	uint64_t t0 = clock_mono_ms();
+	int r = 0;
+
+	*end = false;
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return -1;
+
+	while (written < STORE_BATCH && !spent(s->sweep_at, t0) &&
+	       (r = touch_row(s, &v, s->sweep_at, now)) >= 0 && r != 2) {
+		written += (size_t)r;
+		s->sweep_at++;
+	}
+	if (r < 0 ||
+	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	*end = r == 2;
+	return 0;
+}
+
 static int
 add_event(struct store *s, const struct waiting *w)
 {
@@ -376,27 +466,29 @@ add_event(struct store *s, const struct waiting *w)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* One transaction: up to STORE_BATCH events and their hosts' rows. The
-   number written, or -1 (rolled back: they wait). */
+/* One transaction: up to STORE_BATCH events and their hosts' rows, for
+   at most about STORE_PASS_MS. The number written, or -1 (rolled back:
+   they wait). */
 static long
 write_batch(struct store *s, uint64_t now)
 {
 	size_t i, end = s->done + STORE_BATCH < s->n ? s->done + STORE_BATCH
 						     : s->n;
+	uint64_t t0 = clock_mono_ms();
+	bool failed = false;
 
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return -1;
-	for (i = s->done; i < end; i++)
-		if (add_event(s, &s->q[i]) < 0 ||
-		    put_host(s, &s->q[i], now) < 0)
-			break;
-	if (i < end ||
+	for (i = s->done; i < end && !failed && !spent(i - s->done, t0); i++)
+		failed = add_event(s, &s->q[i]) < 0 ||
+			 put_host(s, &s->q[i], now) < 0;
+	if (failed ||
 	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
-	return (long)(end - s->done);
+	return (long)(i - s->done);
 }
 
 static void
@@ -418,36 +510,59 @@ forget_written(struct store *s, size_t k, uint64_t now)
 	s->oldest_ms = now; /* the rest came later; close enough */
 }
 
-void
-store_run(struct store *s, uint64_t now)
+/* A write failed: said once, retried with back-off. */
+static void
+failed(struct store *s, uint64_t now)
 {
-	long k = write_batch(s, now);
+	s->st.errors++;
+	if (!s->failing)
+		log_warnx("--db %s: cannot write: %s; events wait in memory "
+			  "(at most %d) and are written when it can",
+			  s->path, sqlite3_errmsg(s->db), STORE_QUEUE_MAX);
+	s->failing = true;
+	s->retry_ms = now + s->backoff_ms;
+	s->backoff_ms = s->backoff_ms * 2 < RETRY_MAX_MS ? s->backoff_ms * 2
+							 : RETRY_MAX_MS;
+}
 
-	if (k < 0) {
-		s->st.errors++;
-		if (!s->failing)
-			log_warnx("--db %s: cannot write: %s; events wait in "
-				  "memory (at most %d) and are written when it "
-				  "can",
-				  s->path, sqlite3_errmsg(s->db),
-				  STORE_QUEUE_MAX);
-		s->failing = true;
-		s->retry_ms = now + s->backoff_ms;
-		s->backoff_ms = s->backoff_ms * 2 < RETRY_MAX_MS
-					? s->backoff_ms * 2
-					: RETRY_MAX_MS;
-		return;
-	}
+static void
+succeeded(struct store *s)
+{
 	if (s->failing)
 		log_info("--db %s: written again", s->path);
 	s->failing = s->said_full = false;
 	s->backoff_ms = RETRY_MIN_MS;
-	forget_written(s, (size_t)k, now);
+}
+
+void
+store_run(struct store *s, uint64_t now)
+{
+	bool end;
+	long k;
+
+	if (queue_due(s) <= now) {
+		if ((k = write_batch(s, now)) < 0)
+			return failed(s, now);
+		succeeded(s);
+		forget_written(s, (size_t)k, now);
+	} else if (s->sweep_due <= now) {
+		/* One slice a pass: the receive loop goes on between. */
+		if (sweep(s, now, &end) < 0) {
+			failed(s, now);
+			s->sweep_due = s->retry_ms;
+			return;
+		}
+		succeeded(s);
+		s->sweep_due = end ? now + STORE_SWEEP_MS : now;
+		if (end)
+			s->sweep_at = 0;
+	}
 }
 
 void
 store_close(struct store *s)
 {
+	bool end = false;
 	size_t i;
 	long k;
 
@@ -455,6 +570,11 @@ store_close(struct store *s)
 		return;
 	while (s->done < s->n && (k = write_batch(s, clock_mono_ms())) > 0)
 		forget_written(s, (size_t)k, clock_mono_ms());
+	/* Every live row, so that the next start knows when each was last
+	   heard. */
+	s->sweep_at = 0;
+	while (!end && sweep(s, clock_mono_ms(), &end) == 0)
+		;
 	if (s->done < s->n)
 		log_warnx("--db %s: %zu events not written", s->path,
 			  s->n - s->done);
@@ -463,6 +583,7 @@ store_close(struct store *s)
 	free(s->q);
 	sqlite3_finalize(s->add_event);
 	sqlite3_finalize(s->put_host);
+	sqlite3_finalize(s->touch_host);
 	sqlite3_close(s->db);
 	close(s->lock_fd);
 	keymap_free(&s->known);

@@ -290,7 +290,7 @@ ingest(struct mailslot_server *s, const uint8_t *buf, size_t len,
 	m->src_name = d.src_name;
 	m->dst_name = d.dst_name;
 	memcpy(m->path, d.path, sizeof(m->path));
-	m->received_ms = now;
+	m->received_ms = now - CLOCK_MONO_BASE_MS; /* CLOCK_MONOTONIC */
 	m->len = d.data_len;
 	s->stats.messages++;
 	*data = d.data;

@@ -18,12 +18,16 @@
 #include "text.h"
 
 #define SCHEMA_VERSION 1
-#define OUT_CHUNK      (256 * 1024)
+#define OUT_CHUNK      (256 * 1024) /* a document's writes */
+#define OUT_ONE                                                                \
+	(16 * 1024) /* one host's: below malloc's mmap
+					 threshold (a 256 KiB buffer for one
+					 row was 40 us of mmap and faults) */
 
 struct out {
 	FILE *f;
 	char *buf;
-	size_t len;
+	size_t len, cap;
 	int err;
 	bool first_drop;
 	/* Times: the wall clock at now_ms, and the last second formatted. */
@@ -45,9 +49,9 @@ flush(struct out *o)
 static inline void
 put(struct out *o, const char *s, size_t n)
 {
-	if (__builtin_expect(o->len + n > OUT_CHUNK, 0)) {
+	if (__builtin_expect(o->len + n > o->cap, 0)) {
 		flush(o);
-		if (n > OUT_CHUNK) {
+		if (n > o->cap) {
 			if (fwrite(s, 1, n, o->f) != n)
 				o->err = 1;
 			return;
@@ -57,15 +61,17 @@ put(struct out *o, const char *s, size_t n)
 	o->len += n;
 }
 
-/* A writer to f with its buffer and the clocks at now; -1: no memory. */
+/* A writer to f with its buffer (cap bytes) and the clocks at now; -1: no
+   memory. */
 static int
-out_open(struct out *o, FILE *f, uint64_t now)
+out_open(struct out *o, FILE *f, uint64_t now, size_t cap)
 {
 	struct timespec ts;
 
 	memset(o, 0, sizeof(*o));
 	o->f = f;
-	o->buf = malloc(OUT_CHUNK);
+	o->cap = cap;
+	o->buf = malloc(cap);
 	if (o->buf == NULL)
 		return -1;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -306,6 +312,8 @@ browse_host(struct out *o, const struct probe_view *p,
 	KEY(o, "reason");
 	if (b->status == HOST_LEFT)
 		snprintf(v, sizeof(v), "announced it is shutting down");
+	else if (b->status == HOST_STALE)
+		snprintf(v, sizeof(v), "%s", HOSTTAB_NOT_HEARD);
 	else if (b->status == HOST_EXPIRED)
 		snprintf(v, sizeof(v), "no announcement for %llu s (3 periods)",
 			 (unsigned long long)(ttl / 1000));
@@ -608,7 +616,7 @@ output_document(FILE *f, const struct probe_view *p, uint64_t now,
 	size_t n, i;
 
 	*shown = 0;
-	if (out_open(&o, f, now) < 0)
+	if (out_open(&o, f, now, OUT_CHUNK) < 0)
 		return -1;
 	r = output_rows(p, &n);
 	if (r == NULL) {
@@ -683,7 +691,7 @@ output_one_host(FILE *f, const struct probe_view *p, const char *id,
 
 	if (!output_find_row(p, id, &h, &b))
 		return 0;
-	if (out_open(&o, f, now) < 0)
+	if (out_open(&o, f, now, OUT_ONE) < 0)
 		return -1;
 	if (h != NULL)
 		host(&o, h, output_browse_twin(p, h), now);

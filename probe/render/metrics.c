@@ -227,6 +227,11 @@ output_metrics(FILE *f, const struct probe_view *p, uint64_t now)
 		fprintf(f, "beacon_events_total{event=\"%s\"} %llu\n",
 			host_event_name((enum host_event)e),
 			(unsigned long long)p->st->events[e]);
+	metrics_head(f, "beacon_loop_longest_pass_seconds", "gauge",
+		     "The probe loop's longest pass since it started (the wait "
+		     "in poll left out).");
+	fprintf(f, "beacon_loop_longest_pass_seconds %.3f\n",
+		(double)p->st->pass_max_ms / 1000);
 	metrics_head(
 		f, "beacon_dropped_total", "counter",
 		"Datagrams dropped, by reason (the export's stats.dropped).");

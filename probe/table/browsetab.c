@@ -25,6 +25,7 @@ struct browse_tab {
 	uint32_t max_ttl_ms;
 	uint64_t key[2];
 	uint64_t refused;
+	uint64_t restored_ms; /* when saved rows were put back */
 	browse_event_fn ev;
 	void *ctx;
 };
@@ -261,13 +262,35 @@ browse_tab_update(struct browse_tab *t, const struct browse_msg *m,
 		return BR_LEFT;
 	}
 	if (h->status != HOST_ALIVE) {
+		bool back = h->status == HOST_STALE; /* restored, heard again */
 		h->status = HOST_ALIVE;
 		h->status_ms = now;
-		r = BR_NEW;
+		r = back ? BR_UPDATED : BR_NEW;
 		if (t->ev != NULL)
-			t->ev(t->ctx, EV_JOIN, h, now);
+			t->ev(t->ctx, back ? EV_UPDATE : EV_JOIN, h, now);
 	}
+	h->restored = false;
 	return r;
+}
+
+int
+browse_tab_restore(struct browse_tab *t, const struct browse_host *row,
+		   uint64_t now)
+{
+	size_t i = slot(t, row->name);
+	struct browse_host *h;
+
+	if (t->index[i] != EMPTY || t->n == t->max)
+		return -1;
+	h = &t->rows[t->n];
+	*h = *row;
+	h->restored = true;
+	if (h->status == HOST_ALIVE || h->status == HOST_STALE) {
+		h->status = HOST_STALE;
+		h->status_ms = t->restored_ms = now;
+	}
+	t->index[i] = (uint32_t)t->n++;
+	return 0;
 }
 
 size_t
@@ -279,9 +302,13 @@ browse_tab_tick(struct browse_tab *t, uint64_t now, uint64_t *next)
 	for (i = 0; i < t->n; i++) {
 		struct browse_host *h = &t->rows[i];
 		uint64_t due;
-		if (h->status != HOST_ALIVE)
+		if (h->status != HOST_ALIVE && h->status != HOST_STALE)
 			continue;
-		due = h->last_seen_ms + browse_ttl_ms(t, h);
+		/* A restored row: counted from when it was put back. */
+		due = (h->restored && t->restored_ms > h->last_seen_ms
+			       ? t->restored_ms
+			       : h->last_seen_ms) +
+		      browse_ttl_ms(t, h);
 		if (now >= due) {
 			h->status = HOST_EXPIRED;
 			h->status_ms = now;

@@ -34,6 +34,7 @@ struct browse_host {
 	uint8_t os_major, os_minor, browser_major, browser_minor;
 	uint8_t update_count;
 	bool local_master; /* its last was a local master announcement */
+	bool restored;     /* from the history, not heard since */
 	uint32_t server_type;
 	uint32_t periodicity_ms; /* as announced */
 	uint64_t first_seen_ms, last_seen_ms, status_ms;
@@ -60,7 +61,8 @@ enum browse_result {
 struct browse_tab;
 
 /* A row joined (new, or back from left or expired), left (server type 0)
-   or expired: EV_JOIN, EV_LEAVE, EV_EXPIRE. */
+   or expired: EV_JOIN, EV_LEAVE, EV_EXPIRE; a restored row heard again:
+   EV_UPDATE. */
 typedef void (*browse_event_fn)(void *ctx, enum host_event ev,
 				const struct browse_host *h, uint64_t now_ms);
 
@@ -82,6 +84,14 @@ enum browse_result browse_tab_update(struct browse_tab *t,
 /* Expire the rows whose 3 periodicities have passed; returns how many
    changed, and *next the next time one will (UINT64_MAX: none). */
 size_t browse_tab_tick(struct browse_tab *t, uint64_t now_ms, uint64_t *next);
+
+/* A row from the probe's history, put back at start without an event
+   (browse_tab_restore): one that was alive at the last stop is stale
+   (HOSTTAB_NOT_HEARD) until its next announcement, and expires 3
+   periodicities after now_ms without one; one that had left or expired
+   stays so. -1: the name is in the table, or it is full. */
+int browse_tab_restore(struct browse_tab *t, const struct browse_host *row,
+		       uint64_t now_ms);
 
 size_t browse_tab_count(const struct browse_tab *t);
 const struct browse_host *browse_tab_at(const struct browse_tab *t, size_t i);

@@ -52,6 +52,7 @@ struct hosttab {
 	size_t n_links;
 	uint64_t drops;
 	uint64_t blind_ms; /* the probe's blind time so far (hosttab_blind) */
+	uint64_t restored_ms; /* when saved rows were put back */
 	double rx_loss;
 	uint64_t refused[HR__COUNT];
 	hosttab_event_fn ev;
@@ -584,12 +585,15 @@ host_loss(const struct host *h)
 }
 
 /* When h was last heard, as far as liveness goes: later by the time the
-   probe has been blind since. */
+   probe has been blind since; a restored row, when it was put back. */
 static uint64_t
 heard_ms(const struct hosttab *t, const struct host *h)
 {
-	return h->last_seen_ms +
-	       (uint32_t)((uint32_t)t->blind_ms - h->blind_at);
+	uint64_t at = h->restored && t->restored_ms > h->last_seen_ms
+			      ? t->restored_ms
+			      : h->last_seen_ms;
+
+	return at + (uint32_t)((uint32_t)t->blind_ms - h->blind_at);
 }
 
 static unsigned
@@ -864,6 +868,7 @@ heard(struct hosttab *t, struct host *h, const char *src, const char *ifname,
 	h->blind_at = (uint32_t)t->blind_ms;
 	h->queries_sent = h->unanswered = 0;
 	h->query_out = false;
+	h->restored = false;
 	h->next_query_ms = 0;
 }
 
@@ -907,62 +912,74 @@ first_miss(const struct host *h)
 	       (uint64_t)ceil(LIVENESS_SLACK * h->interval_ms);
 }
 
-static enum hosttab_result
-add(struct hosttab *t, const struct beacon_msg *b, const char *src,
-    const char *ifname, uint64_t now)
+/* The next row (t->n < t->max), with b's id, instance and parts; not in
+   the table until put_row(). NULL when out of memory. */
+static struct host *
+new_row(struct hosttab *t, const struct beacon_msg *b)
 {
 	struct host *h;
 	char what[96];
 
-	if (!rate_ok(t, src, now)) {
-		t->refused[HR_NEW_RATE]++;
-		return HT_REFUSED;
-	}
-	if (t->n == t->max && !make_room(t, now)) {
-		t->refused[HR_TABLE_FULL]++;
-		return HT_REFUSED;
-	}
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? 2 * t->cap : 64;
 		struct host *hs;
 		if (cap > t->max)
 			cap = t->max;
 		hs = realloc(t->hosts, cap * sizeof(*hs));
-		if (hs == NULL) {
-			t->refused[HR_TABLE_FULL]++;
-			return HT_REFUSED;
-		}
+		if (hs == NULL)
+			return NULL;
 		t->hosts = hs;
 		t->cap = cap;
 	}
 	/* Load at most 0.7: 16 slots a cache line, so a probe past its
 	   first slot rarely costs another miss; 0.5 took 20 bytes a host
 	   more at 20,000 hosts. */
-	if (10 * (t->n + 1) > 7 * t->index_size && !grow_index(t)) {
-		t->refused[HR_TABLE_FULL]++;
-		return HT_REFUSED;
-	}
+	if (10 * (t->n + 1) > 7 * t->index_size && !grow_index(t))
+		return NULL;
 	names_room(t);
 	h = &t->hosts[t->n];
 	memset(h, 0, sizeof(*h));
 	memcpy(h->id, b->id, sizeof(h->id));
 	memcpy(h->instance, b->instance, sizeof(h->instance));
-	new_sequence(h, b->seq, now);
-	h->received = 1;
-	h->first_seen_ms = now;
 	h->hostname = "";
-	apply(h, b, now, what, sizeof(what));
+	apply(h, b, 0, what, sizeof(what));
 	if (h->parts == NULL) {
-		host_release(h); /* out of memory */
-		t->refused[HR_TABLE_FULL]++;
-		return HT_REFUSED;
+		host_release(h);
+		return NULL;
 	}
-	timing(t, h);
-	heard(t, h, src, ifname, now);
-	count_beacons(t, h, 0);
+	return h;
+}
+
+static void
+put_row(struct hosttab *t, struct host *h)
+{
 	index_put(t, t->n);
 	t->n++;
 	name_link(t, h);
+}
+
+static enum hosttab_result
+add(struct hosttab *t, const struct beacon_msg *b, const char *src,
+    const char *ifname, uint64_t now)
+{
+	struct host *h;
+
+	if (!rate_ok(t, src, now)) {
+		t->refused[HR_NEW_RATE]++;
+		return HT_REFUSED;
+	}
+	if ((t->n == t->max && !make_room(t, now)) ||
+	    (h = new_row(t, b)) == NULL) {
+		t->refused[HR_TABLE_FULL]++;
+		return HT_REFUSED;
+	}
+	new_sequence(h, b->seq, now);
+	h->received = 1;
+	h->first_seen_ms = h->uptime_at_ms = now;
+	timing(t, h);
+	heard(t, h, src, ifname, now);
+	count_beacons(t, h, 0);
+	put_row(t, h);
 	if (b->state == BEACON_STATE_BYE) {
 		said_goodbye(t, h, b->seq, now);
 	} else {
@@ -1064,6 +1081,34 @@ sequence(struct hosttab *t, struct host *h, uint64_t s, enum beacon_state state,
 	return HT_UPDATED;
 }
 
+/* A beacon for a row that was not alive: back, with why. */
+static void
+revive(struct hosttab *t, struct host *h, enum host_status was, bool restored,
+       bool restarted, uint64_t now)
+{
+	char reason[160];
+
+	if (was == HOST_STALE && restored) {
+		snprintf(reason, sizeof(reason),
+			 "first beacon since the probe started");
+	} else if (was == HOST_STALE) {
+		snprintf(reason, sizeof(reason),
+			 "beacon after %.1f s of silence",
+			 (double)(now - h->status_ms) / 1000);
+	} else {
+		/* One beacon brings a departed host back, but only
+		   until the host fails to send the next one. */
+		if (was == HOST_LEFT && h->bye_seq != 0 && !restarted)
+			t->refused[HR_AFTER_GOODBYE]++;
+		snprintf(reason, sizeof(reason), "back after %s",
+			 was == HOST_LEFT ? "leaving" : "expiry");
+		h->disputed = was;
+	}
+	h->bye_seq = h->bye_ms = 0;
+	set_status(t, h, HOST_ALIVE, R_ARRIVING, now);
+	emit(t, was == HOST_STALE ? EV_UPDATE : EV_JOIN, h, reason, now);
+}
+
 /* A beacon for row h: b, or (b NULL) one whose bytes are those of h's
    last one but for its sequence number. */
 static enum hosttab_result
@@ -1076,9 +1121,14 @@ update_row(struct hosttab *t, struct host *h, const struct beacon_msg *b,
 	char what[96], reason[160], oldname[BEACON_MAX_HOSTNAME + 1] = "";
 	bool renamed = false;
 	bool restarted = b != NULL && strcmp(h->instance, b->instance) != 0;
+	bool restored = h->restored;
 
 	what[0] = '\0';
-	if (restarted) {
+	if (restored && !restarted) {
+		/* Its sequence was not kept: it starts again here. */
+		new_sequence(h, seq, now);
+		h->received++;
+	} else if (restarted) {
 		snprintf(reason, sizeof(reason), "new instance %s (was %s)",
 			 b->instance, h->instance);
 		memcpy(h->instance, b->instance, sizeof(h->instance));
@@ -1120,23 +1170,7 @@ update_row(struct hosttab *t, struct host *h, const struct beacon_msg *b,
 		h->disputed = HOST_ALIVE;
 		said_goodbye(t, h, seq, now);
 	} else if (was != HOST_ALIVE) {
-		if (was == HOST_STALE) {
-			snprintf(reason, sizeof(reason),
-				 "beacon after %.1f s of silence",
-				 (double)(now - h->status_ms) / 1000);
-		} else {
-			/* One beacon brings a departed host back, but only
-			   until the host fails to send the next one. */
-			if (was == HOST_LEFT && h->bye_seq != 0 && !restarted)
-				t->refused[HR_AFTER_GOODBYE]++;
-			snprintf(reason, sizeof(reason), "back after %s",
-				 was == HOST_LEFT ? "leaving" : "expiry");
-			h->disputed = was;
-		}
-		h->bye_seq = h->bye_ms = 0;
-		set_status(t, h, HOST_ALIVE, R_ARRIVING, now);
-		emit(t, was == HOST_STALE ? EV_UPDATE : EV_JOIN, h, reason,
-		     now);
+		revive(t, h, was, restored, restarted, now);
 	} else if (what[0] != '\0') {
 		snprintf(reason, sizeof(reason), "changed: %s", what);
 		emit(t, EV_UPDATE, h, reason, now);
@@ -1148,6 +1182,72 @@ update_row(struct hosttab *t, struct host *h, const struct beacon_msg *b,
 	if (live(h) != (was == HOST_ALIVE || was == HOST_STALE) || renamed)
 		check_conflict(t, h->hostname, now);
 	return HT_UPDATED;
+}
+
+static const struct host_seen *last_seen(const struct host *h);
+
+int
+hosttab_reserve(struct hosttab *t, size_t n)
+{
+	struct host *hs;
+
+	if (n > t->max)
+		n = t->max;
+	if (n > t->cap) {
+		if ((hs = realloc(t->hosts, n * sizeof(*hs))) == NULL)
+			return -1;
+		t->hosts = hs;
+		t->cap = n;
+	}
+	while (10 * n > 7 * t->index_size)
+		if (!grow_index(t))
+			return -1;
+	return 0;
+}
+
+int
+hosttab_restore(struct hosttab *t, const struct hosttab_saved *s, uint64_t now)
+{
+	struct host *h;
+	double loss;
+	size_t i;
+
+	if (t->index[slot_of(t, s->b->id)] != 0 || t->n == t->max ||
+	    (h = new_row(t, s->b)) == NULL)
+		return -1;
+	timing(t, h);
+	h->first_seen_ms = s->first_seen_ms;
+	h->last_seen_ms = h->uptime_at_ms = s->last_seen_ms;
+	h->received = s->received;
+	h->lost = s->lost;
+	h->restarts = s->restarts;
+	h->verified = s->verified;
+	for (i = 0; i < s->n_seen; i++)
+		set_seen(h, s->seen[i].addr, s->seen[i].ifname,
+			 s->seen[i].last_ms);
+	h->link = (int8_t)(h->n_seen ? link_of(t, last_seen(h)->ifname) : -1);
+	loss = s->loss >= LOSS_MIN && s->loss <= LOSS_MAX ? s->loss
+							  : LOSS_PRIOR;
+	h->prior = (uint16_t)lround(loss * 65535);
+	h->win_expected =
+		(float)(s->received < LOSS_WINDOW ? s->received : LOSS_WINDOW);
+	h->win_lost = (float)loss * h->win_expected;
+	h->drops_at = (uint16_t)t->drops;
+	h->blind_at = (uint32_t)t->blind_ms;
+	h->restored = true; /* its sequence is not known */
+	put_row(t, h);
+	if (s->status == HOST_ALIVE || s->status == HOST_STALE) {
+		t->restored_ms = now;
+		set_status(t, h, HOST_STALE, HOSTTAB_NOT_HEARD, now);
+		schedule(t, h,
+			 now + LIVENESS_MARGIN_MS +
+				 (uint64_t)ceil(LIVENESS_SLACK *
+						h->interval_ms));
+	} else {
+		set_status(t, h, s->status, s->reason != NULL ? s->reason : "",
+			   s->status_ms);
+	}
+	return 0;
 }
 
 enum hosttab_result
@@ -1348,10 +1448,11 @@ silent_reason(const struct hosttab *t, const struct host *h, uint64_t silence,
 	      unsigned missed, double phi, char reason[160])
 {
 	snprintf(reason, 160,
-		 "silent %.1f s: %u beacons and %u direct queries unanswered "
-		 "at %.1f%% loss (phi %.1f)",
-		 (double)silence / 1000, missed, h->unanswered,
-		 100 * loss_now(t, h), phi);
+		 "silent %.1f s%s: %u beacons and %u direct queries "
+		 "unanswered at %.1f%% loss (phi %.1f)",
+		 (double)silence / 1000,
+		 h->restored ? " since the probe started" : "", missed,
+		 h->unanswered, 100 * loss_now(t, h), phi);
 }
 
 /* One live row: queries, status, and when it next needs a look. The

@@ -89,6 +89,8 @@ struct host {
 	uint8_t n_seen;
 	bool has_uptime, query_out;
 	bool verified; /* every beacon of its instance had a good signature */
+	bool restored; /* from the history, not heard since: its sequence is
+			  not known (hosttab_restore) */
 	/* The current silence. */
 	uint8_t queries_sent, unanswered;
 	bool conflict;
@@ -308,6 +310,40 @@ enum hosttab_result hosttab_refresh(struct hosttab *t, const char *id,
 /* After a hosttab_update() that took b: its fingerprint (hash 0: none). */
 void hosttab_set_fingerprint(struct hosttab *t, const struct beacon_msg *b,
 			     const struct hosttab_fast *f);
+
+/*
+ * A row from the probe's history (serve --db), put back at start: what its
+ * last beacon said (b: id, instance, hostname, addresses, tags, OS,
+ * interval and TTL), its times on the table's clock, its counts, the
+ * sources its beacons came from.
+ */
+struct hosttab_saved {
+	const struct beacon_msg *b;
+	enum host_status status; /* at the last stop */
+	const char *reason;      /* of a departed row */
+	uint64_t first_seen_ms, last_seen_ms, status_ms;
+	uint32_t received, lost, restarts;
+	double loss; /* host_loss() at the last stop: kept with the weight
+			of its beacons, so its silence is judged as before */
+	bool verified;
+	const struct host_seen *seen;
+	size_t n_seen;
+};
+#define HOSTTAB_NOT_HEARD "not heard since the probe started"
+/* Put a saved row back, before any beacon, without an event. One that was
+   live at the last stop is stale (HOSTTAB_NOT_HEARD, restored set) and
+   judged as if heard at now_ms: its next beacon (the start-up query asks
+   for it) brings it back alive, an update (a restart when its instance
+   changed), and silent it expires by the usual rule. One that had left or
+   expired stays so. Either takes the next beacon of its instance as it
+   comes (the sequence is not kept). -1: the id is in the table, it is full, or out of
+   memory. */
+int hosttab_restore(struct hosttab *t, const struct hosttab_saved *s,
+		    uint64_t now_ms);
+
+/* Room for n rows (at most the bound) without growing again, before a
+   restore of n; 0 or -1 (out of memory). */
+int hosttab_reserve(struct hosttab *t, size_t n);
 
 /* The probe's own losses: drops is the count of datagrams it has dropped
    so far (receive buffer, queue); rx_loss the fraction it is dropping now.

@@ -6,6 +6,7 @@ after a restart of the probe on the same database; the refusals at start
 (a symbolic link, a directory, a FIFO, a device, a file that is not
 SQLite, a database another serve writes, a newer schema) name the cause,
 exit 1 and leave the file as it was."""
+import datetime
 import hashlib
 import json
 import os
@@ -55,6 +56,18 @@ def events():
         return None
 
 
+def ms(rfc3339):
+    return datetime.datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp() * 1000
+
+
+def export():
+    try:
+        with open(os.path.join(tmp, "t.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {"hosts": []}
+
+
 def has(ev):
     return lambda: (events() or []).count(ev) > 0
 
@@ -77,16 +90,36 @@ try:
     a2.terminate()
     a2.wait(10)
     t.check(t.wait_for(has(("a2", "leave")), 10), "a2's leave written")
+    before = {h["id"]: h for h in export()["hosts"]}
     stop(s)
+    os.unlink(os.path.join(tmp, "t.json"))
 
-    # The same database again: a1 is known, a3 is not.
+    # The same database again: the table restored (a1 live at the stop,
+    # a2 left), a1 known, a3 not.
     s = serve(db)
     agent("a3")
-    t.check(t.wait_for(lambda: has(("a3", "join"))() and events().count(("a1", "join")) >= 2,
-                       10), "after the restart: a1 joins again, a3 joins")
+    t.check(t.wait_for(lambda: has(("a3", "join"))() and has(("a1", "update"))(), 10),
+            "after the restart: a1 heard again, a3 joins")
     ev = events()
     t.check(ev.count(("a1", "new")) == 1, f"a1 is not new again ({ev.count(('a1', 'new'))})")
+    t.check(ev.count(("a1", "join")) == 1, "a1 does not join again: it was restored")
     t.check(ev.count(("a3", "new")) == 1, "a3 is new")
+    r = subprocess.run([PROBE, "history", "a1", "--db", db, "--event", "update", "--json"],
+                       capture_output=True, text=True, timeout=10)
+    t.check("first beacon since the probe started" in r.stdout,
+            f"a1's update says why: {r.stdout.strip()!r}")
+    t.check(t.wait_for(lambda: {h["id"]: h["status"] for h in export()["hosts"]}
+                       .get("a1") == "alive", 10), "a1 alive in the export")
+    after = {h["id"]: h for h in export()["hosts"]}
+    t.check(after.get("a2", {}).get("status") == "left" and
+            after["a2"]["reason"] == "said goodbye",
+            f"a2 restored as it was: {after.get('a2', {}).get('status')}")
+    for h in ("a1", "a2"):
+        # Kept, to within the skew of the renderer's two clock reads
+        # (the wall clock at writing, the monotonic one of the loop's pass).
+        skew = abs(ms(after[h]["first_seen"]) - ms(before[h]["first_seen"]))
+        t.check(skew <= 100, f"{h}: first seen kept ({before[h]['first_seen']} -> "
+                f"{after[h]['first_seen']})")
 
     # beacon-probe history, read-only while serve writes.
     def history(*args):

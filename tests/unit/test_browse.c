@@ -168,6 +168,49 @@ test_life(void **state)
 	browse_tab_free(t);
 }
 
+/* Rows from the history: back without an event; one alive at the last
+   stop is stale until its next announcement (an update, not a join), and
+   expires 3 periodicities after the restore, not after its last seen. */
+static void
+test_restore(void **state)
+{
+	struct browse_tab *t = browse_tab_new(16, 3600000, key, record, NULL);
+	struct browse_msg m =
+		ann(BROWSE_HOST_ANNOUNCEMENT, "PC1", 720000, 0x00011003);
+	struct browse_host row = {.name = "PC1",
+				  .status = HOST_ALIVE,
+				  .periodicity_ms = 720000,
+				  .first_seen_ms = 10,
+				  .last_seen_ms = 500000,
+				  .announcements = 7};
+	const uint64_t now = 1000000;
+	uint64_t next;
+
+	(void)state;
+	events[0] = '\0';
+	assert_int_equal(browse_tab_restore(t, &row, now), 0);
+	assert_int_equal(browse_tab_restore(t, &row, now), -1);
+	strcpy(row.name, "PC2");
+	assert_int_equal(browse_tab_restore(t, &row, now), 0);
+	strcpy(row.name, "PC3");
+	row.status = HOST_EXPIRED;
+	assert_int_equal(browse_tab_restore(t, &row, now), 0);
+	assert_string_equal(events, "");
+	assert_int_equal(browse_tab_find(t, "PC1")->status, HOST_STALE);
+	assert_int_equal(browse_tab_find(t, "PC1")->first_seen_ms, 10);
+	assert_int_equal(browse_tab_find(t, "PC3")->status, HOST_EXPIRED);
+	assert_int_equal(browse_tab_update(t, &m, "WORKGROUP", "198.18.0.5",
+					   "lab0", now + 5),
+			 BR_UPDATED);
+	assert_int_equal(browse_tab_find(t, "PC1")->status, HOST_ALIVE);
+	assert_int_equal(browse_tab_tick(t, now + 3 * 720000 - 1, &next), 0);
+	assert_int_equal(browse_tab_find(t, "PC2")->status, HOST_STALE);
+	assert_int_equal(browse_tab_tick(t, now + 3 * 720000, &next), 1);
+	assert_int_equal(browse_tab_find(t, "PC2")->status, HOST_EXPIRED);
+	assert_string_equal(events, "update PC1,expire PC2");
+	browse_tab_free(t);
+}
+
 static void
 test_periodicity_bounds(void **state)
 {
@@ -274,6 +317,7 @@ main(void)
 		cmocka_unit_test(test_decode_edges),
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_life),
+		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_periodicity_bounds),
 		cmocka_unit_test(test_printable_and_groups),
 		cmocka_unit_test(test_full),

@@ -820,6 +820,102 @@ test_rename_conflict_and_many_hosts(void **state)
 	hosttab_free(t);
 }
 
+static int
+restore(struct hosttab *t, const char *id, enum host_status st,
+	uint64_t last_seen, uint64_t now)
+{
+	struct beacon_msg b = msg(id, "i1", 0, id);
+	struct host_seen seen = {"198.18.0.5", "lab0", last_seen};
+	struct hosttab_saved s = {.b = &b,
+				  .status = st,
+				  .reason = "expired long ago",
+				  .first_seen_ms = 10,
+				  .last_seen_ms = last_seen,
+				  .status_ms = 500,
+				  .received = 200,
+				  .lost = 2,
+				  .restarts = 1,
+				  .loss = 0.01,
+				  .seen = &seen,
+				  .n_seen = 1};
+
+	return hosttab_restore(t, &s, now);
+}
+
+/* Rows from the history: back without an event, a live one as stale
+   until heard, its sequence taken as it comes; its counts and times
+   kept; silent, it expires by the rule counted from the restore, not
+   from when it was last heard. */
+static void
+test_restore(void **state)
+{
+	struct rec r = {0};
+	struct hosttab *t = table(0, &r);
+	const uint64_t now = 100000;
+	uint64_t seq, at;
+	struct beacon_msg b;
+	const struct host *h;
+	(void)state;
+
+	assert_int_equal(restore(t, "a", HOST_ALIVE, 90000, now), 0);
+	assert_int_equal(restore(t, "a", HOST_ALIVE, 90000, now), -1);
+	assert_int_equal(restore(t, "c", HOST_STALE, 50000, now), 0);
+	assert_int_equal(restore(t, "d", HOST_EXPIRED, 40000, now), 0);
+	assert_int_equal(restore(t, "e", HOST_ALIVE, 90000, now), 0);
+	assert_int_equal(hosttab_count(t), 4);
+	assert_memory_equal(&r, &(struct rec){0}, sizeof(r));
+	h = hosttab_find(t, "a");
+	assert_int_equal(h->status, HOST_STALE);
+	assert_string_equal(host_reason(h), HOSTTAB_NOT_HEARD);
+	assert_int_equal(h->first_seen_ms, 10);
+	assert_int_equal(h->last_seen_ms, 90000);
+	assert_int_equal(h->received, 200);
+	assert_int_equal(h->restarts, 1);
+	assert_string_equal(host_ipv4(h, 0), "198.18.0.5");
+	assert_int_equal(hosttab_find(t, "d")->status, HOST_EXPIRED);
+	assert_string_equal(host_reason(hosttab_find(t, "d")),
+			    "expired long ago");
+
+	/* Its next beacon, far on in its sequence: alive, an update. */
+	b = msg("a", "i1", 5000, "a");
+	assert_int_equal(feed(t, &b, now + 500), HT_UPDATED);
+	assert_int_equal(h->status, HOST_ALIVE);
+	assert_int_equal(h->received, 201);
+	assert_int_equal(r.events[EV_UPDATE], 1);
+	b.seq = 5001;
+	assert_int_equal(feed(t, &b, now + 1500), HT_UPDATED);
+	assert_int_equal(h->lost, 2);
+	/* Back after expiry, and restarted while the probe was down. */
+	b = msg("d", "i1", 77, "d");
+	assert_int_equal(feed(t, &b, now + 600), HT_UPDATED);
+	assert_int_equal(r.events[EV_JOIN], 1);
+	b = msg("e", "i9", 1, "e");
+	assert_int_equal(feed(t, &b, now + 700), HT_UPDATED);
+	assert_int_equal(r.events[EV_RESTART], 1);
+	assert_int_equal(hosttab_find(t, "e")->restarts, 2);
+	assert_int_equal(hosttab_refused(t, HR_SEQ_WINDOW), 0);
+
+	/* "c", silent: queried, expired no sooner than its TTL after the
+	   restore (it was last heard 50 s before), and within the hard
+	   cap. */
+	for (seq = 5002, at = now + 2500; at <= now + 40000; at += 1000) {
+		b = msg("a", "i1", seq, "a");
+		feed(t, &b, at);
+		b = msg("d", "i1", seq - 4900, "d");
+		feed(t, &b, at);
+		b = msg("e", "i9", seq - 5000, "e");
+		feed(t, &b, at);
+		seq++;
+		run(t, at, at + 990);
+	}
+	assert_int_equal(hosttab_find(t, "c")->status, HOST_EXPIRED);
+	assert_int_equal(r.events[EV_EXPIRE], 1);
+	assert_true(r.expire_at >= now + 3000);
+	assert_true(r.expire_at <= now + 30000 + 10);
+	assert_true(r.queries >= 2);
+	hosttab_free(t);
+}
+
 /* The words a status filter takes: the four names the table writes, and
    "conflict"; nothing else (case counts). */
 static void
@@ -866,6 +962,7 @@ main(void)
 		cmocka_unit_test(test_siphash),
 		cmocka_unit_test(test_rename_conflict_and_many_hosts),
 		cmocka_unit_test(test_status_words),
+		cmocka_unit_test(test_restore),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
