@@ -26,6 +26,7 @@ static const char usage[] =
 	"                                      or netbios:NAME; WHEN: 90m, 7d,\n"
 	"                                      or an RFC 3339 time)\n"
 	"       beacon-probe diff OLD.json NEW.json [--json]\n"
+	"       beacon-probe diff --db FILE --since WHEN [--json]\n"
 	"                                      hosts new, gone, back, changed\n"
 	"                                      between two tables (exit 2:\n"
 	"                                      none)\n"
@@ -78,6 +79,11 @@ static const char usage[] =
 	"      --db FILE         serve: keep the history in FILE (SQLite):\n"
 	"                        every host ever seen and every event, and\n"
 	"                        a 'new' event for a host never seen before\n"
+	"      --expect FILE     the hosts that should always be up: ids,\n"
+	"                        hostnames or netbios:NAME, one a line (#\n"
+	"                        comments; serve reads it again on SIGHUP).\n"
+	"                        One not alive or stale is missing: a\n"
+	"                        'missing' event, 'back' when it returns\n"
 	"      --http ADDR:PORT  serve: the table over HTTP on ADDR:PORT\n"
 	"                        (repeatable; [ADDR6]:PORT for IPv6): /v1/hosts\n"
 	"                        (the --json document, filters as parameters),\n"
@@ -311,6 +317,7 @@ static const struct cli_opt opts[] = {
 	{"header", 'H', CLI_SET, CFG(header), 0, 0, 0, 0, NULL, NULL, 0},
 	{"export", 'o', CLI_TEXT, CFG(export_path), 0, 0, 0, 0, NULL, NULL, 0},
 	{"db", 0, CLI_TEXT, CFG(db), 0, 0, 0, 0, NULL, NULL, 0},
+	{"expect", 0, CLI_TEXT, CFG(expect), 0, 0, 0, 0, NULL, NULL, 0},
 	{"since", 0, CLI_TEXT, CFG(since), 0, 0, 0, 0, check_when, NULL, 0},
 	{"until", 0, CLI_TEXT, CFG(until), 0, 0, 0, 0, check_when, NULL, 0},
 	{"event", 0, CLI_LIST, LIST(events_wanted, n_events_wanted), 0, 0,
@@ -434,13 +441,25 @@ misplaced(const struct probe_config *c)
 		return "serve needs --export FILE";
 	if (c->cmd != CMD_SERVE && c->export_path != NULL)
 		return "--export goes with serve";
-	if (c->db != NULL && c->cmd != CMD_SERVE && c->cmd != CMD_HISTORY)
-		return "--db goes with serve and history";
+	if (c->db != NULL && c->cmd != CMD_SERVE && c->cmd != CMD_HISTORY &&
+	    c->cmd != CMD_DIFF)
+		return "--db goes with serve, history and diff";
+	if (c->cmd == CMD_DIFF && c->db != NULL && c->since == NULL)
+		return "diff --db needs --since WHEN";
+	if (c->cmd == CMD_DIFF && c->db != NULL && c->until != NULL)
+		return "diff --db compares --since WHEN with now (no --until)";
 	if (c->cmd == CMD_HISTORY && c->db == NULL)
 		return "history needs --db FILE";
-	if ((c->since || c->until || c->n_events_wanted > 0) &&
-	    c->cmd != CMD_HISTORY)
-		return "--since, --until and --event go with history";
+	if (c->expect != NULL &&
+	    (c->cmd == CMD_HISTORY || c->cmd == CMD_DIFF || c->mqtt != NULL) &&
+	    c->cmd != CMD_SERVE)
+		return "--expect goes with list, watch and serve (not --mqtt "
+		       "views)";
+	if ((c->until || c->n_events_wanted > 0) && c->cmd != CMD_HISTORY)
+		return "--until and --event go with history";
+	if (c->since && c->cmd != CMD_HISTORY &&
+	    (c->cmd != CMD_DIFF || c->db == NULL))
+		return "--since goes with history and diff --db";
 	if (c->events && c->cmd != CMD_WATCH)
 		return "--events goes with watch";
 	if (c->n_http > 0 && c->cmd != CMD_SERVE)
@@ -485,9 +504,12 @@ probe_config_parse(int argc, char **argv, struct probe_config *c, bool *done)
 		return rc == CLI_DONE ? 0 : rc;
 	if (c->cmd == CMD_HISTORY && first < argc - 1)
 		c->host = argv[++first]; /* one HOST; a second is unexpected */
-	if (c->cmd == CMD_DIFF && first + 2 > argc - 1)
-		return cli_usage(&cli, "diff needs OLD.json NEW.json", NULL);
-	if (c->cmd == CMD_DIFF) {
+	if (c->cmd == CMD_DIFF && c->db == NULL && first + 2 > argc - 1)
+		return cli_usage(&cli,
+				 "diff needs OLD.json NEW.json, or --db FILE "
+				 "--since WHEN",
+				 NULL);
+	if (c->cmd == CMD_DIFF && c->db == NULL) {
 		c->diff_old = argv[++first];
 		c->diff_new = argv[++first];
 	}

@@ -4,20 +4,24 @@
  * (exports, or list --json): hosts new, gone (live in OLD, not in NEW),
  * back (not live in OLD, live in NEW), and changed (hostname, addresses,
  * OS, tags). The files are checked as the file options are (smallfile:
- * regular, bounded), their text escaped before a terminal sees it.
+ * regular, bounded), their text escaped before a terminal sees it. diff
+ * --db FILE --since WHEN asks the history instead (from_db).
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "keymap.h"
 #include "log.h"
 #include "probe.h"
 #include "smallfile.h"
+#include "store.h"
 #include "text.h"
 
 #define DIFF_FILE_MAX (1u << 30) /* a million hosts' export is ~800 MB */
@@ -99,7 +103,7 @@ same_set(const cJSON *a, const cJSON *b)
 
 /* The fields that changed, as {"field": {"old": ..., "new": ...}}. */
 static cJSON *
-changes(const cJSON *o, const cJSON *n)
+changes(const cJSON *o, const cJSON *n, bool known_only)
 {
 	static const char *const fields[] = {"hostname", "os", "os_version",
 					     "addresses", "tags"};
@@ -115,8 +119,8 @@ changes(const cJSON *o, const cJSON *n)
 					      (a == NULL && b == NULL);
 		cJSON *pair;
 
-		if (same)
-			continue;
+		if (same || (known_only && a == NULL))
+			continue; /* an event does not carry OS nor tags */
 		pair = cJSON_AddObjectToObject(c, fields[i]);
 		cJSON_AddItemToObject(pair, "old",
 				      a ? cJSON_Duplicate(a, true)
@@ -143,7 +147,7 @@ add(cJSON *list, const cJSON *h, const char *status, cJSON *changed)
 
 /* The four lists, in NEW's order then OLD's for the gone ones. */
 static cJSON *
-compare(cJSON *old, cJSON *new, struct keymap *ids)
+compare(cJSON *old, cJSON *new, struct keymap *ids, bool known_only)
 {
 	cJSON *r = cJSON_CreateObject(), *hs;
 	cJSON *l_new = cJSON_AddArrayToObject(r, "new"),
@@ -169,7 +173,8 @@ compare(cJSON *old, cJSON *new, struct keymap *ids)
 			add(l_gone, h, str(h, "status"), NULL);
 		} else if (!live(o) && live(h)) {
 			add(l_back, h, str(h, "status"), NULL);
-		} else if ((c = changes(o, h)) != NULL && c->child != NULL) {
+		} else if ((c = changes(o, h, known_only)) != NULL &&
+			   c->child != NULL) {
 			add(l_changed, h, str(h, "status"), c);
 		} else {
 			cJSON_Delete(c);
@@ -223,17 +228,81 @@ print_text(const cJSON *r)
 	}
 }
 
+/* Each row's text (column 0 of st) parsed into doc's hosts. */
+static int
+rows_into(sqlite3_stmt *st, cJSON *doc)
+{
+	cJSON *hosts = cJSON_AddArrayToObject(doc, "hosts"), *h;
+	int rc;
+
+	while (hosts != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((h = cJSON_ParseWithLength(
+			     (const char *)sqlite3_column_text(st, 0),
+			     (size_t)sqlite3_column_bytes(st, 0))) != NULL)
+			cJSON_AddItemToArray(hosts, h);
+	return hosts != NULL && rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * diff --db FILE --since WHEN: OLD is each host as its last event at or
+ * before WHEN left it (id, hostname, status, addresses: what an event
+ * carries; a host with none then is new), NEW each host's row as serve
+ * last wrote it (a live one's at most a minute old).
+ */
+static int
+from_db(const struct probe_config *c, cJSON **old, cJSON **new)
+{
+	static const char *const sql[2] = {
+		"SELECT line FROM events WHERE rowid IN (SELECT max(rowid) "
+		"FROM events WHERE at <= ?1 GROUP BY host)",
+		"SELECT row FROM hosts"};
+	sqlite3 *db = history_open(c->db);
+	sqlite3_stmt *st = NULL;
+	int64_t since;
+	int i, rc = 0;
+
+	if (db == NULL)
+		return -1;
+	(void)text_when(c->since, clock_wall_ms(), &since); /* checked */
+	*old = cJSON_CreateObject();
+	*new = cJSON_CreateObject();
+	for (i = 0; i < 2 && rc == 0; i++) {
+		rc = sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK
+			     ? -1
+			     : 0;
+		if (rc == 0)
+			sqlite3_bind_int64(st, 1, since);
+		if (rc == 0 && rows_into(st, i == 0 ? *old : *new) < 0)
+			rc = -1;
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (rc < 0)
+		log_warnx("--db %s: %s", c->db, sqlite3_errmsg(db));
+	sqlite3_close(db);
+	return rc;
+}
+
 int
 diff_run(const struct probe_config *c)
 {
-	cJSON *old = load(c->diff_old), *new = old ? load(c->diff_new) : NULL;
+	cJSON *old = NULL, *new = NULL;
 	cJSON *r = NULL;
 	struct keymap ids;
 	int rc = 1, n = 0;
 	size_t i;
 
+	if (c->db != NULL) {
+		if (from_db(c, &old, &new) < 0) {
+			cJSON_Delete(old);
+			cJSON_Delete(new);
+			return 1;
+		}
+	} else if ((old = load(c->diff_old)) != NULL) {
+		new = load(c->diff_new);
+	}
 	keymap_init(&ids);
-	if (new != NULL && (r = compare(old, new, &ids)) == NULL)
+	if (new != NULL && (r = compare(old, new, &ids, c->db != NULL)) == NULL)
 		log_warnx("out of memory");
 	for (i = 0; r != NULL && i < 4; i++)
 		n += cJSON_GetArraySize(cJSON_GetArrayItem(r, (int)i));

@@ -18,10 +18,8 @@
 #include "store.h"
 #include "text.h"
 
-/* Read-only, a regular file, a schema this program knows; NULL (said)
-   if not. */
-static sqlite3 *
-open_ro(const char *path)
+sqlite3 *
+history_open(const char *path)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -134,7 +132,7 @@ print_text(sqlite3_stmt *st, bool header)
 int
 history_run(const struct probe_config *c)
 {
-	sqlite3 *db = open_ro(c->db);
+	sqlite3 *db = history_open(c->db);
 	sqlite3_stmt *st;
 	size_t shown = 0;
 	int rc;

@@ -57,6 +57,10 @@ finish_list(struct probe *p, uint64_t now)
 	struct probe_view v = probe_view(p);
 	size_t shown;
 
+	if (p->expect != NULL) { /* the listening is over: missing or up */
+		p->expect->grace_end = 0;
+		expect_judge(p, now);
+	}
 	/* Out of memory or a failed write is 1, never "no host" (2). */
 	if ((p->c->json ? output_document(stdout, &v, now, &shown)
 			: output_table(stdout, &v, now, &shown)) < 0 ||
@@ -122,6 +126,18 @@ static void
 store_job_run(struct loop *l, uint64_t now)
 {
 	store_run(l->p.store, now);
+}
+
+static uint64_t
+expect_job_due(const struct loop *l)
+{
+	return expect_due(&l->p);
+}
+
+static void
+expect_job_run(struct loop *l, uint64_t now)
+{
+	expect_judge(&l->p, now);
 }
 
 static uint64_t
@@ -243,11 +259,17 @@ static const struct job {
 	uint64_t (*due)(const struct loop *l);
 	void (*run)(struct loop *l, uint64_t now);
 } jobs[] = {
-	{table_due, table_run},         {sample_due, sample_run},
-	{solicit_due, solicit_run},     {redraw_due, redraw_run},
-	{export_due, export_run},       {ifaces_due, ifaces_run},
-	{browse_due, browse_run},       {mqtt_job_due, mqtt_job_run},
-	{store_job_due, store_job_run}, {end_due, end_run},
+	{table_due, table_run},
+	{sample_due, sample_run},
+	{solicit_due, solicit_run},
+	{redraw_due, redraw_run},
+	{export_due, export_run},
+	{ifaces_due, ifaces_run},
+	{browse_due, browse_run},
+	{mqtt_job_due, mqtt_job_run},
+	{store_job_due, store_job_run},
+	{expect_job_due, expect_job_run},
+	{end_due, end_run},
 };
 #define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
 
@@ -259,6 +281,7 @@ block_signals(void)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP); /* --expect: read the file again */
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -1;
 	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -322,6 +345,8 @@ subscribe(struct loop *l, const struct probe_config *c)
 	if (p->store != NULL)
 		events_subscribe(
 			p, &(struct probe_sub){always, store_event, p->store});
+	if (p->expect != NULL)
+		events_subscribe(p, &(struct probe_sub){NULL, expect_event, p});
 }
 
 /* What needs root (the keyring, the ports, the broker's password), then
@@ -335,6 +360,8 @@ loop_open(struct loop *l, const struct probe_config *c)
 	    privdrop_logged(c->user, c->cmd != CMD_LIST) < 0 ||
 	    (c->db != NULL &&
 	     (l->p.store = store_open(c->db, &l->p)) == NULL) ||
+	    (c->expect != NULL &&
+	     expect_load(&l->p, c->expect, clock_mono_ms()) < 0) ||
 	    mqtt_connect(l->p.mqtt) < 0)
 		return -1;
 	subscribe(l, c);
@@ -397,6 +424,24 @@ poll_timeout(const struct loop *l, uint64_t now, uint64_t ht, bool more)
 	return due - now > 60000 ? 60000 : (int)(due - now);
 }
 
+/* A signal came: true when it was SIGHUP to serve (--expect read
+   again), false to stop. */
+static bool
+hangup(struct loop *l, int sigfd)
+{
+	struct signalfd_siginfo si;
+
+	/* list and watch stop on a hangup, as on a closed terminal. */
+	if (read(sigfd, &si, sizeof(si)) != (ssize_t)sizeof(si) ||
+	    si.ssi_signo != SIGHUP || l->p.c->cmd != CMD_SERVE)
+		return false;
+	if (l->p.expect != NULL)
+		(void)expect_load(&l->p, l->p.expect->path, clock_mono_ms());
+	else
+		log_info("SIGHUP: nothing to read again (no --expect)");
+	return true;
+}
+
 /*
  * One pass: poll, then datagrams first (after a late wake-up the table
  * judges no host before reading what waited: what did not fit in one
@@ -422,7 +467,7 @@ loop_pass(struct loop *l, int sigfd, bool *more)
 		log_warn("poll");
 		return -1;
 	}
-	if (pf[0].revents & POLLIN)
+	if ((pf[0].revents & POLLIN) && !hangup(l, sigfd))
 		return 1; /* SIGTERM or SIGINT */
 	now = clock_mono_ms();
 	got = probe_receive(&l->p, now, RX_BATCH);
@@ -512,6 +557,7 @@ probe_run(const struct probe_config *c)
 		rc = loop_finish(&l, c, pass < 0 ? 1 : rc);
 	}
 	store_close(l.p.store);
+	expect_free(&l.p);
 	mqtt_stop(l.p.mqtt);
 	http_stop(l.p.http);
 	probe_close(&l.p);

@@ -13,6 +13,7 @@
 #include "browsetab.h"
 #include "bucket.h"
 #include "config.h"
+#include "expected.h"
 #include "hosttab.h"
 #include "mailslot/slot.h"
 #include "render.h"
@@ -29,6 +30,16 @@
 
 struct http;
 struct store;
+
+/* --expect FILE, as the loop keeps it (expect.c). A host never heard is
+   missing once the start-up queries have had this long. */
+#define EXPECT_GRACE_MS 3000
+struct expect {
+	const char *path;
+	struct expect_list l;
+	uint64_t grace_end; /* before it, a host never heard is waiting */
+	bool dirty;         /* the table changed since the last judgement */
+};
 
 /* A change of the table, queued until the loop hands it out (events.c). */
 struct probe_event {
@@ -67,6 +78,7 @@ struct probe {
 	struct http *http;           /* serve --http; NULL: none */
 	struct mqtt *mqtt;           /* serve --mqtt; NULL: none */
 	struct store *store;         /* serve --db; NULL: none */
+	struct expect *expect;       /* --expect; NULL: none */
 	struct beacon_keyring *keys; /* NULL: no --keyring */
 	struct probe_stats st;
 	char nonce_prefix[9];
@@ -203,6 +215,17 @@ int merged_list(const struct probe_config *c);
 struct mosquitto_message;
 void merged_replay(const struct probe_config *c,
 		   const struct mosquitto_message *msgs, size_t n);
+
+/* expect.c: --expect FILE. Read (after the privilege drop, and again on
+   SIGHUP): 0, or -1 having said why (the list as it was). */
+int expect_load(struct probe *p, const char *path, uint64_t now_ms);
+void expect_free(struct probe *p);
+/* Every name judged against the table: missing and back raised. */
+void expect_judge(struct probe *p, uint64_t now_ms);
+/* When expect_judge is due (UINT64_MAX: not before a change). */
+uint64_t expect_due(const struct probe *p);
+/* The subscriber: the table changed (ctx: the probe). */
+void expect_event(void *ctx, const struct probe_event *e, uint64_t now_ms);
 
 /* history.c: beacon-probe history, the exit status. */
 int history_run(const struct probe_config *c);

@@ -30,11 +30,12 @@ struct clocks {
 static uint64_t
 mono_of(const struct clocks *c, int64_t wall)
 {
-	int64_t back = c->wall - wall;
-
-	if (back < 0)
-		back = 0;
-	return (uint64_t)back >= c->mono ? 1 : c->mono - (uint64_t)back;
+	/* In this order, so that no value of wall overflows. */
+	if (wall >= c->wall)
+		return c->mono;
+	if (wall < c->wall - (int64_t)(c->mono - 1))
+		return 1;
+	return c->mono - (uint64_t)(c->wall - wall);
 }
 
 /* An object's members, looked up in the order the renderer wrote them:
@@ -85,6 +86,16 @@ jnum(struct members *m, const char *key, double max)
 	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < max
 		       ? (int64_t)v->valuedouble
 		       : -1;
+}
+
+/* Printable ASCII (interface names, which pick the table's links). */
+static bool
+printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s <= ' ' || *s > '~')
+			return false;
+	return true;
 }
 
 /* s into out[cap]; -1 when absent or too long. */
@@ -172,6 +183,7 @@ sources(const cJSON *o, const struct clocks *c,
 		    copy(s->addr, sizeof(s->addr), jstr(&m, "address")) < 0 ||
 		    copy(s->ifname, sizeof(s->ifname), jstr(&m, "interface")) <
 			    0 ||
+		    !printable(s->ifname) ||
 		    jtime(&m, "last_seen", c, &s->last_ms) < 0)
 			return -1;
 		(*n)++;
@@ -186,7 +198,7 @@ beacon_fields(struct members *m, struct hosttab_saved *s, struct beacon_msg *b,
 	      struct host_seen *seen, const struct clocks *c)
 {
 	const char *auth;
-	int64_t iv, ttl, rx, lost, rs;
+	int64_t iv, ttl, seq, rx, lost, rs;
 
 	if (copy(b->hostname, sizeof(b->hostname), jstr(m, "hostname")) < 0 ||
 	    status_of(jstr(m, "status"), &s->status) < 0 ||
@@ -202,14 +214,22 @@ beacon_fields(struct members *m, struct hosttab_saved *s, struct beacon_msg *b,
 	    (ttl = jnum(m, "ttl_ms", 4294967296.0)) <= 0 ||
 	    tags(member(m, "tags"), b) < 0 ||
 	    copy(b->instance, sizeof(b->instance), jstr(m, "instance")) < 0 ||
+	    b->instance[0] == '\0' ||
+	    (seq = jnum(m, "seq", 9007199254740992.0)) < 0 ||
 	    (rx = jnum(m, "beacons_received", 4294967296.0)) < 0 ||
 	    (lost = jnum(m, "beacons_lost", 4294967296.0)) < 0)
 		return -1;
 	s->loss = cJSON_GetNumberValue(member(m, "loss"));
 	if ((rs = jnum(m, "restarts", 4294967296.0)) < 0)
 		return -1;
+	/* As a beacon may announce them (codec.c). */
+	if (iv < BEACON_MIN_INTERVAL_MS || iv > BEACON_MAX_INTERVAL_MS ||
+	    ttl < iv || ttl > BEACON_MAX_TTL_MS ||
+	    (uint64_t)seq > BEACON_MAX_SEQ)
+		return -1;
 	b->interval_ms = (uint32_t)iv;
 	b->ttl_ms = (uint32_t)ttl;
+	b->seq = (uint64_t)seq;
 	s->received = (uint32_t)rx;
 	s->lost = (uint32_t)lost;
 	s->restarts = (uint32_t)rs;

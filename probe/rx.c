@@ -341,6 +341,7 @@ probe_view(const struct probe *p)
 		.st = &p->st,
 		.rx = p->srv != NULL ? mailslot_stats(p->srv) : NULL,
 		.keyring = p->keys != NULL,
+		.expect = p->expect != NULL ? &p->expect->l : NULL,
 	};
 }
 
@@ -395,7 +396,11 @@ fresh(const struct probe *p, const struct beacon_msg *b,
 	int64_t diff;
 	char *end;
 
-	if (h != NULL && h->verified && strcmp(h->instance, b->instance) == 0)
+	/* A restored row's sequence is as the history last wrote it: its
+	   first signed beacon proves itself fresh as a new instance's
+	   would (the start-up query's nonce, or the time). */
+	if (h != NULL && h->verified && !h->restored &&
+	    strcmp(h->instance, b->instance) == 0)
 		return true;
 	if (strncmp(s->nonce, p->nonce_prefix, n) == 0 && s->nonce[n] == '-') {
 		q = strtoull(s->nonce + n + 1, &end, 10);

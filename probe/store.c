@@ -162,7 +162,7 @@ schema(struct store *s, char *why, size_t len)
 	/* Migrations go forward only: version 0 (a new file) to 1. */
 	if (sqlite3_exec(s->db,
 			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = "
-			 "NORMAL",
+			 "NORMAL; PRAGMA trusted_schema = OFF",
 			 NULL, NULL, NULL) != SQLITE_OK ||
 	    (v == 0 &&
 	     (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
@@ -368,7 +368,8 @@ spent(size_t k, uint64_t t0)
 }
 
 /* A live row written again as the table has it: its last seen, status,
-   counts (not its first seen, nor the reason of its last event). */
+   counts (not its first seen, nor the reason of its last event). 1, 0
+   when the table has no row by that id (passed over), -1 failed. */
 static int
 touch_host(struct store *s, const struct probe_view *v, const char *id,
 	   uint64_t seen, uint64_t status, uint32_t restarts, uint64_t now)
@@ -376,10 +377,10 @@ touch_host(struct store *s, const struct probe_view *v, const char *id,
 	sqlite3_stmt *st = s->touch_host;
 	char *row = NULL;
 	size_t len;
-	int rc;
+	int rc, found = output_one_host_text(v, id, now, &row, &len);
 
-	if (output_one_host_text(v, id, now, &row, &len) <= 0)
-		return -1;
+	if (found <= 0)
+		return found; /* 0: not in the table as named: passed over */
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, clock_wall_ms() - (int64_t)(now - seen));
 	sqlite3_bind_text(st, 3, host_status_name((enum host_status)status), -1,
@@ -388,7 +389,7 @@ touch_host(struct store *s, const struct probe_view *v, const char *id,
 	sqlite3_bind_text(st, 5, row, (int)len - 1, free);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQLITE_DONE ? 1 : -1;
 }
 
 /* Row i of the sweep (the beacon rows, then the browse rows) if it is
@@ -404,9 +405,7 @@ touch_row(struct store *s, const struct probe_view *v, size_t i, uint64_t now)
 		if (h->status != HOST_ALIVE && h->status != HOST_STALE)
 			return 0;
 		return touch_host(s, v, h->id, h->last_seen_ms, h->status,
-				  h->restarts, now) < 0
-			       ? -1
-			       : 1;
+				  h->restarts, now);
 	}
 	if (v->browse == NULL || i - nb >= browse_tab_count(v->browse))
 		return 2;
@@ -415,10 +414,7 @@ touch_row(struct store *s, const struct probe_view *v, size_t i, uint64_t now)
 		if (b->status != HOST_ALIVE && b->status != HOST_STALE)
 			return 0;
 		snprintf(id, sizeof(id), "netbios:%s", b->name);
-		return touch_host(s, v, id, b->last_seen_ms, b->status, 0,
-				  now) < 0
-			       ? -1
-			       : 1;
+		return touch_host(s, v, id, b->last_seen_ms, b->status, 0, now);
 	}
 }
 
@@ -428,19 +424,20 @@ static int
 sweep(struct store *s, uint64_t now, bool *end)
 {
 	struct probe_view v = probe_view(s->p);
-	size_t written = 0;
-	uint64_t t0 = clock_mono_ms();
+	size_t written = 0, looked = 0;
+	uint64_t t0;
 	int r = 0;
 
 	*end = false;
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return -1;
-
-	while (written < STORE_BATCH && !spent(s->sweep_at, t0) &&
+	t0 = clock_mono_ms();
+	while (written < STORE_BATCH && (looked == 0 || !spent(looked, t0)) &&
 	       (r = touch_row(s, &v, s->sweep_at, now)) >= 0 && r != 2) {
 		written += (size_t)r;
 		s->sweep_at++;
+		looked++;
 	}
 	if (r < 0 ||
 	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
@@ -474,13 +471,16 @@ write_batch(struct store *s, uint64_t now)
 {
 	size_t i, end = s->done + STORE_BATCH < s->n ? s->done + STORE_BATCH
 						     : s->n;
-	uint64_t t0 = clock_mono_ms();
+	uint64_t t0;
 	bool failed = false;
 
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return -1;
-	for (i = s->done; i < end && !failed && !spent(i - s->done, t0); i++)
+	t0 = clock_mono_ms();
+	for (i = s->done;
+	     i < end && !failed && (i == s->done || !spent(i - s->done, t0));
+	     i++)
 		failed = add_event(s, &s->q[i]) < 0 ||
 			 put_host(s, &s->q[i], now) < 0;
 	if (failed ||
@@ -541,8 +541,10 @@ store_run(struct store *s, uint64_t now)
 	long k;
 
 	if (queue_due(s) <= now) {
-		if ((k = write_batch(s, now)) < 0)
-			return failed(s, now);
+		if ((k = write_batch(s, now)) < 0) {
+			failed(s, now);
+			return;
+		}
 		succeeded(s);
 		forget_written(s, (size_t)k, now);
 	} else if (s->sweep_due <= now) {

@@ -66,4 +66,9 @@ struct sqlite3;
 int restore_table(struct sqlite3 *db, struct probe *p, struct keymap *known,
 		  const char *path);
 
+/* history.c: the database at path, read-only (readers never block
+   serve): a regular file with a schema this program knows; NULL (said)
+   if not. */
+struct sqlite3 *history_open(const char *path);
+
 #endif

@@ -606,6 +606,40 @@ stats(struct out *o, const struct probe_view *p)
 	LIT(o, "}}");
 }
 
+/* --expect: each name, its line, its state, the row it is (or null). */
+static void
+expected(struct out *o, const struct probe_view *p)
+{
+	const struct host *h;
+	const struct browse_host *b;
+	char id[EXPECT_NAME_MAX + 9];
+	size_t i;
+
+	LIT(o, ",\n\"expected\":[");
+	for (i = 0; i < p->expect->n; i++) {
+		const struct expect_entry *e = &p->expect->e[i];
+		expect_row(p->tab, p->browse, e->name, &h, &b);
+		if (i)
+			LIT(o, ",");
+		LIT(o, "{\"name\":");
+		str(o, e->name);
+		KEY(o, "line");
+		u64(o, e->line);
+		KEY(o, "state");
+		str(o, expect_state_name((enum expect_state)e->state));
+		KEY(o, "id");
+		if (h != NULL)
+			str(o, h->id);
+		else if (b != NULL) {
+			snprintf(id, sizeof(id), "netbios:%s", b->name);
+			str(o, id);
+		} else
+			LIT(o, "null");
+		LIT(o, "}");
+	}
+	LIT(o, "]");
+}
+
 int
 output_document(FILE *f, const struct probe_view *p, uint64_t now,
 		size_t *shown)
@@ -671,6 +705,8 @@ output_document(FILE *f, const struct probe_view *p, uint64_t now,
 	}
 	LIT(&o, "],\n\"workgroups\":");
 	workgroups(&o, p);
+	if (p->expect != NULL)
+		expected(&o, p);
 	LIT(&o, "}\n");
 	flush(&o);
 	free(o.buf);

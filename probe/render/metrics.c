@@ -227,6 +227,18 @@ output_metrics(FILE *f, const struct probe_view *p, uint64_t now)
 		fprintf(f, "beacon_events_total{event=\"%s\"} %llu\n",
 			host_event_name((enum host_event)e),
 			(unsigned long long)p->st->events[e]);
+	if (p->expect != NULL) {
+		size_t by[EXPECT_MISSING + 1] = {0}, i;
+		for (i = 0; i < p->expect->n; i++)
+			by[p->expect->e[i].state]++;
+		metrics_head(
+			f, "beacon_expected_hosts", "gauge",
+			"Hosts named in --expect, by state (waiting: never "
+			"heard, the start-up queries not yet done).");
+		for (i = 0; i <= EXPECT_MISSING; i++)
+			fprintf(f, "beacon_expected_hosts{state=\"%s\"} %zu\n",
+				expect_state_name((enum expect_state)i), by[i]);
+	}
 	metrics_head(f, "beacon_loop_longest_pass_seconds", "gauge",
 		     "The probe loop's longest pass since it started (the wait "
 		     "in poll left out).");

@@ -18,6 +18,7 @@
 
 #include "browsetab.h"
 #include "config.h"
+#include "expected.h"
 #include "hosttab.h"
 #include "mailslot/slot.h"
 #include "stats.h"
@@ -29,9 +30,17 @@ struct probe_view {
 	const struct hosttab *tab;
 	const struct browse_tab *browse; /* NULL: --no-browse */
 	const struct probe_stats *st;
-	const struct mailslot_stats *rx; /* the socket's; NULL: none */
-	bool keyring;                    /* beacons are verified */
+	const struct mailslot_stats *rx;  /* the socket's; NULL: none */
+	bool keyring;                     /* beacons are verified */
+	const struct expect_list *expect; /* --expect; NULL: none */
 };
+
+/* text.c: a missing or back event's watch --events line (h or b: the
+   row the name is, or neither); NULL when out of memory. */
+char *output_expect_event(const struct probe_view *p, enum host_event ev,
+			  const char *name, const struct host *h,
+			  const struct browse_host *b, const char *reason,
+			  uint64_t now_ms);
 
 /* view.c: the filters and the rows. */
 bool output_match(const struct probe_config *c, const struct host *h);

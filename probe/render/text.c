@@ -152,6 +152,14 @@ browse_cells(char cells[COLS][200], const struct browse_host *b, uint64_t now,
 	cell(cells[6], 200, buf, cap[6]);
 }
 
+static int
+by_address(const void *a, const void *b)
+{
+	const void *x = *(const void *const *)a, *y = *(const void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* A host's cells in the text table. */
 static void
 host_cells(char cells[COLS][200], const struct output_row *r,
@@ -200,6 +208,56 @@ host_cells(char cells[COLS][200], const struct output_row *r,
 	cell(cells[6], 200, buf, cap[6]);
 }
 
+/* The rows of the expected hosts that are missing (--expect), sorted,
+   for the status column; *n of them (NULL: none, or out of memory). */
+static const void **
+missing_rows(const struct probe_view *p, size_t *n)
+{
+	const void **m;
+	size_t i;
+
+	*n = 0;
+	if (p->expect == NULL || p->expect->n == 0 ||
+	    (m = calloc(p->expect->n, sizeof(*m))) == NULL)
+		return NULL;
+	for (i = 0; i < p->expect->n; i++) {
+		const struct host *h;
+		const struct browse_host *b;
+		if (p->expect->e[i].state != EXPECT_MISSING)
+			continue;
+		expect_row(p->tab, p->browse, p->expect->e[i].name, &h, &b);
+		if (h != NULL || b != NULL)
+			m[(*n)++] =
+				h != NULL ? (const void *)h : (const void *)b;
+	}
+	qsort(m, *n, sizeof(*m), by_address);
+	return m;
+}
+
+/* With --all, the expected hosts never heard, each as a row. */
+static size_t
+unheard_cells(const struct probe_view *p, char (*cells)[COLS][200],
+	      const size_t *cap)
+{
+	size_t i, n = 0, c;
+
+	for (i = 0; p->c->all && p->expect != NULL && i < p->expect->n; i++) {
+		const struct expect_entry *e = &p->expect->e[i];
+		const struct host *h;
+		const struct browse_host *b;
+		expect_row(p->tab, p->browse, e->name, &h, &b);
+		if (h != NULL || b != NULL || e->state != EXPECT_MISSING)
+			continue;
+		for (c = 0; c < COLS; c++)
+			cell(cells[n][c], 200, "-", cap[c]);
+		cell(cells[n][0], 200, e->name, cap[0]);
+		cell(cells[n][3], 200, "missing", cap[3]);
+		cell(cells[n][4], 200, "never", cap[4]);
+		n++;
+	}
+	return n;
+}
+
 int
 output_table(FILE *f, const struct probe_view *p, uint64_t now, size_t *shown)
 {
@@ -212,19 +270,33 @@ output_table(FILE *f, const struct probe_view *p, uint64_t now, size_t *shown)
 	char(*cells)[COLS][200];
 
 	*shown = 0;
-	cells = r != NULL ? calloc(n ? n : 1, sizeof(*cells)) : NULL;
+	size_t nx = p->expect != NULL ? p->expect->n : 0, nm;
+	const void **missing = missing_rows(p, &nm);
+
+	cells = r != NULL ? calloc(n + nx + 1, sizeof(*cells)) : NULL;
 	if (cells == NULL) {
 		free(r);
+		free(missing);
 		errno = ENOMEM;
 		return -1;
 	}
 	for (c = 0; c < COLS; c++)
 		w[c] = strlen(head[c]);
 	for (i = 0; i < n; i++) {
+		const void *row = r[i].h != NULL ? (const void *)r[i].h
+						 : (const void *)r[i].b;
 		if (r[i].h == NULL)
 			browse_cells(cells[i], r[i].b, now, cap);
 		else
 			host_cells(cells[i], &r[i], p, now, cap);
+		if (nm > 0 &&
+		    bsearch(&row, missing, nm, sizeof(*missing), by_address))
+			strncat(cells[i][3], ",missing",
+				sizeof(cells[i][3]) - strlen(cells[i][3]) - 1);
+	}
+	free(missing);
+	n += unheard_cells(p, cells + n, cap);
+	for (i = 0; i < n; i++) {
 		for (c = 0; c < COLS; c++)
 			if (strlen(cells[i][c]) > w[c])
 				w[c] = strlen(cells[i][c]);
@@ -269,6 +341,40 @@ output_event(enum host_event ev, const struct host *h, const char *reason,
 	a = cJSON_AddArrayToObject(o, "addresses");
 	for (i = 0; a && i < na; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(addr[i]));
+	line = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return line;
+}
+
+char *
+output_expect_event(const struct probe_view *p, enum host_event ev,
+		    const char *name, const struct host *h,
+		    const struct browse_host *b, const char *reason,
+		    uint64_t now)
+{
+	cJSON *o;
+	char t[64], *line;
+
+	if (h != NULL)
+		return output_event(ev, h, reason, now);
+	if ((o = cJSON_CreateObject()) == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "event", host_event_name(ev));
+	rfc3339(now, now, t, sizeof(t));
+	cJSON_AddStringToObject(o, "time", t);
+	if (b != NULL)
+		snprintf(t, sizeof(t), "netbios:%s", b->name);
+	cJSON_AddStringToObject(o, "id", b != NULL ? t : name);
+	cJSON_AddStringToObject(o, "hostname", b != NULL ? b->name : name);
+	cJSON_AddStringToObject(o, "kind", b != NULL ? "browse" : "beacon");
+	cJSON_AddStringToObject(o, "status",
+				b != NULL ? host_status_name(b->status)
+					  : "missing");
+	cJSON_AddBoolToObject(o, "conflict", false);
+	cJSON_AddStringToObject(o, "reason", reason);
+	cJSON_AddStringToObject(o, "instance", "");
+	(void)cJSON_AddArrayToObject(o, "addresses");
+	(void)p;
 	line = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return line;

@@ -253,6 +253,7 @@ browse_tab_update(struct browse_tab *t, const struct browse_msg *m,
 	h->last_seen_ms = now;
 	h->announcements++;
 	if (m->server_type == 0) {
+		h->restored = false;
 		if (h->status == HOST_LEFT)
 			return BR_UPDATED;
 		h->status = HOST_LEFT;
@@ -277,13 +278,21 @@ int
 browse_tab_restore(struct browse_tab *t, const struct browse_host *row,
 		   uint64_t now)
 {
-	size_t i = slot(t, row->name);
+	char name[BROWSE_NAME_MAX + 1];
 	struct browse_host *h;
+	size_t i;
 
-	if (t->index[i] != EMPTY || t->n == t->max)
+	/* As an announcement's name would be: printable, upper-case. */
+	printable(row->name, name, sizeof(name));
+	upper(name, name, sizeof(name));
+	i = slot(t, name);
+	if (name[0] == '\0' || t->index[i] != EMPTY || t->n == t->max)
 		return -1;
 	h = &t->rows[t->n];
 	*h = *row;
+	memcpy(h->name, name, sizeof(name));
+	printable(row->workgroup, h->workgroup, sizeof(h->workgroup));
+	printable(row->comment, h->comment, sizeof(h->comment));
 	h->restored = true;
 	if (h->status == HOST_ALIVE || h->status == HOST_STALE) {
 		h->status = HOST_STALE;

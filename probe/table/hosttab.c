@@ -60,9 +60,9 @@ struct hosttab {
 };
 
 static const char *const status_names[] = {"alive", "stale", "left", "expired"};
-static const char *const event_names[] = {"join",     "update", "restart",
-					  "stale",    "leave",  "expire",
-					  "conflict", "new"};
+static const char *const event_names[] = {
+	"join",   "update",   "restart", "stale",   "leave",
+	"expire", "conflict", "new",     "missing", "back"};
 static const char *const refusal_names[] = {
 	"table_full", "new_host_rate", "seq_window",     "replayed",
 	"seq_forged", "after_goodbye", "auth_unverified"};
@@ -354,6 +354,29 @@ name_slot(struct hosttab *t, uint32_t hash, bool create)
 		t->names_used++;
 	}
 	return &t->names[i];
+}
+
+const struct host *
+hosttab_find_name(const struct hosttab *t, const char *name)
+{
+	uint32_t hash = name_hash(t, name), row;
+	size_t mask = t->index_size - 1, i = (size_t)hash & mask;
+	const struct host *found = NULL;
+
+	while (t->names[i].hash != 0 && t->names[i].hash != hash)
+		i = (i + 1) & mask;
+	if (t->names[i].hash == 0)
+		return NULL;
+	for (row = t->names[i].head; row != 0;
+	     row = t->hosts[row - 1].name_next) {
+		const struct host *h = &t->hosts[row - 1];
+		if (strcasecmp(h->hostname, name) != 0)
+			continue;
+		if (h->status == HOST_ALIVE || h->status == HOST_STALE)
+			return h;
+		found = h;
+	}
+	return found;
 }
 
 static void
@@ -1124,11 +1147,7 @@ update_row(struct hosttab *t, struct host *h, const struct beacon_msg *b,
 	bool restored = h->restored;
 
 	what[0] = '\0';
-	if (restored && !restarted) {
-		/* Its sequence was not kept: it starts again here. */
-		new_sequence(h, seq, now);
-		h->received++;
-	} else if (restarted) {
+	if (restarted) {
 		snprintf(reason, sizeof(reason), "new instance %s (was %s)",
 			 b->instance, h->instance);
 		memcpy(h->instance, b->instance, sizeof(h->instance));
@@ -1234,7 +1253,13 @@ hosttab_restore(struct hosttab *t, const struct hosttab_saved *s, uint64_t now)
 	h->win_lost = (float)loss * h->win_expected;
 	h->drops_at = (uint16_t)t->drops;
 	h->blind_at = (uint32_t)t->blind_ms;
-	h->restored = true; /* its sequence is not known */
+	/* Its sequence as last written: a beacon takes it on as usual (the
+	   window widens with the silence), so a forged jump or a recording
+	   does no more to a restored row than to any other. */
+	h->seq = h->seq_up = s->b->seq;
+	h->seq_seen = 1;
+	h->top_ms = s->last_seen_ms;
+	h->restored = true;
 	put_row(t, h);
 	if (s->status == HOST_ALIVE || s->status == HOST_STALE) {
 		t->restored_ms = now;

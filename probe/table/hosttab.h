@@ -89,8 +89,8 @@ struct host {
 	uint8_t n_seen;
 	bool has_uptime, query_out;
 	bool verified; /* every beacon of its instance had a good signature */
-	bool restored; /* from the history, not heard since: its sequence is
-			  not known (hosttab_restore) */
+	bool restored; /* from the history, not heard since
+			  (hosttab_restore) */
 	/* The current silence. */
 	uint8_t queries_sent, unanswered;
 	bool conflict;
@@ -212,6 +212,9 @@ enum host_event {
 	EV_CONFLICT, /* another id claims this hostname */
 	EV_NEW,      /* never seen before by the probe's history (serve
 			--db): the probe raises it, never the table */
+	EV_MISSING,  /* an expected host (--expect) is not live: the probe
+			raises it and the next, never the table */
+	EV_BACK,     /* ... and is again */
 	EV__COUNT
 };
 
@@ -313,7 +316,7 @@ void hosttab_set_fingerprint(struct hosttab *t, const struct beacon_msg *b,
 
 /*
  * A row from the probe's history (serve --db), put back at start: what its
- * last beacon said (b: id, instance, hostname, addresses, tags, OS,
+ * last beacon said (b: id, instance, seq, hostname, addresses, tags, OS,
  * interval and TTL), its times on the table's clock, its counts, the
  * sources its beacons came from.
  */
@@ -335,8 +338,8 @@ struct hosttab_saved {
    judged as if heard at now_ms: its next beacon (the start-up query asks
    for it) brings it back alive, an update (a restart when its instance
    changed), and silent it expires by the usual rule. One that had left or
-   expired stays so. Either takes the next beacon of its instance as it
-   comes (the sequence is not kept). -1: the id is in the table, it is full, or out of
+   expired stays so. Its sequence (b->seq) is as last written: the next
+   beacon is judged against it as any row's. -1: the id is in the table, it is full, or out of
    memory. */
 int hosttab_restore(struct hosttab *t, const struct hosttab_saved *s,
 		    uint64_t now_ms);
@@ -380,6 +383,9 @@ unsigned host_missed(const struct hosttab *t, const struct host *h,
 size_t hosttab_count(const struct hosttab *t);
 const struct host *hosttab_at(const struct hosttab *t, size_t i);
 const struct host *hosttab_find(const struct hosttab *t, const char *id);
+/* A row claiming hostname name (any case): a live one if there is one;
+   NULL: none. */
+const struct host *hosttab_find_name(const struct hosttab *t, const char *name);
 uint64_t hosttab_refused(const struct hosttab *t, enum hosttab_refusal r);
 
 /* SipHash-2-4 of s under key: the id index's hash. */

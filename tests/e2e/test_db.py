@@ -91,6 +91,7 @@ try:
     a2.wait(10)
     t.check(t.wait_for(has(("a2", "leave")), 10), "a2's leave written")
     before = {h["id"]: h for h in export()["hosts"]}
+    mark = datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
     stop(s)
     os.unlink(os.path.join(tmp, "t.json"))
 
@@ -120,6 +121,14 @@ try:
         skew = abs(ms(after[h]["first_seen"]) - ms(before[h]["first_seen"]))
         t.check(skew <= 100, f"{h}: first seen kept ({before[h]['first_seen']} -> "
                 f"{after[h]['first_seen']})")
+
+    # diff --db: since the mark (a1 alive, a2 left), only a3 is new.
+    r = subprocess.run([PROBE, "diff", "--db", db, "--since", mark, "--json"],
+                       capture_output=True, text=True, timeout=10)
+    d = json.loads(r.stdout) if r.returncode == 0 else {}
+    t.check([h["id"] for h in d.get("new", [])] == ["a3"] and d.get("gone") == [] and
+            d.get("back") == [] and d.get("changed") == [],
+            f"diff --db --since the mark: a3 new, nothing else ({r.stdout.strip()!r})")
 
     # beacon-probe history, read-only while serve writes.
     def history(*args):

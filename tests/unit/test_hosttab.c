@@ -824,7 +824,7 @@ static int
 restore(struct hosttab *t, const char *id, enum host_status st,
 	uint64_t last_seen, uint64_t now)
 {
-	struct beacon_msg b = msg(id, "i1", 0, id);
+	struct beacon_msg b = msg(id, "i1", 4999, id); /* its last seq */
 	struct host_seen seen = {"198.18.0.5", "lab0", last_seen};
 	struct hosttab_saved s = {.b = &b,
 				  .status = st,
@@ -876,7 +876,7 @@ test_restore(void **state)
 	assert_string_equal(host_reason(hosttab_find(t, "d")),
 			    "expired long ago");
 
-	/* Its next beacon, far on in its sequence: alive, an update. */
+	/* Its next beacon, after the one last written: alive, an update. */
 	b = msg("a", "i1", 5000, "a");
 	assert_int_equal(feed(t, &b, now + 500), HT_UPDATED);
 	assert_int_equal(h->status, HOST_ALIVE);
@@ -885,15 +885,23 @@ test_restore(void **state)
 	b.seq = 5001;
 	assert_int_equal(feed(t, &b, now + 1500), HT_UPDATED);
 	assert_int_equal(h->lost, 2);
+	/* A forged jump is refused as for any row; so is a recording of an
+	   older beacon. */
+	b = msg("c", "i1", 1ull << 40, "c");
+	assert_int_equal(feed(t, &b, now + 550), HT_REFUSED);
+	assert_int_equal(hosttab_refused(t, HR_SEQ_WINDOW), 1);
+	b = msg("c", "i1", 4999, "c");
+	assert_int_equal(feed(t, &b, now + 560), HT_DUPLICATE);
+	assert_int_equal(hosttab_find(t, "c")->status, HOST_STALE);
 	/* Back after expiry, and restarted while the probe was down. */
-	b = msg("d", "i1", 77, "d");
+	b = msg("d", "i1", 5000, "d");
 	assert_int_equal(feed(t, &b, now + 600), HT_UPDATED);
 	assert_int_equal(r.events[EV_JOIN], 1);
 	b = msg("e", "i9", 1, "e");
 	assert_int_equal(feed(t, &b, now + 700), HT_UPDATED);
 	assert_int_equal(r.events[EV_RESTART], 1);
 	assert_int_equal(hosttab_find(t, "e")->restarts, 2);
-	assert_int_equal(hosttab_refused(t, HR_SEQ_WINDOW), 0);
+	assert_int_equal(hosttab_refused(t, HR_SEQ_WINDOW), 1);
 
 	/* "c", silent: queried, expired no sooner than its TTL after the
 	   restore (it was last heard 50 s before), and within the hard
@@ -901,7 +909,7 @@ test_restore(void **state)
 	for (seq = 5002, at = now + 2500; at <= now + 40000; at += 1000) {
 		b = msg("a", "i1", seq, "a");
 		feed(t, &b, at);
-		b = msg("d", "i1", seq - 4900, "d");
+		b = msg("d", "i1", seq, "d");
 		feed(t, &b, at);
 		b = msg("e", "i9", seq - 5000, "e");
 		feed(t, &b, at);
