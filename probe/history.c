@@ -52,28 +52,29 @@ history_open(const char *path)
 	return NULL;
 }
 
-/* The query for c's filters; ?1 since, ?2 until, ?3 the host, then the
-   events. */
-static sqlite3_stmt *
-query(sqlite3 *db, const struct probe_config *c)
+sqlite3_stmt *
+history_query(sqlite3 *db, bool host, size_t n_events, bool paged)
 {
 	char sql[1024];
 	size_t n, i;
 	sqlite3_stmt *st = NULL;
 
 	n = (size_t)snprintf(sql, sizeof(sql),
-			     "SELECT at, event, host, line FROM events WHERE "
-			     "at >= ?1 AND at <= ?2%s",
-			     c->host == NULL
-				     ? ""
-				     : " AND (host = ?3 OR host IN (SELECT id "
-				       "FROM hosts WHERE hostname = ?3 COLLATE "
-				       "NOCASE))");
-	for (i = 0; i < c->n_events_wanted; i++)
+			     "SELECT at, event, host, line, rowid FROM events "
+			     "WHERE at >= ?1 AND at <= ?2%s",
+			     !host ? ""
+				   : " AND (host = ?3 OR host IN (SELECT id "
+				     "FROM hosts WHERE hostname = ?3 COLLATE "
+				     "NOCASE))");
+	for (i = 0; i < n_events; i++)
 		n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s?%zu",
 				      i == 0 ? " AND event IN (" : ", ", i + 4);
-	snprintf(sql + n, sizeof(sql) - n, "%s ORDER BY at, rowid",
-		 c->n_events_wanted > 0 ? ")" : "");
+	n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s",
+			      n_events > 0 ? ")" : "");
+	snprintf(sql + n, sizeof(sql) - n, "%s",
+		 paged ? " AND (at < ?20 OR (at = ?20 AND rowid < ?21)) ORDER "
+			 "BY at DESC, rowid DESC LIMIT ?22"
+		       : " ORDER BY at, rowid");
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return NULL;
 	return st;
@@ -139,7 +140,7 @@ history_run(const struct probe_config *c)
 
 	if (db == NULL)
 		return 1;
-	st = query(db, c);
+	st = history_query(db, c->host != NULL, c->n_events_wanted, false);
 	if (st == NULL || bind_filters(st, c) < 0) {
 		log_warnx("--db %s: %s", c->db, sqlite3_errmsg(db));
 		sqlite3_finalize(st);

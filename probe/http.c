@@ -60,6 +60,7 @@
 #include "store.h"
 #include "pwcheck.h"
 #include "smallfile.h"
+#include "text.h"
 
 #define HTTP_CONNECTIONS    256
 #define HTTP_PER_ADDRESS    16 /* 16 addresses to take them all */
@@ -442,6 +443,86 @@ one_host(struct http *h, struct MHD_Connection *c, const char *id)
 			     "out of memory");
 	if (found == 0)
 		return error(c, MHD_HTTP_NOT_FOUND, "no such host");
+	return reply(c, MHD_HTTP_OK, "application/json", body, len);
+}
+
+/* GET /v1/history's parameters. */
+struct history_args {
+	struct store_ask a;
+	bool bad;
+};
+
+static bool
+event_word(const char *w)
+{
+	int e;
+
+	for (e = 0; e < EV__COUNT; e++)
+		if (strcmp(w, host_event_name((enum host_event)e)) == 0)
+			return true;
+	return false;
+}
+
+static enum MHD_Result
+history_arg(void *ctx, enum MHD_ValueKind kind, const char *key,
+	    const char *value)
+{
+	struct history_args *q = ctx;
+	int64_t now = clock_wall_ms(), v;
+	long long at, row;
+	uint64_t n;
+	int used = 0;
+
+	(void)kind;
+	if (value == NULL)
+		value = "";
+	if (strcmp(key, "host") == 0 && value[0] != '\0' &&
+	    strlen(value) <= BEACON_MAX_HOSTNAME + 8)
+		q->a.host = value;
+	else if (strcmp(key, "since") == 0 && text_when(value, now, &v) == 0)
+		q->a.since = v;
+	else if (strcmp(key, "until") == 0 && text_when(value, now, &v) == 0)
+		q->a.until = v;
+	else if (strcmp(key, "event") == 0 && event_word(value) &&
+		 q->a.n_events < EV__COUNT)
+		q->a.events[q->a.n_events++] = value;
+	else if (strcmp(key, "limit") == 0 &&
+		 num_parse_u64(value, 1, STORE_PAGE_MAX, &n))
+		q->a.limit = (unsigned)n;
+	else if (strcmp(key, "cursor") == 0 &&
+		 sscanf(value, "%lld.%lld%n", &at, &row, &used) == 2 &&
+		 value[used] == '\0')
+		q->a.cursor_at = at, q->a.cursor_row = row;
+	else
+		q->bad = true;
+	return MHD_YES;
+}
+
+static enum MHD_Result
+history(struct http *h, struct MHD_Connection *c)
+{
+	struct history_args q = {
+		.a = {.since = INT64_MIN,
+		      .until = INT64_MAX,
+		      .limit = 100,
+		      .cursor_at = INT64_MAX,
+		      .cursor_row = INT64_MAX},
+	};
+	char *body = NULL;
+	size_t len = 0;
+
+	if (h->p->store == NULL)
+		return error(c, MHD_HTTP_NOT_FOUND,
+			     "no history: serve --db FILE keeps one");
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, history_arg, &q);
+	if (q.bad)
+		return error(c, MHD_HTTP_BAD_REQUEST,
+			     "parameters: host, since, until (90m, 7d or RFC "
+			     "3339), event (repeatable), limit (1 to 1000), "
+			     "cursor (the last page's next)");
+	if (store_page(h->p->store, &q.a, &body, &len) < 0)
+		return error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			     "the history cannot be read now");
 	return reply(c, MHD_HTTP_OK, "application/json", body, len);
 }
 
@@ -857,6 +938,8 @@ route(struct http *h, struct MHD_Connection *c, const char *url,
 		return one_host(h, c, url + 10);
 	if (strcmp(url, "/metrics") == 0)
 		return metrics(h, c);
+	if (strcmp(url, "/v1/history") == 0)
+		return history(h, c);
 	if (strcmp(url, "/v1/events") == 0)
 		return head ? events_head(c) : events(h, c);
 	return error(c, MHD_HTTP_NOT_FOUND, "not found");

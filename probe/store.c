@@ -9,6 +9,7 @@
  * cut may lose the last transactions), so a SIGKILL costs at most the
  * events of the last second, which wait in memory.
  */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -590,6 +591,60 @@ store_close(struct store *s)
 	close(s->lock_fd);
 	keymap_free(&s->known);
 	free(s);
+}
+
+int
+store_page(struct store *s, const struct store_ask *a, char **body, size_t *len)
+{
+	sqlite3_stmt *st =
+		history_query(s->db, a->host != NULL, a->n_events, true);
+	FILE *f = NULL;
+	int64_t at = 0, row = 0;
+	unsigned n = 0;
+	size_t i;
+	int rc = SQLITE_ERROR;
+
+	if (st == NULL || (f = open_memstream(body, len)) == NULL)
+		goto done;
+	sqlite3_bind_int64(st, 1, a->since);
+	sqlite3_bind_int64(st, 2, a->until);
+	if (a->host != NULL)
+		sqlite3_bind_text(st, 3, a->host, -1, SQLITE_STATIC);
+	for (i = 0; i < a->n_events; i++)
+		sqlite3_bind_text(st, (int)i + 4, a->events[i], -1,
+				  SQLITE_STATIC);
+	sqlite3_bind_int64(st, 20, a->cursor_at);
+	sqlite3_bind_int64(st, 21, a->cursor_row);
+	sqlite3_bind_int64(st, 22, (int64_t)a->limit + 1);
+	fputs("{\"events\":[", f);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < a->limit) {
+		const char *line = (const char *)sqlite3_column_text(st, 3);
+		cJSON *o = line != NULL ? cJSON_Parse(line) : NULL;
+		if (o == NULL)
+			continue; /* not ours: left out, never passed on */
+		cJSON_Delete(o);
+		fprintf(f, "%s\n%s", n++ ? "," : "", line);
+		at = sqlite3_column_int64(st, 0);
+		row = sqlite3_column_int64(st, 4);
+	}
+	if (rc == SQLITE_ROW) /* one more than the page: there is a next */
+		fprintf(f, "],\n\"next\":\"%lld.%lld\"}\n", (long long)at,
+			(long long)row);
+	else
+		fputs("],\n\"next\":null}\n", f);
+	if (rc == SQLITE_ROW)
+		rc = SQLITE_DONE;
+done:
+	sqlite3_finalize(st);
+	if (f != NULL && fclose(f) != 0)
+		rc = SQLITE_NOMEM;
+	if (rc != SQLITE_DONE) {
+		if (f != NULL)
+			free(*body);
+		*body = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "hosttab.h"
+
 #define STORE_VERSION  1    /* PRAGMA user_version */
 #define STORE_BATCH    1000 /* events a transaction at most */
 #define STORE_FLUSH_MS 1000 /* the oldest unwritten event waits this */
@@ -70,5 +72,26 @@ int restore_table(struct sqlite3 *db, struct probe *p, struct keymap *known,
    serve): a regular file with a schema this program knows; NULL (said)
    if not. */
 struct sqlite3 *history_open(const char *path);
+/* The events query: ?1 since, ?2 until (ms since the epoch), ?3 the host
+   (an id, or a hostname in any case) when host, ?4... the n_events event
+   names; oldest first, or (paged) newest first from the cursor ?20 (at),
+   ?21 (rowid), at most ?22. Columns: at, event, host, line, rowid. */
+struct sqlite3_stmt *history_query(struct sqlite3 *db, bool host,
+				   size_t n_events, bool paged);
+
+/* GET /v1/history: a page of events, newest first. */
+#define STORE_PAGE_MAX 1000
+struct store_ask {
+	const char *host; /* NULL: every host */
+	int64_t since, until;
+	const char *events[EV__COUNT];
+	size_t n_events;
+	unsigned limit;
+	int64_t cursor_at, cursor_row; /* INT64_MAX: from the newest */
+};
+/* The page as {"events": [...], "next": CURSOR or null} into *body (to
+   free). 0, or -1 (the database's error). */
+int store_page(struct store *s, const struct store_ask *a, char **body,
+	       size_t *len);
 
 #endif

@@ -2,8 +2,9 @@
 """The web page in a real browser (Debian's headless Chromium, over the
 DevTools protocol): with three agents and serve --http on loopback, the
 page shows them live, marks one left within a second of its goodbye,
-filters, sorts, opens a host's details, and shows a tag holding HTML as
-text without making an element of it. Keeps a screenshot in ARTIFACTS.
+filters, sorts, opens a host's details (with its last events from the
+history, serve --db), marks hosts new to the history, and shows a tag
+holding HTML as text without making an element of it. Keeps a screenshot in ARTIFACTS.
 Prints the page's load time and the delay from a goodbye to the page.
 Everything runs in a network namespace of the test's own (root); skips
 (77) without root or chromium."""
@@ -57,7 +58,8 @@ try:
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(agents[name])
     procs.append(subprocess.Popen([PROBE, "serve", *NET, "--export", os.path.join(tmp, "h.json"),
-                                   "--http", HTTP], stdout=subprocess.DEVNULL,
+                                   "--http", HTTP, "--db", os.path.join(tmp, "h.db")],
+                                  stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL))
     t.check(t.wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", int(HTTP.split(":")[1])))
                        == 0, 5), "the probe serves")
@@ -109,6 +111,13 @@ try:
     detail = browser.eval(page, "document.querySelector('#rows tr.detail')?.textContent || ''")
     t.check("reason" in detail and "restarts" in detail and "loss" in detail,
             f"a click opens the host's details: {detail[:80]!r}")
+    # With the history (--db): its last events in the details, and every
+    # host marked new (first seen within a day).
+    events = "document.querySelector('#rows tr.detail ol.events')?.textContent || ''"
+    t.check(t.wait_for(lambda: "join: first beacon" in browser.eval(page, events), 5),
+            f"the details list its last events: {browser.eval(page, events)[:120]!r}")
+    t.check(browser.eval(page, "document.querySelectorAll('#rows span.new').length") == 3,
+            "the three are marked new")
     # The measured loss, then the estimate as an estimate (a young host's is
     # mostly its link's prior), never the prior as if measured.
     t.check(re.search(r"loss\d+ of \d+ lost.*; estimated \d+\.\d%", detail) is not None,

@@ -15,6 +15,8 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
 import testlib as t  # noqa: E402
@@ -22,6 +24,7 @@ import testlib as t  # noqa: E402
 AGENT = os.environ["BEACON_AGENT"]
 PROBE = os.environ["BEACON_PROBE"]
 NET = ["--port", str(t.free_port()), "--broadcast", "127.255.255.255"]
+HTTP = f"127.0.0.1:{t.tcp_port()}"
 
 tmp = tempfile.mkdtemp(prefix="beacon-db-")
 db = os.path.join(tmp, "beacon.db")
@@ -97,7 +100,7 @@ try:
 
     # The same database again: the table restored (a1 live at the stop,
     # a2 left), a1 known, a3 not.
-    s = serve(db)
+    s = serve(db, "--http", HTTP)
     agent("a3")
     t.check(t.wait_for(lambda: has(("a3", "join"))() and has(("a1", "update"))(), 10),
             "after the restart: a1 heard again, a3 joins")
@@ -129,6 +132,33 @@ try:
     t.check([h["id"] for h in d.get("new", [])] == ["a3"] and d.get("gone") == [] and
             d.get("back") == [] and d.get("changed") == [],
             f"diff --db --since the mark: a3 new, nothing else ({r.stdout.strip()!r})")
+
+    # GET /v1/history: newest first, paged with the cursor; the same
+    # events as history --json.
+    def page(query):
+        try:
+            with urllib.request.urlopen(f"http://{HTTP}/v1/history?{query}", timeout=5) as r:
+                return r.status, json.load(r)
+        except urllib.error.HTTPError as e:
+            return e.code, {}
+    got, cursor = [], ""
+    for _ in range(50):
+        code, d = page("host=a1&limit=2" + (f"&cursor={cursor}" if cursor else ""))
+        got += [(e["event"], e["time"]) for e in d.get("events", [])]
+        cursor = d.get("next")
+        if code != 200 or not cursor:
+            break
+    r = subprocess.run([PROBE, "history", "a1", "--db", db, "--json"], capture_output=True,
+                       text=True, timeout=10)
+    want = [(e["event"], e["time"]) for e in map(json.loads, r.stdout.splitlines())]
+    t.check(code == 200 and got == want[::-1] and len(got) >= 3,
+            f"/v1/history?host=a1, two a page: {len(got)} events, newest first, as history")
+    code, d = page("event=new&event=leave")
+    t.check(code == 200 and sorted(e["id"] for e in d["events"] if e["event"] == "new")
+            == ["a1", "a2", "a3"], "?event= twice: new and leave")
+    t.check(page("limit=0")[0] == 400 and page("since=yesterday")[0] == 400 and
+            page("cursor=1.2x")[0] == 400 and page("colour=red")[0] == 400,
+            "bad parameters: 400")
 
     # beacon-probe history, read-only while serve writes.
     def history(*args):

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
 import testlib as t  # noqa: E402
@@ -25,7 +26,7 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 AGENT = os.environ["BEACON_AGENT"]
 PROBE = os.environ["BEACON_PROBE"]
 schemas = {}
-for name in ("beacon", "query", "table", "merged"):
+for name in ("beacon", "query", "table", "merged", "event", "history"):
     with open(os.path.join(ROOT, "schema", f"{name}.schema.json")) as f:
         schemas[name] = json.load(f)
     Draft202012Validator.check_schema(schemas[name])
@@ -46,7 +47,8 @@ def described(node, path):
 
 
 def errors(name, doc):
-    """Its errors against schema NAME; merged's $ref reaches table's host."""
+    """Its errors against schema NAME; merged's $ref reaches table's host,
+    history's the event."""
     from jsonschema import RefResolver
     store = {s["$id"]: s for s in schemas.values()}
     v = Draft202012Validator(schemas[name], format_checker=FormatChecker(),
@@ -115,11 +117,33 @@ try:
     t.check(not errors("table", doc), f"list --json validates: {errors('table', doc)[:2]}")
     t.check(sorted(h["id"] for h in doc["hosts"]) == ["s0", "s1"], "both agents listed")
 
-    with tempfile.TemporaryDirectory() as d:
+    with tempfile.TemporaryDirectory() as d, tempfile.TemporaryDirectory() as h:
         path = os.path.join(d, "hosts.json")
+        db, expect = os.path.join(h, "b.db"), os.path.join(h, "expect")
+        with open(expect, "w") as f:
+            f.write("s0\nnever-heard\n")
+        http = f"127.0.0.1:{t.tcp_port()}"
         serve = subprocess.Popen([PROBE, "serve", *common, "--export", path,
-                                  "--export-interval", "0.2"],
+                                  "--export-interval", "0.2", "--db", db, "--http", http,
+                                  "--expect", expect],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+        def page():
+            try:
+                with urllib.request.urlopen(f"http://{http}/v1/history", timeout=5) as r:
+                    return json.load(r)
+            except (OSError, ValueError):
+                return {}
+        t.check(t.wait_for(lambda: any(e.get("event") == "missing"
+                                       for e in page().get("events", [])), 15),
+                "the history has the missing event")
+        doc = page()
+        t.check(not errors("history", doc), f"/v1/history validates: {errors('history', doc)[:2]}")
+        r = subprocess.run([PROBE, "history", "--db", db, "--json"], capture_output=True,
+                           text=True, timeout=10)
+        lines = [json.loads(x) for x in r.stdout.splitlines()]
+        t.check(len(lines) >= 5 and all(not errors("event", e) for e in lines),
+                f"history --json: {len(lines)} events validate")
 
         def exported():
             try:
