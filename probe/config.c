@@ -79,6 +79,9 @@ static const char usage[] =
 	"      --db FILE         serve: keep the history in FILE (SQLite):\n"
 	"                        every host ever seen and every event, and\n"
 	"                        a 'new' event for a host never seen before\n"
+	"      --db-retention DAYS  serve --db: events older than DAYS are\n"
+	"                        pruned, a little at a time, and hosts with\n"
+	"                        no event left not seen within it (default 90)\n"
 	"      --expect FILE     the hosts that should always be up: ids,\n"
 	"                        hostnames or netbios:NAME, one a line (#\n"
 	"                        comments; serve reads it again on SIGHUP).\n"
@@ -318,6 +321,8 @@ static const struct cli_opt opts[] = {
 	{"export", 'o', CLI_TEXT, CFG(export_path), 0, 0, 0, 0, NULL, NULL, 0},
 	{"db", 0, CLI_TEXT, CFG(db), 0, 0, 0, 0, NULL, NULL, 0},
 	{"expect", 0, CLI_TEXT, CFG(expect), 0, 0, 0, 0, NULL, NULL, 0},
+	{"db-retention", 0, CLI_UINT, CFG(db_retention_days), sizeof(unsigned),
+	 0, 1, 36500, NULL, NULL, 0},
 	{"since", 0, CLI_TEXT, CFG(since), 0, 0, 0, 0, check_when, NULL, 0},
 	{"until", 0, CLI_TEXT, CFG(until), 0, 0, 0, 0, check_when, NULL, 0},
 	{"event", 0, CLI_LIST, LIST(events_wanted, n_events_wanted), 0, 0,
@@ -382,6 +387,7 @@ defaults(struct probe_config *c)
 	c->mqtt_refresh_ms = 30000;
 	c->export_interval_ms = 1000;
 	c->max_hosts = HOSTTAB_DEFAULT_MAX;
+	c->db_retention_days = 90;
 	c->max_ttl_ms = HOSTTAB_DEFAULT_MAX_TTL_MS;
 	c->new_per_source = HOSTTAB_NEW_PER_S;
 	c->new_burst = HOSTTAB_NEW_BURST;
@@ -444,6 +450,9 @@ misplaced(const struct probe_config *c)
 	if (c->db != NULL && c->cmd != CMD_SERVE && c->cmd != CMD_HISTORY &&
 	    c->cmd != CMD_DIFF)
 		return "--db goes with serve, history and diff";
+	if (c->db_retention_days != 90 &&
+	    (c->cmd != CMD_SERVE || c->db == NULL))
+		return "--db-retention goes with serve --db";
 	if (c->cmd == CMD_DIFF && c->db != NULL && c->since == NULL)
 		return "diff --db needs --since WHEN";
 	if (c->cmd == CMD_DIFF && c->db != NULL && c->until != NULL)

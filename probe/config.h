@@ -52,7 +52,8 @@ struct probe_config {
 	const char *export_path;
 	const char *db;     /* serve --db: the history; history reads it */
 	const char *expect; /* the hosts that should always be up */
-	const char *host;   /* history HOST: id, hostname */
+	unsigned db_retention_days;      /* events older are pruned */
+	const char *host;                /* history HOST: id, hostname */
 	const char *diff_old, *diff_new; /* diff OLD.json NEW.json */
 	const char *since, *until;       /* history: text_when() times */
 	const char *events_wanted[PROBE_LIST_MAX]; /* history --event */

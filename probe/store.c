@@ -42,6 +42,7 @@ struct store {
 	sqlite3 *db;
 	int lock_fd;
 	sqlite3_stmt *add_event, *put_host, *touch_host;
+	sqlite3_stmt *prune_events, *prune_hosts;
 	struct waiting *q; /* q[done..n) wait */
 	size_t done, n, cap;
 	struct keymap known; /* every id the database has */
@@ -50,6 +51,7 @@ struct store {
 	uint64_t backoff_ms;
 	size_t sweep_at;    /* the next row the sweep looks at */
 	uint64_t sweep_due; /* when it goes on */
+	uint64_t prune_due; /* retention: the next slice */
 	bool failing, said_full;
 	struct store_stats st;
 };
@@ -198,6 +200,14 @@ prepare(struct store *s)
 		{"UPDATE hosts SET last_seen = ?2, status = ?3, restarts = ?4, "
 		 "row = ?5 WHERE id = ?1",
 		 &s->touch_host},
+		/* Retention, a slice at a time (events_at is the index). */
+		{"DELETE FROM events WHERE rowid IN (SELECT rowid FROM events "
+		 "WHERE at < ?1 ORDER BY at LIMIT ?2)",
+		 &s->prune_events},
+		{"DELETE FROM hosts WHERE id IN (SELECT id FROM hosts WHERE "
+		 "last_seen < ?1 AND NOT EXISTS (SELECT 1 FROM events WHERE "
+		 "events.host = hosts.id) LIMIT ?2)",
+		 &s->prune_hosts},
 	};
 	size_t i;
 
@@ -239,6 +249,7 @@ store_open(const char *path, struct probe *p)
 	}
 	s->backoff_ms = RETRY_MIN_MS;
 	s->sweep_due = clock_mono_ms() + STORE_SWEEP_MS;
+	s->prune_due = clock_mono_ms() + 1000; /* once started */
 	return s;
 fail:
 	log_warnx("--db %s: %s", path, why);
@@ -319,9 +330,11 @@ queue_due(const struct store *s)
 uint64_t
 store_due(const struct store *s)
 {
-	uint64_t q = queue_due(s);
+	uint64_t q = queue_due(s), d = s->sweep_due;
 
-	return q < s->sweep_due ? q : s->sweep_due;
+	if (q < d)
+		d = q;
+	return s->prune_due < d ? s->prune_due : d;
 }
 
 /* The host's row as the table has it now; 0 when it is not in the table
@@ -535,6 +548,46 @@ succeeded(struct store *s)
 	s->backoff_ms = RETRY_MIN_MS;
 }
 
+/* Rows older than the retention, at most n of them, through st: how
+   many went, or -1. */
+static long
+prune(struct store *s, sqlite3_stmt *st, int64_t cutoff, int n)
+{
+	int rc;
+
+	sqlite3_bind_int64(st, 1, cutoff);
+	sqlite3_bind_int(st, 2, n);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? sqlite3_changes(s->db) : -1;
+}
+
+/* Retention: a slice of events (then of hosts with none left and not
+   seen within it) a pass while there are any; then not for a while. */
+static void
+prune_run(struct store *s, uint64_t now)
+{
+	int64_t cutoff = clock_wall_ms() -
+			 (int64_t)s->p->c->db_retention_days * 86400000;
+	long e = prune(s, s->prune_events, cutoff, STORE_PRUNE_SLICE),
+	     h = e >= 0 && e < STORE_PRUNE_SLICE
+			 ? prune(s, s->prune_hosts, cutoff, STORE_PRUNE_SLICE)
+			 : 0;
+
+	if (e < 0 || h < 0) {
+		failed(s, now);
+		s->prune_due = s->retry_ms;
+		return;
+	}
+	s->st.pruned_events += (uint64_t)e;
+	s->st.pruned_hosts += (uint64_t)h;
+	/* A full slice: more wait (the next pass goes on after the loop's
+	   own work); else done until the next look. */
+	s->prune_due = e == STORE_PRUNE_SLICE || h == STORE_PRUNE_SLICE
+			       ? now + 1
+			       : now + STORE_PRUNE_MS;
+}
+
 void
 store_run(struct store *s, uint64_t now)
 {
@@ -548,6 +601,8 @@ store_run(struct store *s, uint64_t now)
 		}
 		succeeded(s);
 		forget_written(s, (size_t)k, now);
+	} else if (s->prune_due <= now) {
+		prune_run(s, now);
 	} else if (s->sweep_due <= now) {
 		/* One slice a pass: the receive loop goes on between. */
 		if (sweep(s, now, &end) < 0) {
@@ -587,6 +642,8 @@ store_close(struct store *s)
 	sqlite3_finalize(s->add_event);
 	sqlite3_finalize(s->put_host);
 	sqlite3_finalize(s->touch_host);
+	sqlite3_finalize(s->prune_events);
+	sqlite3_finalize(s->prune_hosts);
 	sqlite3_close(s->db);
 	close(s->lock_fd);
 	keymap_free(&s->known);
@@ -663,6 +720,13 @@ store_metrics(FILE *f, const struct store *s)
 	metrics_counter(f, "beacon_db_events_dropped_total",
 			"Events not kept: too many waited for the database.",
 			s->st.events_dropped);
+	metrics_counter(f, "beacon_db_events_pruned_total",
+			"Events older than --db-retention, deleted.",
+			s->st.pruned_events);
+	metrics_counter(f, "beacon_db_hosts_pruned_total",
+			"Hosts with no event left, not seen within "
+			"--db-retention, deleted.",
+			s->st.pruned_hosts);
 	metrics_counter(f, "beacon_db_errors_total",
 			"Writes to the history that failed (retried).",
 			s->st.errors);

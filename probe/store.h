@@ -20,14 +20,16 @@
 #define STORE_VERSION  1    /* PRAGMA user_version */
 #define STORE_BATCH    1000 /* events a transaction at most */
 #define STORE_FLUSH_MS 1000 /* the oldest unwritten event waits this */
-#define STORE_PASS_MS                                                          \
-	10                     /* a transaction's work at most: the loop
-				  goes on between (a 1,000-event one took
-				  54 ms at 20,000 joins a second) */
+/* A transaction's work at most: the loop goes on between (one of 1,000
+   events took 54 ms at 20,000 joins a second). */
+#define STORE_PASS_MS   10
 #define STORE_QUEUE_MAX 200000 /* events waiting at most; then dropped */
-#define STORE_SWEEP_MS                                                         \
-	60000 /* live hosts' rows written again (their
-				  last seen, counts), STORE_BATCH a pass */
+/* Live hosts' rows written again (their last seen, counts), STORE_BATCH
+   a pass, this often. */
+#define STORE_SWEEP_MS 60000
+/* Retention: looked at this often, then a slice a pass until done. */
+#define STORE_PRUNE_MS    600000
+#define STORE_PRUNE_SLICE 500
 
 struct probe;
 struct probe_event;
@@ -37,7 +39,8 @@ struct store_stats {
 	uint64_t events_written;
 	uint64_t events_dropped; /* the queue was full (a failing disk) */
 	uint64_t errors;         /* transactions that failed */
-	size_t waiting;          /* events not yet written */
+	uint64_t pruned_events, pruned_hosts; /* past --db-retention */
+	size_t waiting;                       /* events not yet written */
 };
 
 /* Opens (or creates) the database at path, after the privilege drop.
