@@ -82,6 +82,12 @@ static const char usage[] =
 	"      --db-retention DAYS  serve --db: events older than DAYS are\n"
 	"                        pruned, a little at a time, and hosts with\n"
 	"                        no event left not seen within it (default 90)\n"
+	"      --notify URL      serve: POST each chosen event to the webhook\n"
+	"                        URL (repeatable; TLS verified, retried with\n"
+	"                        back-off, in order, each once)\n"
+	"      --notify-events LIST  which (default new,expire,missing)\n"
+	"      --notify-format F json (the watch --events object), text\n"
+	"                        (ntfy), slack ({\"text\"}) or gotify\n"
 	"      --expect FILE     the hosts that should always be up: ids,\n"
 	"                        hostnames or netbios:NAME, one a line (#\n"
 	"                        comments; serve reads it again on SIGHUP).\n"
@@ -256,8 +262,52 @@ check_event(const char *arg)
 	for (int e = 0; e < EV__COUNT; e++)
 		if (strcmp(arg, host_event_name((enum host_event)e)) == 0)
 			return NULL;
-	return "event is new, join, update, restart, stale, leave, expire or "
-	       "conflict";
+	return "event is join, update, restart, stale, leave, expire, "
+	       "conflict, new, missing or back";
+}
+
+static const char *
+take_notify_events(void *cfg, const char *arg)
+{
+	struct probe_config *c = cfg;
+	char word[16];
+	const char *p = arg;
+	int e;
+
+	c->notify_events = 0;
+	while (*p != '\0') {
+		size_t n = strcspn(p, ",");
+		if (n == 0 || n >= sizeof(word))
+			return "a comma-separated list of events (new,expire,"
+			       "missing...)";
+		memcpy(word, p, n);
+		word[n] = '\0';
+		if (check_event(word) != NULL)
+			return check_event(word);
+		for (e = 0; e < EV__COUNT; e++)
+			if (strcmp(word, host_event_name((enum host_event)e)) ==
+			    0)
+				c->notify_events |= 1u << e;
+		p += n + (p[n] == ',');
+	}
+	return c->notify_events != 0 ? NULL : "no event named";
+}
+
+static const char *
+take_notify_format(void *cfg, const char *arg)
+{
+	struct probe_config *c = cfg;
+
+	c->notify_format = notify_format(arg);
+	return c->notify_format < 0 ? "json, text, slack or gotify" : NULL;
+}
+
+static const char *
+check_notify_url(const char *arg)
+{
+	return notify_check_url(arg) < 0
+		       ? "an http:// or https:// URL (the webhook)"
+		       : NULL;
 }
 
 static const char *
@@ -321,6 +371,12 @@ static const struct cli_opt opts[] = {
 	{"export", 'o', CLI_TEXT, CFG(export_path), 0, 0, 0, 0, NULL, NULL, 0},
 	{"db", 0, CLI_TEXT, CFG(db), 0, 0, 0, 0, NULL, NULL, 0},
 	{"expect", 0, CLI_TEXT, CFG(expect), 0, 0, 0, 0, NULL, NULL, 0},
+	{"notify", 0, CLI_LIST, LIST(notify, n_notify), 0, 0, check_notify_url,
+	 NULL, 0},
+	{"notify-events", 0, CLI_CALL, 0, 0, 0, 0, 0, NULL, take_notify_events,
+	 0},
+	{"notify-format", 0, CLI_CALL, 0, 0, 0, 0, 0, NULL, take_notify_format,
+	 0},
 	{"db-retention", 0, CLI_UINT, CFG(db_retention_days), sizeof(unsigned),
 	 0, 1, 36500, NULL, NULL, 0},
 	{"since", 0, CLI_TEXT, CFG(since), 0, 0, 0, 0, check_when, NULL, 0},
@@ -388,6 +444,7 @@ defaults(struct probe_config *c)
 	c->export_interval_ms = 1000;
 	c->max_hosts = HOSTTAB_DEFAULT_MAX;
 	c->db_retention_days = 90;
+	c->notify_events = 1u << EV_NEW | 1u << EV_EXPIRE | 1u << EV_MISSING;
 	c->max_ttl_ms = HOSTTAB_DEFAULT_MAX_TTL_MS;
 	c->new_per_source = HOSTTAB_NEW_PER_S;
 	c->new_burst = HOSTTAB_NEW_BURST;

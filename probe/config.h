@@ -52,8 +52,12 @@ struct probe_config {
 	const char *export_path;
 	const char *db;     /* serve --db: the history; history reads it */
 	const char *expect; /* the hosts that should always be up */
-	unsigned db_retention_days;      /* events older are pruned */
-	const char *host;                /* history HOST: id, hostname */
+	unsigned db_retention_days;         /* events older are pruned */
+	const char *notify[PROBE_LIST_MAX]; /* serve --notify URL */
+	size_t n_notify;
+	unsigned notify_events; /* bit 1 << enum host_event */
+	int notify_format;      /* notify_format(): json, text, slack... */
+	const char *host;       /* history HOST: id, hostname */
 	const char *diff_old, *diff_new; /* diff OLD.json NEW.json */
 	const char *since, *until;       /* history: text_when() times */
 	const char *events_wanted[PROBE_LIST_MAX]; /* history --event */

@@ -561,6 +561,8 @@ http_metrics(FILE *f, const struct http *h)
 			s.auth_restarts);
 	if (h->p->store != NULL)
 		store_metrics(f, h->p->store);
+	if (h->p->notify != NULL)
+		notify_metrics(f, h->p->notify);
 }
 
 static enum MHD_Result

@@ -129,6 +129,18 @@ store_job_run(struct loop *l, uint64_t now)
 }
 
 static uint64_t
+notify_job_due(const struct loop *l)
+{
+	return l->p.notify != NULL ? notify_due(l->p.notify) : UINT64_MAX;
+}
+
+static void
+notify_job_run(struct loop *l, uint64_t now)
+{
+	notify_run(l->p.notify, NULL, 0, now);
+}
+
+static uint64_t
 expect_job_due(const struct loop *l)
 {
 	return expect_due(&l->p);
@@ -259,17 +271,12 @@ static const struct job {
 	uint64_t (*due)(const struct loop *l);
 	void (*run)(struct loop *l, uint64_t now);
 } jobs[] = {
-	{table_due, table_run},
-	{sample_due, sample_run},
-	{solicit_due, solicit_run},
-	{redraw_due, redraw_run},
-	{export_due, export_run},
-	{ifaces_due, ifaces_run},
-	{browse_due, browse_run},
-	{mqtt_job_due, mqtt_job_run},
-	{store_job_due, store_job_run},
-	{expect_job_due, expect_job_run},
-	{end_due, end_run},
+	{table_due, table_run},           {sample_due, sample_run},
+	{solicit_due, solicit_run},       {redraw_due, redraw_run},
+	{export_due, export_run},         {ifaces_due, ifaces_run},
+	{browse_due, browse_run},         {mqtt_job_due, mqtt_job_run},
+	{store_job_due, store_job_run},   {expect_job_due, expect_job_run},
+	{notify_job_due, notify_job_run}, {end_due, end_run},
 };
 #define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
 
@@ -347,6 +354,9 @@ subscribe(struct loop *l, const struct probe_config *c)
 			p, &(struct probe_sub){always, store_event, p->store});
 	if (p->expect != NULL)
 		events_subscribe(p, &(struct probe_sub){NULL, expect_event, p});
+	if (p->notify != NULL)
+		events_subscribe(p, &(struct probe_sub){always, notify_event,
+							p->notify});
 }
 
 /* What needs root (the keyring, the ports, the broker's password), then
@@ -362,6 +372,7 @@ loop_open(struct loop *l, const struct probe_config *c)
 	     (l->p.store = store_open(c->db, &l->p)) == NULL) ||
 	    (c->expect != NULL &&
 	     expect_load(&l->p, c->expect, clock_mono_ms()) < 0) ||
+	    (c->n_notify > 0 && (l->p.notify = notify_open(&l->p)) == NULL) ||
 	    mqtt_connect(l->p.mqtt) < 0)
 		return -1;
 	subscribe(l, c);
@@ -389,10 +400,10 @@ loop_start(struct loop *l, const struct probe_config *c)
 	probe_browse_request(&l->p);
 }
 
-/* The poll set: signals, beacons, the broker, the HTTP server's; the
-   number of descriptors. */
+/* The poll set: signals, beacons, the broker, the HTTP server's (*nh),
+   the webhooks' (*nn); the number of descriptors. */
 static nfds_t
-poll_set(struct loop *l, int sigfd, struct pollfd *pf, size_t *nh)
+poll_set(struct loop *l, int sigfd, struct pollfd *pf, size_t *nh, size_t *nn)
 {
 	int hfd[PROBE_LIST_MAX];
 	size_t i;
@@ -404,7 +415,8 @@ poll_set(struct loop *l, int sigfd, struct pollfd *pf, size_t *nh)
 	*nh = http_fds(l->p.http, hfd, PROBE_LIST_MAX);
 	for (i = 0; i < *nh; i++)
 		pf[3 + i] = (struct pollfd){hfd[i], POLLIN, 0};
-	return (nfds_t)(3 + *nh);
+	*nn = notify_fds(l->p.notify, pf + 3 + *nh, NOTIFY_SOCKETS_MAX);
+	return (nfds_t)(3 + *nh + *nn);
 }
 
 /* How long poll may wait: until the first job, at most a minute; not at
@@ -456,11 +468,11 @@ hangup(struct loop *l, int sigfd)
 static int
 loop_pass(struct loop *l, int sigfd, bool *more)
 {
-	struct pollfd pf[3 + PROBE_LIST_MAX];
-	size_t nh, i, got;
+	struct pollfd pf[3 + PROBE_LIST_MAX + NOTIFY_SOCKETS_MAX];
+	size_t nh, nn, i, got;
 	uint64_t now = clock_mono_ms(), ht = http_timeout_ms(l->p.http);
 	uint64_t polled = now, took;
-	nfds_t n = poll_set(l, sigfd, pf, &nh);
+	nfds_t n = poll_set(l, sigfd, pf, &nh, &nn);
 
 	if (poll(pf, n, poll_timeout(l, now, ht, *more)) < 0 &&
 	    errno != EINTR) {
@@ -482,6 +494,10 @@ loop_pass(struct loop *l, int sigfd, bool *more)
 	if (i < nh || http_pending(l->p.http) ||
 	    (ht != UINT64_MAX && now >= polled + ht))
 		http_run(l->p.http);
+	for (i = 0; i < nn && pf[3 + nh + i].revents == 0; i++)
+		;
+	if (i < nn)
+		notify_run(l->p.notify, pf + 3 + nh, nn, now);
 	for (i = 0; i < NJOBS && !l->stop; i++)
 		if (jobs[i].due(l) <= now)
 			jobs[i].run(l, now);
@@ -557,6 +573,7 @@ probe_run(const struct probe_config *c)
 		rc = loop_finish(&l, c, pass < 0 ? 1 : rc);
 	}
 	store_close(l.p.store);
+	notify_close(l.p.notify);
 	expect_free(&l.p);
 	mqtt_stop(l.p.mqtt);
 	http_stop(l.p.http);

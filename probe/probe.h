@@ -79,6 +79,7 @@ struct probe {
 	struct mqtt *mqtt;           /* serve --mqtt; NULL: none */
 	struct store *store;         /* serve --db; NULL: none */
 	struct expect *expect;       /* --expect; NULL: none */
+	struct notify *notify;       /* --notify; NULL: none */
 	struct beacon_keyring *keys; /* NULL: no --keyring */
 	struct probe_stats st;
 	char nonce_prefix[9];
@@ -226,6 +227,39 @@ void expect_judge(struct probe *p, uint64_t now_ms);
 uint64_t expect_due(const struct probe *p);
 /* The subscriber: the table changed (ctx: the probe). */
 void expect_event(void *ctx, const struct probe_event *e, uint64_t now_ms);
+
+/* notify.c: serve --notify URL, webhooks through libcurl's multi
+   interface, driven from the loop. */
+#define NOTIFY_SOCKETS_MAX 16 /* libcurl's sockets at once, at most */
+struct notify;
+struct pollfd;
+struct notify_stats {
+	uint64_t sent;    /* delivered (2xx) */
+	uint64_t failed;  /* attempts that failed (tried again) */
+	uint64_t refused; /* given up: the receiver refused (4xx) */
+	uint64_t dropped; /* not queued: too many waited */
+	size_t waiting;
+};
+/* json 0, text 1, slack 2, gotify 3; -1: none of those. */
+int notify_format(const char *name);
+/* 0 when url is an http:// or https:// URL. */
+int notify_check_url(const char *url);
+/* After the privilege drop; NULL (said) on failure. */
+struct notify *notify_open(struct probe *p);
+/* Events not delivered by now are counted and said. */
+void notify_close(struct notify *nt);
+/* The subscriber (ctx: the notifier). */
+void notify_event(void *ctx, const struct probe_event *e, uint64_t now_ms);
+/* libcurl's sockets for the loop's poll (at most max); after poll, the
+   same entries with their revents. */
+size_t notify_fds(const struct notify *nt, struct pollfd *pf, size_t max);
+void notify_run(struct notify *nt, const struct pollfd *pf, size_t n,
+		uint64_t now_ms);
+/* When notify_run is due without a socket's news (UINT64_MAX: none). */
+uint64_t notify_due(const struct notify *nt);
+void notify_stats(const struct notify *nt, struct notify_stats *st);
+/* Its counters in the Prometheus text (beacon_notify_...). */
+void notify_metrics(FILE *f, const struct notify *nt);
 
 /* history.c: beacon-probe history, the exit status. */
 int history_run(const struct probe_config *c);

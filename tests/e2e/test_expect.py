@@ -9,14 +9,12 @@ a bad file refused at start with its line, and `list --expect --all`
 showing a host never heard as missing."""
 import json
 import os
-import re
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
 import testlib as t  # noqa: E402
@@ -57,14 +55,8 @@ def events(kind):
         return []
 
 
-def metric(state):
-    try:
-        with urllib.request.urlopen(f"http://{HTTP}/metrics", timeout=5) as r:
-            text = r.read().decode()
-    except OSError:
-        return None  # not listening yet
-    m = re.search(rf'^beacon_expected_hosts{{state="{state}"}} (\d+)$', text, re.M)
-    return int(m.group(1)) if m else None
+def expected_hosts(state):
+    return t.metric(HTTP, f'beacon_expected_hosts{{state="{state}"}}')
 
 
 def expected():
@@ -93,7 +85,7 @@ try:
                           "--expect", names], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True)
     procs.append(s)
-    t.check(t.wait_for(lambda: metric("up") == 2 and metric("missing") == 1, 15),
+    t.check(t.wait_for(lambda: expected_hosts("up") == 2 and expected_hosts("missing") == 1, 15),
             "two up, the one never heard missing after the grace")
     t.check(t.wait_for(lambda: len(events("missing")) == 1, 5) and
             events("missing")[0][0] == "never-heard" and
@@ -122,7 +114,7 @@ try:
             [h for h, _ in events("back")] == ["e2"], "no event for the hosts that stayed")
     write("e1\nnot a name\n")
     s.send_signal(signal.SIGHUP)
-    t.check(t.wait_for(lambda: metric("missing") == 1 and s.poll() is None, 5) and
+    t.check(t.wait_for(lambda: expected_hosts("missing") == 1 and s.poll() is None, 5) and
             set(expected()) == {"e1", "e2-host", "e3"},
             "a bad file on SIGHUP: serve goes on with the list it had")
 

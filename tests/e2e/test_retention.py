@@ -4,14 +4,12 @@ are pruned soon after the start (counted in /metrics), and so is a host
 with no event left that was not seen within DAYS; a host seen within it
 keeps its row though its events went, and recent events stay."""
 import os
-import re
 import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
 import testlib as t  # noqa: E402
@@ -34,15 +32,6 @@ def serve(*extra):
     return p
 
 
-def metric(name):
-    try:
-        with urllib.request.urlopen(f"http://{HTTP}/metrics", timeout=5) as r:
-            m = re.search(rf"^{name} (\d+)$", r.read().decode(), re.M)
-    except OSError:
-        return None
-    return int(m.group(1)) if m else None
-
-
 try:
     s = serve()  # makes the schema
     t.check(t.wait_for(lambda: os.path.exists(db), 10), "the database is made")
@@ -61,9 +50,9 @@ try:
     c.close()
 
     s = serve("--db-retention", "30", "--http", HTTP)
-    t.check(t.wait_for(lambda: metric("beacon_db_events_pruned_total") == 3, 10),
-            f"the three events older than 30 days pruned ({metric('beacon_db_events_pruned_total')})")
-    t.check(t.wait_for(lambda: metric("beacon_db_hosts_pruned_total") == 1, 5),
+    t.check(t.wait_for(lambda: t.metric(HTTP, "beacon_db_events_pruned_total") == 3, 10),
+            "the three events older than 30 days pruned")
+    t.check(t.wait_for(lambda: t.metric(HTTP, "beacon_db_hosts_pruned_total") == 1, 5),
             "one host pruned: no event left, not seen within 30 days")
     c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     hosts = [h for (h,) in c.execute("SELECT id FROM hosts ORDER BY id")]

@@ -121,6 +121,21 @@ def wait_for(cond, timeout, step=0.02):
         time.sleep(step)
 
 
+def metric(http, series):
+    """The value of one series (its name and labels, as /metrics writes
+    them) from the probe's http://HTTP/metrics, as a number; None while it
+    does not answer or has no such series."""
+    import re
+    import urllib.request
+    try:
+        with urllib.request.urlopen(f"http://{http}/metrics", timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return None
+    m = re.search(rf"^{re.escape(series)} ([0-9.e+-]+)$", text, re.M)
+    return float(m.group(1)) if m else None
+
+
 class Listener:
     """`mailslot listen` in the background, output in temporary files."""
 
