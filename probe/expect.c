@@ -13,6 +13,7 @@
 #include "log.h"
 #include "probe.h"
 #include "smallfile.h"
+#include "store.h"
 
 int
 expect_load(struct probe *p, const char *path, uint64_t now)
@@ -101,6 +102,25 @@ raise_event(struct probe *p, enum host_event ev, const struct expect_entry *e,
 			    : NULL);
 }
 
+/* A host never heard since the start that the history says went missing
+   before the probe restarted: said already, not again. */
+static bool
+said_before(struct probe *p, const struct expect_entry *e, const struct host *h,
+	    const struct browse_host *b)
+{
+	char id[EXPECT_NAME_MAX + 9];
+
+	if (e->state != EXPECT_WAITING || p->store == NULL)
+		return false;
+	if (h != NULL)
+		snprintf(id, sizeof(id), "%s", h->id);
+	else if (b != NULL)
+		snprintf(id, sizeof(id), "netbios:%s", b->name);
+	else
+		snprintf(id, sizeof(id), "%s", e->name);
+	return store_said_missing(p->store, id);
+}
+
 void
 expect_judge(struct probe *p, uint64_t now)
 {
@@ -118,7 +138,8 @@ expect_judge(struct probe *p, uint64_t now)
 		st = expect_live(h, b)    ? EXPECT_UP
 		     : now < x->grace_end ? EXPECT_WAITING
 					  : EXPECT_MISSING;
-		if (st == EXPECT_MISSING && e->state != EXPECT_MISSING)
+		if (st == EXPECT_MISSING && e->state != EXPECT_MISSING &&
+		    !said_before(p, e, h, b))
 			raise_event(p, EV_MISSING, e, h, b, now);
 		else if (st == EXPECT_UP && e->state == EXPECT_MISSING)
 			raise_event(p, EV_BACK, e, h, b, now);

@@ -266,6 +266,30 @@ fail:
 }
 
 bool
+store_said_missing(struct store *s, const char *id)
+{
+	sqlite3_stmt *st;
+	bool said = false;
+	size_t i;
+
+	for (i = s->n; i > s->done; i--) /* the newest waiting first */
+		if (strcmp(s->q[i - 1].id, id) == 0 &&
+		    (s->q[i - 1].ev == EV_MISSING || s->q[i - 1].ev == EV_BACK))
+			return s->q[i - 1].ev == EV_MISSING;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT event FROM events WHERE host = ?1 AND "
+			       "event IN ('missing', 'back') ORDER BY at DESC, "
+			       "rowid DESC LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	said = sqlite3_step(st) == SQLITE_ROW &&
+	       strcmp((const char *)sqlite3_column_text(st, 0), "missing") == 0;
+	sqlite3_finalize(st);
+	return said;
+}
+
+bool
 store_first(struct store *s, const char *id)
 {
 	int err = 0;
@@ -477,6 +501,15 @@ add_event(struct store *s, const struct waiting *w)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Whether the next event in the batch is of the same host (a new then
+   its join): its row is written once, with the later (half the work of
+   a burst of new hosts). */
+static bool
+same_host_next(const struct store *s, size_t i, size_t end)
+{
+	return i + 1 < end && strcmp(s->q[i].id, s->q[i + 1].id) == 0;
+}
+
 /* One transaction: up to STORE_BATCH events and their hosts' rows, for
    at most about STORE_PASS_MS. The number written, or -1 (rolled back:
    they wait). */
@@ -496,7 +529,8 @@ write_batch(struct store *s, uint64_t now)
 	     i < end && !failed && (i == s->done || !spent(i - s->done, t0));
 	     i++)
 		failed = add_event(s, &s->q[i]) < 0 ||
-			 put_host(s, &s->q[i], now) < 0;
+			 (!same_host_next(s, i, end) &&
+			  put_host(s, &s->q[i], now) < 0);
 	if (failed ||
 	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);

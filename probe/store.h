@@ -52,6 +52,9 @@ struct store *store_open(const char *path, struct probe *p);
 /* Writes what waits and every live host's row (as far as the disk lets
    it), then closes. */
 void store_close(struct store *s);
+/* Whether the history's last missing or back event of id is a missing
+   one (written, or waiting to be): said before the probe restarted. */
+bool store_said_missing(struct store *s, const char *id);
 /* Whether id is new to the database; it is known from now on. */
 bool store_first(struct store *s, const char *id);
 /* The subscriber (ctx: the store). */

@@ -5,10 +5,12 @@
  * only way one sender reaches the receive limit here: lab-notes.md), until
  * COUNT datagrams or SECONDS have gone, whichever is first.
  *
- *   flood SRC DEST PORT COUNT SECONDS KIND
+ *   flood SRC DEST PORT COUNT SECONDS KIND [FIRST]
  *
  * KIND: beacons (valid beacons from new host ids, all different), junk
- * (random bytes), or mixed (half each). Prints "sent N in T s (R/s)".
+ * (random bytes), or mixed (half each). The ids count up from FIRST
+ * (default 0), so floods run one after another bring new hosts each.
+ * Prints "sent N in T s (R/s)".
  * Only for tests: it refuses anything but 127/8 and 198.18.0.0/15.
  */
 #include <arpa/inet.h>
@@ -99,10 +101,11 @@ main(int argc, char **argv)
 	double seconds, start;
 	int fd, one = 1, seg = SIZE, kind;
 
-	if (argc != 7 || inet_pton(AF_INET, argv[1], &src.sin_addr) != 1 ||
+	if ((argc != 7 && argc != 8) ||
+	    inet_pton(AF_INET, argv[1], &src.sin_addr) != 1 ||
 	    inet_pton(AF_INET, argv[2], &dst.sin_addr) != 1) {
 		fprintf(stderr, "usage: flood SRC DEST PORT COUNT SECONDS "
-				"beacons|junk|mixed\n");
+				"beacons|junk|mixed [FIRST]\n");
 		return 64;
 	}
 	if (!lab_addr(ntohl(src.sin_addr.s_addr)) ||
@@ -112,6 +115,7 @@ main(int argc, char **argv)
 		return 64;
 	}
 	count = strtoull(argv[4], NULL, 10);
+	n = argc == 8 ? strtoull(argv[7], NULL, 10) : 0;
 	seconds = atof(argv[5]);
 	kind = strcmp(argv[6], "junk") == 0    ? 1
 	       : strcmp(argv[6], "mixed") == 0 ? 2
