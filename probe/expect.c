@@ -60,6 +60,19 @@ expect_free(struct probe *p)
 	p->expect = NULL;
 }
 
+/* The id its events carry: its row's, or the name (no row). */
+static void
+entry_id(const struct expect_entry *e, const struct host *h,
+	 const struct browse_host *b, char id[EXPECT_NAME_MAX + 9])
+{
+	if (h != NULL)
+		snprintf(id, EXPECT_NAME_MAX + 9, "%s", h->id);
+	else if (b != NULL)
+		snprintf(id, EXPECT_NAME_MAX + 9, "netbios:%s", b->name);
+	else
+		snprintf(id, EXPECT_NAME_MAX + 9, "%s", e->name);
+}
+
 /* Why a missing host is missing. */
 static void
 missing_reason(const struct expect *x, const struct expect_entry *e,
@@ -89,12 +102,7 @@ raise_event(struct probe *p, enum host_event ev, const struct expect_entry *e,
 	else
 		snprintf(reason, sizeof(reason), "expected (%s line %u): live",
 			 p->expect->path, e->line);
-	if (h != NULL)
-		snprintf(id, sizeof(id), "%s", h->id);
-	else if (b != NULL)
-		snprintf(id, sizeof(id), "netbios:%s", b->name);
-	else
-		snprintf(id, sizeof(id), "%s", e->name);
+	entry_id(e, h, b, id);
 	events_push(p, ev, id,
 		    events_want_lines(p)
 			    ? output_expect_event(&v, ev, e->name, h, b, reason,
@@ -112,12 +120,7 @@ said_before(struct probe *p, const struct expect_entry *e, const struct host *h,
 
 	if (e->state != EXPECT_WAITING || p->store == NULL)
 		return false;
-	if (h != NULL)
-		snprintf(id, sizeof(id), "%s", h->id);
-	else if (b != NULL)
-		snprintf(id, sizeof(id), "netbios:%s", b->name);
-	else
-		snprintf(id, sizeof(id), "%s", e->name);
+	entry_id(e, h, b, id);
 	return store_said_missing(p->store, id);
 }
 
