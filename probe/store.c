@@ -78,6 +78,13 @@ static const char schema_v1[] =
 	"CREATE INDEX events_host ON events (host, at);"
 	"PRAGMA user_version = 1;";
 
+/* Version 2: hosts by last seen (a restart counts them, and takes the
+   most recently seen first when the table cannot hold them all, without
+   reading every row: 60 ms of 100,000 hosts' restore). */
+static const char schema_v2[] =
+	"CREATE INDEX hosts_last_seen ON hosts (last_seen);"
+	"PRAGMA user_version = 2;";
+
 /* The path as it is: a regular file (fd, locked), or none yet (fd
    created). -1 with the cause in why. */
 static int
@@ -162,21 +169,27 @@ schema(struct store *s, char *why, size_t len)
 			 v, STORE_VERSION);
 		return -1;
 	}
-	/* Migrations go forward only: version 0 (a new file) to 1. */
+	/* Migrations go forward only, one version after the other, each in
+	   its own transaction: 0 (a new file) to 1, 1 to 2. */
+	static const char *const step[STORE_VERSION] = {schema_v1, schema_v2};
 	if (sqlite3_exec(s->db,
 			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = "
 			 "NORMAL; PRAGMA trusted_schema = OFF",
-			 NULL, NULL, NULL) != SQLITE_OK ||
-	    (v == 0 &&
-	     (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-		      SQLITE_OK ||
-	      sqlite3_exec(s->db, schema_v1, NULL, NULL, NULL) != SQLITE_OK ||
-	      sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK))) {
-		snprintf(why, len, "%s", sqlite3_errmsg(s->db));
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
+			 NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	for (; v < STORE_VERSION; v++)
+		if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+			    SQLITE_OK ||
+		    sqlite3_exec(s->db, step[v], NULL, NULL, NULL) !=
+			    SQLITE_OK ||
+		    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) !=
+			    SQLITE_OK)
+			goto fail;
 	return 0;
+fail:
+	snprintf(why, len, "%s", sqlite3_errmsg(s->db));
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
 }
 
 static int

@@ -17,7 +17,7 @@
 
 #include "hosttab.h"
 
-#define STORE_VERSION  1    /* PRAGMA user_version */
+#define STORE_VERSION  2    /* PRAGMA user_version */
 #define STORE_BATCH    1000 /* events a transaction at most */
 #define STORE_FLUSH_MS 1000 /* the oldest unwritten event waits this */
 /* A transaction's work at most: the loop goes on between (one of 1,000

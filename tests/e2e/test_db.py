@@ -195,6 +195,30 @@ try:
     c.commit()
     c.close()
 
+    # A version 1 file (as the first release made it) is migrated forward
+    # in place, its history kept.
+    v1 = os.path.join(tmp, "v1.db")
+    c = sqlite3.connect(v1)
+    c.executescript(
+        "CREATE TABLE hosts (id TEXT PRIMARY KEY NOT NULL, kind TEXT NOT NULL, first_seen "
+        "INTEGER NOT NULL, last_seen INTEGER NOT NULL, hostname TEXT NOT NULL, status TEXT "
+        "NOT NULL, reason TEXT NOT NULL, restarts INTEGER NOT NULL, row TEXT NOT NULL) "
+        "WITHOUT ROWID; CREATE TABLE events (at INTEGER NOT NULL, host TEXT NOT NULL, event "
+        "TEXT NOT NULL, line TEXT NOT NULL); CREATE INDEX events_at ON events (at); "
+        "CREATE INDEX events_host ON events (host, at); "
+        "INSERT INTO events VALUES (1, 'old', 'new', '{}'); PRAGMA user_version = 1;")
+    c.close()
+    m = serve(v1)
+    t.check(t.wait_for(lambda: sqlite3.connect(v1).execute("PRAGMA user_version")
+                       .fetchone()[0] == 2, 10), "a version 1 file migrated to 2")
+    stop(m)
+    c = sqlite3.connect(v1)
+    t.check(c.execute("SELECT count(*) FROM sqlite_master WHERE name = 'hosts_last_seen'")
+            .fetchone()[0] == 1 and
+            c.execute("SELECT host FROM events").fetchall()[:1] == [("old",)],
+            "its index made, its events kept")
+    c.close()
+
     # Refusals: the cause named, exit 1, the file as it was.
     text = os.path.join(tmp, "notes.txt")
     with open(text, "w") as f:
