@@ -69,15 +69,6 @@ grow(struct keymap *m)
 	return 0;
 }
 
-int
-keymap_reserve(struct keymap *m, size_t n)
-{
-	while (2 * n > m->cap)
-		if (grow(m) < 0)
-			return -1;
-	return 0;
-}
-
 void *
 keymap_put(struct keymap *m, const char *key, void *val, int *err)
 {

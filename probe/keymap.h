@@ -28,8 +28,6 @@ void *keymap_get(const struct keymap *m, const char *key);
 /* Sets key to val (a copy of key is kept); the value it had, or NULL;
    -1 in *err when out of memory. */
 void *keymap_put(struct keymap *m, const char *key, void *val, int *err);
-/* Room for n keys without growing again; 0 or -1 (out of memory). */
-int keymap_reserve(struct keymap *m, size_t n);
 /* Removes key: its value, or NULL. */
 void *keymap_del(struct keymap *m, const char *key);
 

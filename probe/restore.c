@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "clock.h"
-#include "keymap.h"
 #include "log.h"
 #include "probe.h"
 #include "store.h"
@@ -315,10 +314,9 @@ struct tally {
 	size_t rows, restored, live, skipped, no_room;
 };
 
-/* One row of the hosts table, its id known from now on. */
+/* One row of the hosts table into the table. */
 static int
-take(struct probe *p, struct keymap *known, sqlite3_stmt *st,
-     const struct clocks *c, struct tally *n)
+take(struct probe *p, sqlite3_stmt *st, const struct clocks *c, struct tally *n)
 {
 	const char *id = (const char *)sqlite3_column_text(st, 0);
 	const char *kind = (const char *)sqlite3_column_text(st, 1);
@@ -328,13 +326,10 @@ take(struct probe *p, struct keymap *known, sqlite3_stmt *st,
 	const int64_t when[2] = {sqlite3_column_int64(st, 3),
 				 sqlite3_column_int64(st, 4)};
 	cJSON *row;
-	int err = 0, r;
+	int r;
 
 	if (id == NULL || kind == NULL || text == NULL)
 		return 0;
-	keymap_put(known, id, p, &err);
-	if (err != 0)
-		return -1;
 	n->rows++;
 	row = cJSON_ParseWithLength(text, (size_t)sqlite3_column_bytes(st, 2));
 	if (strcmp(kind, "browse") == 0)
@@ -371,8 +366,7 @@ hosts(sqlite3 *db)
 }
 
 int
-restore_table(struct sqlite3 *db, struct probe *p, struct keymap *known,
-	      const char *path)
+restore_table(struct sqlite3 *db, struct probe *p, const char *path)
 {
 	struct clocks c = {clock_mono_ms(), clock_wall_ms()};
 	struct tally n = {0};
@@ -383,8 +377,7 @@ restore_table(struct sqlite3 *db, struct probe *p, struct keymap *known,
 
 	/* Room for them, at once: growing on the way was a sixth of the
 	   time. */
-	if (all != SIZE_MAX && (keymap_reserve(known, all) < 0 ||
-				hosttab_reserve(p->tab, all) < 0))
+	if (all != SIZE_MAX && hosttab_reserve(p->tab, all) < 0)
 		return -1;
 	/* Sorted only when the table cannot take them all: SQLite's sorter
 	   copies every row. */
@@ -398,7 +391,7 @@ restore_table(struct sqlite3 *db, struct probe *p, struct keymap *known,
 			       -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (take(p, known, st, &c, &n) < 0)
+		if (take(p, st, &c, &n) < 0)
 			break;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)

@@ -41,11 +41,11 @@ struct store {
 	const char *path;
 	sqlite3 *db;
 	int lock_fd;
-	sqlite3_stmt *add_event, *put_host, *touch_host;
+	sqlite3_stmt *add_event, *put_host, *touch_host, *has_host;
 	sqlite3_stmt *prune_events, *prune_hosts;
 	struct waiting *q; /* q[done..n) wait */
 	size_t done, n, cap;
-	struct keymap known; /* every id the database has */
+	struct keymap known; /* ids joined in this run, and whether new */
 	uint64_t oldest_ms;  /* when q[done] came (monotonic) */
 	uint64_t retry_ms;   /* after a failure: not before */
 	uint64_t backoff_ms;
@@ -213,6 +213,7 @@ prepare(struct store *s)
 		{"UPDATE hosts SET last_seen = ?2, status = ?3, restarts = ?4, "
 		 "row = ?5 WHERE id = ?1",
 		 &s->touch_host},
+		{"SELECT 1 FROM hosts WHERE id = ?1", &s->has_host},
 		/* Retention, a slice at a time (events_at is the index). */
 		{"DELETE FROM events WHERE rowid IN (SELECT rowid FROM events "
 		 "WHERE at < ?1 ORDER BY at LIMIT ?2)",
@@ -256,7 +257,7 @@ store_open(const char *path, struct probe *p)
 	}
 	if (schema(s, why, sizeof(why)) < 0)
 		goto fail;
-	if (restore_table(s->db, p, &s->known, path) < 0 || prepare(s) < 0) {
+	if (restore_table(s->db, p, path) < 0 || prepare(s) < 0) {
 		snprintf(why, sizeof(why), "%s", sqlite3_errmsg(s->db));
 		goto fail;
 	}
@@ -305,12 +306,17 @@ store_said_missing(struct store *s, const char *id)
 bool
 store_first(struct store *s, const char *id)
 {
-	int err = 0;
+	int err = 0, rc;
 
 	if (keymap_get(&s->known, id) != NULL)
 		return false;
+	/* Not read at start (100,000 ids were a tenth of a restore): the
+	   file is asked once per id that joins. */
+	sqlite3_bind_text(s->has_host, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s->has_host);
+	sqlite3_reset(s->has_host);
 	keymap_put(&s->known, id, s, &err);
-	return true;
+	return rc == SQLITE_DONE;
 }
 
 void
@@ -689,6 +695,7 @@ store_close(struct store *s)
 	sqlite3_finalize(s->add_event);
 	sqlite3_finalize(s->put_host);
 	sqlite3_finalize(s->touch_host);
+	sqlite3_finalize(s->has_host);
 	sqlite3_finalize(s->prune_events);
 	sqlite3_finalize(s->prune_hosts);
 	sqlite3_close(s->db);

@@ -55,7 +55,8 @@ void store_close(struct store *s);
 /* Whether the history's last missing or back event of id is a missing
    one (written, or waiting to be): said before the probe restarted. */
 bool store_said_missing(struct store *s, const char *id);
-/* Whether id is new to the database; it is known from now on. */
+/* Whether id is new to the database (asked of it the first time an id
+   joins in this run; a failing read says not new); known from now on. */
 bool store_first(struct store *s, const char *id);
 /* The subscriber (ctx: the store). */
 void store_event(void *ctx, const struct probe_event *e, uint64_t now_ms);
@@ -67,12 +68,10 @@ void store_stats(const struct store *s, struct store_stats *st);
 void store_metrics(FILE *f, const struct store *s);
 
 /* restore.c: the table from the history, at start: every host the
-   database has (the most recently seen first, while the table has room),
-   each id into known. 0, or -1 (the database's error). */
-struct keymap;
+   database has (the most recently seen first, while the table has room).
+   0, or -1 (the database's error). */
 struct sqlite3;
-int restore_table(struct sqlite3 *db, struct probe *p, struct keymap *known,
-		  const char *path);
+int restore_table(struct sqlite3 *db, struct probe *p, const char *path);
 
 /* history.c: the database at path, read-only (readers never block
    serve): a regular file with a schema this program knows; NULL (said)

@@ -179,6 +179,12 @@ try:
     t.check(r.returncode == 64 and "unexpected argument: a2" in r.stderr,
             f"one HOST: {r.stderr.strip()!r}")
 
+    # a2 left before the restart: back now, a join, and the file (not the
+    # table's memory) says it is not new.
+    agent("a2")
+    t.check(t.wait_for(lambda: events().count(("a2", "join")) >= 2, 10), "a2 joins again")
+    t.check(events().count(("a2", "new")) == 1, "a2 is not new again")
+
     # A second serve on the same file is refused while the first runs.
     other = subprocess.run([PROBE, "serve", "--port", str(t.free_port()), "--broadcast",
                             "127.255.255.255", "--export", os.path.join(tmp, "t2.json"),
@@ -188,7 +194,7 @@ try:
     stop(s)
     c = sqlite3.connect(db)
     rows = dict(c.execute("SELECT id, status FROM hosts").fetchall())
-    t.check(rows.get("a2") == "left" and rows.get("a1") == "alive" and "a3" in rows,
+    t.check(rows.get("a2") == "alive" and rows.get("a1") == "alive" and "a3" in rows,
             f"hosts' last status kept: {rows}")
     t.check(c.execute("PRAGMA integrity_check").fetchone()[0] == "ok", "integrity_check ok")
     c.execute("PRAGMA user_version = 99")
