@@ -314,41 +314,57 @@ struct tally {
 	size_t rows, restored, live, skipped, no_room;
 };
 
-/* One row of the hosts table into the table. */
-static int
-take(struct probe *p, sqlite3_stmt *st, const struct clocks *c, struct tally *n)
+int
+restore_row(struct probe *p, const struct restore_row *r, uint64_t mono,
+	    int64_t wall, bool *live)
 {
-	const char *id = (const char *)sqlite3_column_text(st, 0);
-	const char *kind = (const char *)sqlite3_column_text(st, 1);
-	const char *text = (const char *)sqlite3_column_text(st, 2);
-	/* first and last seen: the columns, which a restart does not
-	   write again (the row's, rendered, may be a millisecond off) */
-	const int64_t when[2] = {sqlite3_column_int64(st, 3),
-				 sqlite3_column_int64(st, 4)};
-	cJSON *row;
-	int r;
+	const struct clocks c = {mono, wall};
+	const int64_t when[2] = {r->first_seen, r->last_seen};
+	cJSON *row = cJSON_ParseWithLength(r->text, r->len);
+	int rc;
 
-	if (id == NULL || kind == NULL || text == NULL)
-		return 0;
-	n->rows++;
-	row = cJSON_ParseWithLength(text, (size_t)sqlite3_column_bytes(st, 2));
-	if (strcmp(kind, "browse") == 0)
-		r = p->browse == NULL ? 0 : browse_row(p, row, c);
+	if (strcmp(r->kind, "browse") == 0)
+		rc = p->browse == NULL ? 0 : browse_row(p, row, &c);
 	else
-		r = beacon_row(p, id, when, row, c);
-	if (r < 0)
-		n->skipped++;
-	else if (r == 0)
-		n->no_room += p->browse != NULL || strcmp(kind, "browse") != 0;
-	else {
+		rc = beacon_row(p, r->id, when, row, &c);
+	if (rc > 0) {
 		struct members m = members(row);
 		const char *s = jstr(&m, "status");
-		n->restored++;
-		n->live += s != NULL &&
-			   (strcmp(s, "alive") == 0 || strcmp(s, "stale") == 0);
+		*live = s != NULL &&
+			(strcmp(s, "alive") == 0 || strcmp(s, "stale") == 0);
 	}
 	cJSON_Delete(row);
-	return 0;
+	return rc;
+}
+
+/* One row of the hosts table into the table. */
+static void
+take(struct probe *p, sqlite3_stmt *st, const struct clocks *c, struct tally *n)
+{
+	/* first and last seen: the columns, which a restart does not
+	   write again (the row's, rendered, may be a millisecond off) */
+	const struct restore_row r = {
+		(const char *)sqlite3_column_text(st, 0),
+		(const char *)sqlite3_column_text(st, 1),
+		sqlite3_column_int64(st, 3),
+		sqlite3_column_int64(st, 4),
+		(const char *)sqlite3_column_text(st, 2),
+		(size_t)sqlite3_column_bytes(st, 2),
+	};
+	bool live = false;
+	int rc;
+
+	if (r.id == NULL || r.kind == NULL || r.text == NULL)
+		return;
+	n->rows++;
+	rc = restore_row(p, &r, c->mono, c->wall, &live);
+	if (rc < 0)
+		n->skipped++;
+	else if (rc == 0)
+		n->no_room +=
+			p->browse != NULL || strcmp(r.kind, "browse") != 0;
+	else
+		n->restored++, n->live += live;
 }
 
 static size_t
@@ -391,8 +407,7 @@ restore_table(struct sqlite3 *db, struct probe *p, const char *path)
 			       -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (take(p, st, &c, &n) < 0)
-			break;
+		take(p, st, &c, &n);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return -1;

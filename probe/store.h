@@ -72,6 +72,18 @@ void store_metrics(FILE *f, const struct store *s);
    0, or -1 (the database's error). */
 struct sqlite3;
 int restore_table(struct sqlite3 *db, struct probe *p, const char *path);
+/* One row of the file's hosts table (its row text untrusted: checked as
+   a datagram is), into p's tables at the clocks mono and wall: 1 put
+   back (*live: it was alive or stale), 0 no room or already there, -1 the
+   row does not read. For the restore and its fuzzer. */
+struct restore_row {
+	const char *id, *kind;
+	int64_t first_seen, last_seen; /* ms since the epoch */
+	const char *text;
+	size_t len;
+};
+int restore_row(struct probe *p, const struct restore_row *r, uint64_t mono,
+		int64_t wall, bool *live);
 
 /* history.c: the database at path, read-only (readers never block
    serve): a regular file with a schema this program knows; NULL (said)
