@@ -259,9 +259,10 @@ check_when(const char *arg)
 static const char *
 check_event(const char *arg)
 {
-	for (int e = 0; e < EV__COUNT; e++)
-		if (strcmp(arg, host_event_name((enum host_event)e)) == 0)
-			return NULL;
+	enum host_event e;
+
+	if (host_event_word(arg, &e))
+		return NULL;
 	return "event is join, update, restart, stale, leave, expire, "
 	       "conflict, new, missing or back";
 }
@@ -272,7 +273,7 @@ take_notify_events(void *cfg, const char *arg)
 	struct probe_config *c = cfg;
 	char word[16];
 	const char *p = arg;
-	int e;
+	enum host_event e;
 
 	c->notify_events = 0;
 	while (*p != '\0') {
@@ -282,12 +283,9 @@ take_notify_events(void *cfg, const char *arg)
 			       "missing...)";
 		memcpy(word, p, n);
 		word[n] = '\0';
-		if (check_event(word) != NULL)
+		if (!host_event_word(word, &e))
 			return check_event(word);
-		for (e = 0; e < EV__COUNT; e++)
-			if (strcmp(word, host_event_name((enum host_event)e)) ==
-			    0)
-				c->notify_events |= 1u << e;
+		c->notify_events |= 1u << e;
 		p += n + (p[n] == ',');
 	}
 	return c->notify_events != 0 ? NULL : "no event named";

@@ -452,17 +452,6 @@ struct history_args {
 	bool bad;
 };
 
-static bool
-event_word(const char *w)
-{
-	int e;
-
-	for (e = 0; e < EV__COUNT; e++)
-		if (strcmp(w, host_event_name((enum host_event)e)) == 0)
-			return true;
-	return false;
-}
-
 static enum MHD_Result
 history_arg(void *ctx, enum MHD_ValueKind kind, const char *key,
 	    const char *value)
@@ -470,6 +459,7 @@ history_arg(void *ctx, enum MHD_ValueKind kind, const char *key,
 	struct history_args *q = ctx;
 	int64_t now = clock_wall_ms(), v;
 	long long at, row;
+	enum host_event ev;
 	uint64_t n;
 	int used = 0;
 
@@ -483,7 +473,7 @@ history_arg(void *ctx, enum MHD_ValueKind kind, const char *key,
 		q->a.since = v;
 	else if (strcmp(key, "until") == 0 && text_when(value, now, &v) == 0)
 		q->a.until = v;
-	else if (strcmp(key, "event") == 0 && event_word(value) &&
+	else if (strcmp(key, "event") == 0 && host_event_word(value, &ev) &&
 		 q->a.n_events < EV__COUNT)
 		q->a.events[q->a.n_events++] = value;
 	else if (strcmp(key, "limit") == 0 &&

@@ -90,6 +90,19 @@ host_event_name(enum host_event e)
 	return event_names[e];
 }
 
+bool
+host_event_word(const char *w, enum host_event *e)
+{
+	int i;
+
+	for (i = 0; i < EV__COUNT; i++)
+		if (strcmp(w, event_names[i]) == 0) {
+			*e = (enum host_event)i;
+			return true;
+		}
+	return false;
+}
+
 const char *
 hosttab_refusal_name(enum hosttab_refusal r)
 {

@@ -223,6 +223,8 @@ const char *host_status_name(enum host_status s);
    API's ?status=): a status's name, or "conflict". */
 bool host_status_word(const char *w);
 const char *host_event_name(enum host_event e);
+/* The event a name is (host_event_name's inverse); false: none. */
+bool host_event_word(const char *w, enum host_event *e);
 
 typedef void (*hosttab_event_fn)(void *ctx, enum host_event ev,
 				 const struct host *h, const char *reason,
